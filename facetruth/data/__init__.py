@@ -1,0 +1,15 @@
+"""Reading images and videos, dataset layouts, face cropping, augmentation and the demo set."""
+
+from .._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "._image": ["read_image", "read_video_frames", "IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS"],
+        "._datasets": ["Dataset", "load_dataset"],
+        "._faces": ["FaceCropper", "crop_face", "detect_face"],
+        "._augment": ["jpeg_compress", "rescale", "gaussian_blur", "gaussian_noise", "random_augment"],
+        "._demo": ["make_demo_dataset"],
+        "..exceptions": ["ImageDecodeError", "DatasetLayoutError"],
+    },
+)

@@ -1,0 +1,26 @@
+"""Forensic feature families: pure per-image functions and thin scikit-learn transformers.
+
+=========  =====================================  =====================
+family     function                               transformer
+=========  =====================================  =====================
+fft        :func:`fft_spectrum`                   :class:`FFTFeatures`
+dct        :func:`dct_features`                   :class:`DCTFeatures`
+noise      :func:`noise_residual_features`        :class:`NoiseFeatures`
+lbp        :func:`lbp_histograms`                 :class:`LBPFeatures`
+cnn        :func:`cnn_embedding`                  :class:`CNNEmbedding`
+=========  =====================================  =====================
+"""
+
+from .._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "._base": ["ImageFeatureTransformer", "check_images"],
+        "._fft": ["fft_spectrum", "FFTFeatures"],
+        "._dct": ["dct_features", "DCTFeatures"],
+        "._noise": ["noise_residual_features", "NoiseFeatures"],
+        "._lbp": ["lbp_histograms", "LBPFeatures"],
+        "._cnn": ["cnn_embedding", "CNNEmbedding"],
+    },
+)

@@ -1,0 +1,192 @@
+"""The shared machinery of the feature transformers.
+
+Each feature family is a pure function ``f(image, **params) -> 1-D float32``
+on one ``(height, width, 3) uint8`` image. Its transformer is a thin
+scikit-learn estimator that validates the batch, maps the function over the
+images (in parallel with ``n_jobs``), optionally through an on-disk cache, and
+names the output columns.
+"""
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .._cache import ArrayCache, hash_array, hash_params
+
+
+def check_images(X):
+    """Validate a batch of RGB images.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_images, height, width, 3) or list of ndarray
+        The images, uint8 RGB. A list may hold images of different sizes.
+        Grey images ``(height, width)`` are expanded to three channels.
+
+    Returns
+    -------
+    images : list of ndarray of shape (height, width, 3), dtype uint8
+
+    Raises
+    ------
+    ValueError
+        When ``X`` is not a batch of images, e.g. a 2-D feature matrix.
+    """
+    if isinstance(X, np.ndarray):
+        if X.ndim != 4:
+            raise ValueError(
+                "Expected a batch of images of shape (n_images, height, width, 3) "
+                f"or a list of (height, width, 3) arrays; got an array of shape {X.shape}."
+            )
+        items = list(X)
+    elif isinstance(X, (list, tuple)):
+        items = list(X)
+    else:
+        raise ValueError(f"Expected a batch of images, got {type(X).__name__}.")
+    if not items:
+        raise ValueError("Found an empty batch of images (0 images); at least 1 is required.")
+    return [_check_image(img, i) for i, img in enumerate(items)]
+
+
+def _check_image(image, index):
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"Image {index} has shape {image.shape}; expected (height, width, 3).")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError(f"Image {index} is empty (shape {image.shape}).")
+    if image.dtype != np.uint8:
+        if not np.issubdtype(image.dtype, np.number):
+            raise ValueError(f"Image {index} has dtype {image.dtype}; expected uint8.")
+        if not np.all(np.isfinite(image)):
+            raise ValueError(f"Image {index} contains NaN or infinity.")
+        image = np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    return image
+
+
+class ImageFeatureTransformer(TransformerMixin, BaseEstimator):
+    """Base class: map a per-image feature function over a batch.
+
+    Subclasses set ``family`` (the name prefix), store their keyword
+    arguments in ``__init__`` (which must also accept ``n_jobs`` and
+    ``cache``), and implement :meth:`_feature_kwargs`, :meth:`_function`
+    and :meth:`_feature_names`.
+    """
+
+    family = None
+    #: images per joblib task; per-image work is only a few milliseconds
+    _chunk_size = 16
+
+    def _function(self):
+        """Return the pure per-image feature function."""
+        raise NotImplementedError
+
+    def _feature_kwargs(self):
+        """Keyword arguments passed to the feature function (validated)."""
+        raise NotImplementedError
+
+    def _feature_names(self):
+        """Output names without the family prefix."""
+        raise NotImplementedError
+
+    def fit(self, X, y=None):
+        """Validate parameters and the batch; nothing is learnt from the data.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_images, height, width, 3) or list of ndarray
+            Images, uint8 RGB.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        check_images(X)
+        self._feature_kwargs()  # raises on invalid parameters
+        names = self._feature_names()
+        self.feature_names_out_ = np.asarray([f"{self.family}_{n}" for n in names], dtype=object)
+        self.n_features_out_ = len(names)
+        return self
+
+    def transform(self, X):
+        """Compute the features of each image.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_images, height, width, 3) or list of ndarray
+            Images, uint8 RGB.
+
+        Returns
+        -------
+        features : ndarray of shape (n_images, n_features_out_), dtype float32
+        """
+        check_is_fitted(self, "feature_names_out_")
+        images = check_images(X)
+        return self._extract(images)
+
+    def _extract(self, images):
+        func, kwargs = self._function(), self._feature_kwargs()
+        cache = ArrayCache(self.cache) if getattr(self, "cache", None) else None
+        out = np.empty((len(images), self.n_features_out_), dtype=np.float32)
+        todo = list(range(len(images)))
+        keys = None
+        if cache is not None:
+            tag = hash_params({"family": self.family, **kwargs, "version": _FEATURE_VERSION})
+            keys = [f"{hash_array(img)}{tag[:8]}" for img in images]
+            todo = []
+            for i, key in enumerate(keys):
+                hit = cache.get(self.family, key)
+                if hit is not None and hit.shape == (self.n_features_out_,):
+                    out[i] = hit
+                else:
+                    todo.append(i)
+        if todo:
+            rows = _map(func, kwargs, [images[i] for i in todo], self.n_jobs, self._chunk_size)
+            for i, row in zip(todo, rows):
+                out[i] = row
+                if cache is not None:
+                    cache.put(self.family, keys[i], row)
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features, prefixed with the family name.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; images have no input feature names.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self, "feature_names_out_")
+        return self.feature_names_out_.copy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.requires_fit = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+#: bump when a feature function's output changes, to invalidate old cache entries
+_FEATURE_VERSION = 1
+
+
+def _run_chunk(func, kwargs, chunk):
+    return [np.asarray(func(img, **kwargs), dtype=np.float32) for img in chunk]
+
+
+def _map(func, kwargs, images, n_jobs, chunk_size):
+    if n_jobs in (None, 1) or len(images) <= chunk_size:
+        return _run_chunk(func, kwargs, images)
+    chunks = [images[i : i + chunk_size] for i in range(0, len(images), chunk_size)]
+    parts = Parallel(n_jobs=n_jobs)(delayed(_run_chunk)(func, kwargs, c) for c in chunks)
+    return [row for part in parts for row in part]

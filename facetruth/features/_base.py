@@ -72,7 +72,10 @@ class ImageFeatureTransformer(TransformerMixin, BaseEstimator):
     Subclasses set ``family`` (the name prefix), store their keyword
     arguments in ``__init__`` (which must also accept ``n_jobs`` and
     ``cache``), and implement :meth:`_feature_kwargs`, :meth:`_function`
-    and :meth:`_feature_names`.
+    and :meth:`_feature_names`. A family that computes a whole batch at once
+    (e.g. a neural network) overrides :meth:`_compute_rows` instead of
+    :meth:`_function`; the cache, keyed by image content and
+    :meth:`_feature_kwargs`, works the same for both.
     """
 
     family = None
@@ -128,8 +131,12 @@ class ImageFeatureTransformer(TransformerMixin, BaseEstimator):
         images = check_images(X)
         return self._extract(images)
 
+    def _compute_rows(self, images, kwargs):
+        """Features of ``images`` (the cache misses), one 1-D float32 row per image."""
+        return _map(self._function(), kwargs, images, self.n_jobs, self._chunk_size)
+
     def _extract(self, images):
-        func, kwargs = self._function(), self._feature_kwargs()
+        kwargs = self._feature_kwargs()
         cache = ArrayCache(self.cache) if getattr(self, "cache", None) else None
         out = np.empty((len(images), self.n_features_out_), dtype=np.float32)
         todo = list(range(len(images)))
@@ -145,8 +152,8 @@ class ImageFeatureTransformer(TransformerMixin, BaseEstimator):
                 else:
                     todo.append(i)
         if todo:
-            rows = _map(func, kwargs, [images[i] for i in todo], self.n_jobs, self._chunk_size)
-            for i, row in zip(todo, rows):
+            rows = self._compute_rows([images[i] for i in todo], kwargs)
+            for i, row in zip(todo, rows, strict=True):
                 out[i] = row
                 if cache is not None:
                     cache.put(self.family, keys[i], row)

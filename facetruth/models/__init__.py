@@ -1,0 +1,13 @@
+"""Backbone loading and fine-tuning, calibration, and model persistence."""
+
+from .._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "._persistence": ["save", "load", "read_model_card", "sha256_file", "package_versions"],
+        "._calibration": ["CalibratedDetector"],
+        "._backbone": ["load_backbone", "resolve_device"],
+        "._finetune": ["finetune"],
+    },
+)

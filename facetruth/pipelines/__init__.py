@@ -1,0 +1,14 @@
+"""Feature-set registry, the ImageLoader step, and ``build_pipeline``."""
+
+from .._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "._build": ["build_pipeline"],
+        "._loader": ["ImageLoader", "LoadResult"],
+        "._registry": ["FEATURE_SETS", "FAMILIES", "HANDCRAFTED", "CLASSIFIERS", "resolve_features",
+                       "make_classifier"],
+        "._train": ["train_detector", "TrainingResult"],
+    },
+)

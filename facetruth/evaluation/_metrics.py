@@ -1,0 +1,126 @@
+"""Detection metrics on ``prob_fake`` scores (label 1 = fake).
+
+Pure functions over ``y_true`` and scores; the equal-error-rate and F1
+threshold choices used by the detector live here too.
+"""
+
+import numpy as np
+from sklearn import metrics as skm
+
+
+def _check_binary(y_true, scores):
+    y_true = np.asarray(y_true).astype(int).ravel()
+    scores = np.asarray(scores, dtype=float).ravel()
+    if y_true.shape != scores.shape:
+        raise ValueError(f"y_true has {y_true.size} entries but scores has {scores.size}.")
+    if not np.isin(y_true, (0, 1)).all():
+        raise ValueError("y_true must hold only 0 (real) and 1 (fake).")
+    return y_true, scores
+
+
+def equal_error_rate(y_true, scores):
+    """Equal error rate and the score threshold where it is reached.
+
+    The EER is the point of the ROC curve where the false positive rate equals
+    the false negative rate (1 - TPR); it is interpolated between the two ROC
+    points that bracket the crossing.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        1 = fake, 0 = real. Both classes must be present.
+    scores : array-like of shape (n_samples,)
+        Higher means more likely fake.
+
+    Returns
+    -------
+    eer : float
+        In [0, 1].
+    threshold : float
+        Predict fake when ``score >= threshold``.
+    """
+    y_true, scores = _check_binary(y_true, scores)
+    fpr, tpr, thr = skm.roc_curve(y_true, scores, drop_intermediate=False)
+    fnr = 1.0 - tpr
+    diff = fpr - fnr  # increasing along the curve
+    i = int(np.searchsorted(diff, 0.0))
+    i = min(max(i, 1), len(diff) - 1)
+    d0, d1 = diff[i - 1], diff[i]
+    w = 0.0 if d1 == d0 else -d0 / (d1 - d0)
+    eer = float((1 - w) * (fpr[i - 1] + fnr[i - 1]) / 2 + w * (fpr[i] + fnr[i]) / 2)
+    threshold = float(thr[i]) if np.isfinite(thr[i]) else float(thr[i - 1])
+    return eer, threshold
+
+
+def f1_threshold(y_true, scores):
+    """Threshold that maximises the F1 score of the fake class.
+
+    Returns
+    -------
+    f1 : float
+    threshold : float
+        Predict fake when ``score >= threshold``.
+    """
+    y_true, scores = _check_binary(y_true, scores)
+    precision, recall, thr = skm.precision_recall_curve(y_true, scores)
+    f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
+    best = int(np.argmax(f1))
+    return float(f1[best]), float(thr[best])
+
+
+def detection_metrics(y_true, scores, threshold=0.5):
+    """All headline metrics of a detector at one decision threshold.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        1 = fake, 0 = real.
+    scores : array-like of shape (n_samples,)
+        ``prob_fake`` in [0, 1] (or any score, for the ranking metrics).
+    threshold : float, default=0.5
+        Predict fake when ``score >= threshold``.
+
+    Returns
+    -------
+    metrics : dict
+        ``n``, ``auc``, ``ap``, ``accuracy``, ``balanced_accuracy``, ``precision``,
+        ``recall``, ``f1``, ``eer``, ``brier``, ``threshold`` and ``confusion``
+        (``[[tn, fp], [fn, tp]]``). Ranking metrics are ``None`` when only one
+        class is present.
+    """
+    y_true, scores = _check_binary(y_true, scores)
+    y_pred = (scores >= threshold).astype(int)
+    both = np.unique(y_true).size == 2
+    out = {
+        "n": int(y_true.size),
+        "auc": float(skm.roc_auc_score(y_true, scores)) if both else None,
+        "ap": float(skm.average_precision_score(y_true, scores)) if both else None,
+        "accuracy": float(skm.accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(skm.balanced_accuracy_score(y_true, y_pred)) if both else None,
+        "precision": float(skm.precision_score(y_true, y_pred, zero_division=0)),
+        "recall": float(skm.recall_score(y_true, y_pred, zero_division=0)),
+        "f1": float(skm.f1_score(y_true, y_pred, zero_division=0)),
+        "eer": equal_error_rate(y_true, scores)[0] if both else None,
+        "brier": float(np.mean((np.clip(scores, 0, 1) - y_true) ** 2)),
+        "threshold": float(threshold),
+        "confusion": skm.confusion_matrix(y_true, y_pred, labels=[0, 1]).tolist(),
+    }
+    return out
+
+
+def reliability_curve(y_true, prob, n_bins=10):
+    """Calibration (reliability) curve with uniform bins.
+
+    Returns
+    -------
+    curve : dict
+        ``mean_predicted``, ``fraction_fake`` and ``count`` per non-empty bin.
+    """
+    y_true, prob = _check_binary(y_true, prob)
+    edges = np.linspace(0, 1, n_bins + 1)
+    idx = np.clip(np.digitize(prob, edges[1:-1]), 0, n_bins - 1)
+    count = np.bincount(idx, minlength=n_bins)
+    keep = count > 0
+    mean_pred = np.bincount(idx, weights=prob, minlength=n_bins)[keep] / count[keep]
+    frac = np.bincount(idx, weights=y_true, minlength=n_bins)[keep] / count[keep]
+    return {"mean_predicted": mean_pred.tolist(), "fraction_fake": frac.tolist(), "count": count[keep].tolist()}

@@ -1,0 +1,211 @@
+"""The detector's final step: a classifier, calibrated, with a chosen threshold.
+
+:class:`CalibratedDetector` wraps any binary scikit-learn classifier (XGBoost by
+default). It fits the classifier on ``cv`` folds to get out-of-fold scores,
+fits an isotonic or sigmoid calibrator on them (Zadrozny & Elkan 2002;
+Platt 1999), chooses the decision threshold on the calibrated out-of-fold
+probabilities, and finally refits the classifier on all the data.
+"""
+
+import logging
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..evaluation._metrics import detection_metrics, equal_error_rate, f1_threshold
+
+logger = logging.getLogger(__name__)
+
+_THRESHOLDS = ("eer", "f1")
+
+
+def _scores(estimator, X):
+    if hasattr(estimator, "predict_proba"):
+        return estimator.predict_proba(X)[:, 1]
+    return estimator.decision_function(X)
+
+
+def _fit_one(estimator, X, y, validation_fraction, random_state):
+    """Fit a clone; XGBoost-like estimators early-stop on a stratified inner split."""
+    est = clone(estimator)
+    if getattr(est, "early_stopping_rounds", None) and validation_fraction:
+        X_tr, X_va, y_tr, y_va = train_test_split(
+            X, y, test_size=validation_fraction, stratify=y, random_state=random_state
+        )
+        est.fit(X_tr, y_tr, eval_set=[(X_va, y_va)], verbose=False)
+    else:
+        if getattr(est, "early_stopping_rounds", None):
+            est.set_params(early_stopping_rounds=None)
+        est.fit(X, y)
+    return est
+
+
+class CalibratedDetector(ClassifierMixin, BaseEstimator):
+    """Binary classifier with calibrated probabilities and a stored threshold.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A binary classifier with ``predict_proba`` or ``decision_function``.
+        Estimators with an ``early_stopping_rounds`` parameter (XGBoost) are
+        fitted with early stopping on a stratified inner validation split.
+    calibration : {"isotonic", "sigmoid"} or None, default="isotonic"
+        Calibrator fitted on the out-of-fold scores; ``None`` keeps the raw
+        scores (they must then lie in [0, 1]).
+    threshold : {"eer", "f1"} or float, default="eer"
+        Decision threshold on the calibrated probability: the equal-error-rate
+        point or the F1-maximising point of the out-of-fold predictions, or a
+        fixed value.
+    cv : int, default=5
+        Folds for the out-of-fold scores (stratified; grouped when ``groups``
+        is passed to :meth:`fit`).
+    validation_fraction : float, default=0.15
+        Share of each training part held out for early stopping.
+    random_state : int, default=0
+        Seed of the splits.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        The labels; ``classes_[1]`` is the positive (fake) class.
+    estimator_ : estimator
+        The classifier refitted on all the data.
+    calibrator_ : estimator or None
+        Maps raw scores to probabilities.
+    threshold_ : float
+        Predict ``classes_[1]`` when the calibrated probability is at least this.
+    oof_metrics_ : dict
+        :func:`~facetruth.evaluation.detection_metrics` of the calibrated
+        out-of-fold probabilities (an honest validation estimate).
+    """
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        calibration="isotonic",
+        threshold="eer",
+        cv=5,
+        validation_fraction=0.15,
+        random_state=0,
+    ):
+        self.estimator = estimator
+        self.calibration = calibration
+        self.threshold = threshold
+        self.cv = cv
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+
+    def _validate_params_(self):
+        if self.calibration not in ("isotonic", "sigmoid", None):
+            raise ValueError(f"calibration must be 'isotonic', 'sigmoid' or None, got {self.calibration!r}.")
+        if isinstance(self.threshold, str):
+            if self.threshold not in _THRESHOLDS:
+                raise ValueError(f"threshold must be one of {_THRESHOLDS} or a float, got {self.threshold!r}.")
+        elif not 0.0 <= float(self.threshold) <= 1.0:
+            raise ValueError(f"a fixed threshold must lie in [0, 1], got {self.threshold!r}.")
+        if int(self.cv) < 2:
+            raise ValueError(f"cv must be at least 2, got {self.cv!r}.")
+
+    def fit(self, X, y, groups=None):
+        """Fit on out-of-fold splits, calibrate, choose the threshold, refit on all.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Two classes; the larger label (1 = fake) is positive.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels (video, identity) kept within one fold.
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params_()
+        X, y = validate_data(self, X, y, dtype=np.float32, ensure_min_samples=2)
+        if type_of_target(y) != "binary":
+            raise ValueError(f"CalibratedDetector is a binary classifier; got target type {type_of_target(y)}.")
+        self.classes_, y_enc = np.unique(y, return_inverse=True)
+        estimator = self.estimator if self.estimator is not None else _default_estimator(self.random_state)
+        n_splits = int(min(self.cv, np.bincount(y_enc).min()))
+        if n_splits < 2:
+            raise ValueError("Each class needs at least 2 samples for out-of-fold calibration.")
+        if groups is not None:
+            splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=self.random_state)
+        else:
+            splitter = StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state)
+        oof = np.empty(len(y_enc), dtype=float)
+        for train, test in splitter.split(X, y_enc, groups):
+            est = _fit_one(estimator, X[train], y_enc[train], self.validation_fraction, self.random_state)
+            oof[test] = _scores(est, X[test])
+        self.calibrator_ = _fit_calibrator(self.calibration, oof, y_enc)
+        prob = _apply_calibrator(self.calibrator_, oof)
+        self.threshold_ = _choose_threshold(self.threshold, y_enc, prob)
+        self.oof_metrics_ = detection_metrics(y_enc, prob, self.threshold_)
+        self.estimator_ = _fit_one(estimator, X, y_enc, self.validation_fraction, self.random_state)
+        return self
+
+    def predict_proba(self, X):
+        """Calibrated probabilities, shape (n_samples, 2); column 1 is P(fake)."""
+        check_is_fitted(self, "estimator_")
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        p = _apply_calibrator(self.calibrator_, _scores(self.estimator_, X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X):
+        """Labels from the stored threshold (not 0.5)."""
+        p = self.predict_proba(X)[:, 1]
+        return self.classes_[(p >= self.threshold_).astype(int)]
+
+    def decision_function(self, X):
+        """Calibrated probability minus the threshold; positive means fake."""
+        return self.predict_proba(X)[:, 1] - self.threshold_
+
+    @property
+    def feature_importances_(self):
+        """Importances of the refitted classifier, where it has them."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.feature_importances_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+
+def _default_estimator(random_state):
+    from ..pipelines._registry import make_classifier
+
+    return make_classifier("xgboost", random_state=random_state)
+
+
+def _fit_calibrator(method, scores, y):
+    if method is None:
+        return None
+    if method == "isotonic":
+        return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(scores, y)
+    return LogisticRegression(C=1e6).fit(scores.reshape(-1, 1), y)
+
+
+def _apply_calibrator(calibrator, scores):
+    if calibrator is None:
+        return np.clip(scores, 0.0, 1.0)
+    if isinstance(calibrator, IsotonicRegression):
+        return calibrator.predict(scores)
+    return calibrator.predict_proba(np.asarray(scores).reshape(-1, 1))[:, 1]
+
+
+def _choose_threshold(rule, y, prob):
+    if not isinstance(rule, str):
+        return float(rule)
+    if np.unique(prob).size < 2:
+        return 0.5
+    if rule == "eer":
+        return equal_error_rate(y, prob)[1]
+    return f1_threshold(y, prob)[1]

@@ -1,0 +1,221 @@
+"""Saving and loading fitted detectors: joblib plus a JSON model card with a sha256.
+
+A joblib (pickle) file runs code when it is loaded. :func:`load` therefore
+checks the file's sha256 against the metadata written beside it by
+:func:`save`, and refuses a file without metadata unless ``trust=True``.
+Load only models you made yourself or got from someone you trust.
+"""
+
+import datetime as _dt
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import warnings
+from importlib import metadata as _im
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+from .._atomic import atomic_open, atomic_write_json
+from .._version import __version__
+from ..exceptions import ModelIntegrityError
+
+logger = logging.getLogger(__name__)
+
+_TRACKED = ("numpy", "scikit-learn", "xgboost", "torch", "timm", "joblib", "opencv-python-headless")
+
+
+def sha256_file(path, chunk_size=1 << 20):
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(chunk_size), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def package_versions():
+    """Versions of FaceTruth and the libraries whose pickles it stores."""
+    versions = {"facetruth": __version__}
+    for name in _TRACKED:
+        try:
+            versions[name] = _im.version(name)
+        except _im.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _git_commit():
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def metadata_path(path):
+    """Path of the JSON model card that belongs to ``path``."""
+    return Path(f"{os.fspath(path)}.json")
+
+
+def describe_pipeline(pipeline):
+    """Feature names, families and threshold of a fitted pipeline (best effort)."""
+    info = {}
+    try:
+        names = [str(n) for n in pipeline[:-1].get_feature_names_out()]
+    except (AttributeError, ValueError, TypeError, IndexError):
+        names = []
+    info["feature_names"] = names
+    families = {}
+    for name in names:
+        family = name.split("__", 1)[0]
+        families[family] = families.get(family, 0) + 1
+    info["feature_families"] = families
+    clf = pipeline[-1] if hasattr(pipeline, "__getitem__") else pipeline
+    threshold = getattr(clf, "threshold_", None)
+    info["threshold"] = None if threshold is None else float(threshold)
+    oof = getattr(clf, "oof_metrics_", None)
+    if oof is not None:
+        info["validation_metrics"] = oof
+    return info
+
+
+def save(pipeline, path, *, metadata=None):
+    """Write a fitted pipeline to ``path`` (joblib) and its model card to ``path.json``.
+
+    Both files are written atomically. The card holds the joblib file's
+    sha256, package versions, the git commit (if any), feature names and
+    families, the threshold, ``"label_positive": "fake"`` and whatever
+    ``metadata`` adds (training-data hash and counts, metrics, seed).
+
+    Parameters
+    ----------
+    pipeline : estimator
+        A fitted detector.
+    path : str or os.PathLike
+        Destination of the joblib file.
+    metadata : dict, default=None
+        Extra JSON-serialisable fields.
+
+    Returns
+    -------
+    card : dict
+        The metadata written.
+    """
+    path = Path(path)
+    with atomic_open(path, "wb") as fh:
+        joblib.dump(pipeline, fh, compress=3)
+    card = {
+        "format": "facetruth-model/1",
+        "file": path.name,
+        "sha256": sha256_file(path),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "versions": package_versions(),
+        "git_commit": _git_commit(),
+        "label_positive": "fake",
+        **describe_pipeline(pipeline),
+        **(metadata or {}),
+    }
+    atomic_write_json(metadata_path(path), card, default=_json_default)
+    return card
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def read_model_card(path):
+    """Return the metadata dict written beside ``path``.
+
+    Raises
+    ------
+    ModelIntegrityError
+        When the card is missing or unreadable.
+    """
+    card_path = metadata_path(path)
+    try:
+        return json.loads(card_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelIntegrityError(
+            f"{path}: no model card {card_path.name} beside it, so its integrity cannot be checked. "
+            "A joblib file runs code when loaded; pass trust=True (--trust) only for a file you made yourself."
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ModelIntegrityError(f"{card_path}: unreadable model card ({exc}).") from exc
+
+
+def load(path, *, trust=False):
+    """Load a detector saved by :func:`save`, after checking its sha256.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The joblib file.
+    trust : bool, default=False
+        Load even without a model card. The sha256 is still checked when
+        a card exists.
+
+    Returns
+    -------
+    pipeline : estimator
+        Its model card is attached as ``pipeline.facetruth_card_`` when present.
+
+    Raises
+    ------
+    ModelIntegrityError
+        Missing file, missing card (without ``trust``), sha256 mismatch, or a
+        file that does not unpickle to an estimator.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelIntegrityError(f"{path}: model file not found.")
+    try:
+        card = read_model_card(path)
+    except ModelIntegrityError:
+        if not trust or metadata_path(path).exists():
+            raise
+        card = None
+    if card is not None:
+        actual = sha256_file(path)
+        if actual != card.get("sha256"):
+            raise ModelIntegrityError(
+                f"{path}: sha256 {actual[:16]}... does not match its model card ({str(card.get('sha256'))[:16]}...). "
+                "The file was changed or replaced after it was saved; refusing to unpickle it."
+            )
+        _warn_versions(path, card.get("versions") or {})
+    try:
+        pipeline = joblib.load(path)
+    except Exception as exc:  # any unpickling failure is reported as integrity
+        raise ModelIntegrityError(f"{path}: cannot be loaded ({type(exc).__name__}: {exc}).") from exc
+    if not hasattr(pipeline, "predict_proba"):
+        raise ModelIntegrityError(f"{path}: holds a {type(pipeline).__name__}, not a detector.")
+    if card is not None:
+        try:
+            pipeline.facetruth_card_ = card
+        except AttributeError:
+            pass
+    return pipeline
+
+
+def _warn_versions(path, saved):
+    current = package_versions()
+    diffs = [f"{k} {v} (now {current.get(k)})" for k, v in saved.items() if k in current and current[k] != v]
+    if diffs:
+        warnings.warn(
+            f"{path} was saved with different package versions: {', '.join(diffs)}. "
+            "Predictions may differ; re-train to be sure.",
+            UserWarning,
+            stacklevel=3,
+        )

@@ -1,0 +1,244 @@
+"""The pipeline's first step: decode images, crop the face, resize.
+
+:class:`ImageLoader` turns paths (or arrays, or video frames) into a batch of
+``(image_size, image_size, 3) uint8`` face crops, with an optional on-disk
+crop cache keyed by the file's content hash and the loader's parameters.
+"""
+
+import logging
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from .._cache import ArrayCache, hash_array, hash_file, hash_params
+from ..exceptions import ImageDecodeError
+
+logger = logging.getLogger(__name__)
+
+_FACE_CHOICES = ("auto", "off", "dlib", "haar")
+_METHODS = ("off", "centre", "dlib", "haar")
+
+
+@dataclass
+class LoadResult:
+    """What :meth:`ImageLoader.load` returns.
+
+    Attributes
+    ----------
+    images : ndarray of shape (n_ok, size, size, 3), dtype uint8
+        Crops of the items that decoded, in input order.
+    ok : ndarray of int
+        Input positions of those items.
+    infos : list of dict
+        One per input item: ``box`` (x0, y0, x1, y1 or None), ``method``,
+        ``face_found``; items that failed hold ``error`` instead.
+    errors : list of tuple (int, str)
+        Input position and message of each item that failed.
+    """
+
+    images: np.ndarray
+    ok: np.ndarray
+    infos: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+
+
+def describe_item(item):
+    """A short human-readable name for an input item (path, frame or array)."""
+    if isinstance(item, tuple) and len(item) == 2:
+        return f"{os.fspath(item[0])}#frame={int(item[1])}"
+    if isinstance(item, (str, os.PathLike)):
+        return os.fspath(item)
+    return f"<array {getattr(item, 'shape', '?')}>"
+
+
+def read_item(item, *, max_pixels):
+    """Decode one input item to an RGB uint8 array.
+
+    ``item`` is a path, bytes, an ``(H, W, 3)`` / ``(H, W)`` array, or a
+    ``(video_path, frame_index)`` tuple.
+    """
+    from ..data import read_image, read_video_frames
+
+    if isinstance(item, tuple) and len(item) == 2:
+        frames, _ = read_video_frames(item[0], frame_indices=[int(item[1])], max_pixels=max_pixels)
+        return frames[0]
+    if isinstance(item, np.ndarray):
+        from ..features._base import check_images
+
+        return check_images([item])[0]
+    return read_image(item, max_pixels=max_pixels)
+
+
+def _encode_info(info):
+    box = info.get("box") or [-1, -1, -1, -1]
+    return np.array([*box, _METHODS.index(info["method"])], dtype=np.float64)
+
+
+def _decode_info(row):
+    box = [int(v) for v in row[:4]]
+    method = _METHODS[int(row[4])]
+    return {"box": None if box[0] < 0 else box, "method": method, "face_found": method in ("dlib", "haar")}
+
+
+def _item_key(item, tag):
+    if isinstance(item, np.ndarray):
+        return hash_array(item) + tag
+    if isinstance(item, tuple):
+        return hash_file(item[0]) + f"f{int(item[1])}" + tag
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        return hash_array(np.frombuffer(bytes(item), dtype=np.uint8)) + tag
+    return hash_file(item) + tag
+
+
+def _load_chunk(items, params, cache_dir):
+    from ..data import crop_face
+
+    cache = ArrayCache(cache_dir) if cache_dir else None
+    tag = hash_params(params)[:8]
+    out = []
+    for item in items:
+        try:
+            key = _item_key(item, tag) if cache is not None else None
+            if cache is not None:
+                crop, info = cache.get("crops", key), cache.get("crop_info", key)
+                if crop is not None and info is not None:
+                    out.append((crop, _decode_info(info), None))
+                    continue
+            image = read_item(item, max_pixels=params["max_pixels"])
+            crop, info = crop_face(image, size=params["size"], margin=params["margin"], method=params["face"])
+            info = {k: info[k] for k in ("box", "method", "face_found")}
+            if cache is not None:
+                cache.put("crops", key, crop)
+                cache.put("crop_info", key, _encode_info(info))
+            out.append((crop, info, None))
+        except ImageDecodeError as exc:
+            out.append((None, None, str(exc)))
+        except OSError as exc:  # unreadable file while hashing
+            out.append((None, None, f"{describe_item(item)}: {exc.strerror or exc}"))
+    return out
+
+
+class ImageLoader(TransformerMixin, BaseEstimator):
+    """Decode images, crop the largest face and resize to a square.
+
+    Parameters
+    ----------
+    face : {"auto", "off", "dlib", "haar"}, default="auto"
+        ``"auto"`` tries dlib's HOG detector, then OpenCV's Haar cascade, and
+        falls back to the centre crop (recorded as ``method="centre"``);
+        ``"off"`` always takes the centre square.
+    image_size : int, default=256
+        Side of the output crops, in pixels.
+    margin : float, default=0.3
+        Border around the face box, as a fraction of its size.
+    max_pixels : int, default=64_000_000
+        Larger images are refused as decompression bombs.
+    cache : str or os.PathLike, default=None
+        Folder of the crop cache; ``None`` disables it.
+    n_jobs : int, default=None
+        Processes used to decode and crop.
+    """
+
+    def __init__(self, *, face="auto", image_size=256, margin=0.3, max_pixels=64_000_000, cache=None, n_jobs=None):
+        self.face = face
+        self.image_size = image_size
+        self.margin = margin
+        self.max_pixels = max_pixels
+        self.cache = cache
+        self.n_jobs = n_jobs
+
+    def _params(self):
+        if self.face not in _FACE_CHOICES:
+            raise ValueError(f"face must be one of {_FACE_CHOICES}, got {self.face!r}.")
+        if int(self.image_size) < 16:
+            raise ValueError(f"image_size must be at least 16 pixels, got {self.image_size!r}.")
+        if not 0 <= float(self.margin) <= 2:
+            raise ValueError(f"margin must lie in [0, 2], got {self.margin!r}.")
+        return {"face": self.face, "size": int(self.image_size), "margin": float(self.margin),
+                "max_pixels": int(self.max_pixels)}
+
+    def fit(self, X=None, y=None):
+        """Validate the parameters; nothing is learnt."""
+        self._params()
+        self.is_fitted_ = True
+        return self
+
+    def load(self, X, *, errors="raise"):
+        """Decode and crop every item, optionally collecting failures.
+
+        Parameters
+        ----------
+        X : sequence
+            Paths, byte strings, arrays or ``(video_path, frame_index)`` tuples.
+        errors : {"raise", "collect"}, default="raise"
+            Raise :class:`~facetruth.exceptions.ImageDecodeError` on the first
+            bad item, or carry on and report every bad item.
+
+        Returns
+        -------
+        result : LoadResult
+        """
+        params = self._params()
+        items = _as_items(X)
+        size = params["size"]
+        n_jobs = self.n_jobs or 1
+        chunk = max(1, min(32, -(-len(items) // max(1, n_jobs * 4))))
+        chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
+        cache = os.fspath(self.cache) if self.cache else None
+        if n_jobs == 1 or len(chunks) == 1:
+            parts = [_load_chunk(c, params, cache) for c in chunks]
+        else:
+            parts = Parallel(n_jobs=n_jobs)(delayed(_load_chunk)(c, params, cache) for c in chunks)
+        rows = [r for part in parts for r in part]
+        images, ok, infos, errs = [], [], [], []
+        for i, (crop, info, err) in enumerate(rows):
+            if err is not None:
+                if errors == "raise":
+                    raise ImageDecodeError(err)
+                logger.warning("skipping %s", err)
+                errs.append((i, err))
+                infos.append({"error": err})
+            else:
+                images.append(crop)
+                ok.append(i)
+                infos.append(info)
+        stacked = np.stack(images) if images else np.empty((0, size, size, 3), np.uint8)
+        return LoadResult(stacked, np.asarray(ok, dtype=int), infos, errs)
+
+    def transform(self, X):
+        """Face crops of all items, shape (n_items, image_size, image_size, 3), uint8.
+
+        Raises
+        ------
+        ImageDecodeError
+            When an item cannot be decoded.
+        """
+        return self.load(X, errors="raise").images
+
+    def get_feature_names_out(self, input_features=None):
+        """Images have no feature names: ``input_features`` is passed through.
+
+        This lets ``Pipeline.get_feature_names_out`` reach the feature union.
+        """
+        return input_features
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = False
+        return tags
+
+
+def _as_items(X):
+    if isinstance(X, (str, os.PathLike)):
+        raise ValueError("Expected a sequence of images or paths, got a single path; wrap it in a list.")
+    if isinstance(X, np.ndarray) and X.ndim in (3, 4) and X.dtype != object:
+        items = list(X) if X.ndim == 4 else [X]
+    else:
+        items = list(X)
+    if not items:
+        raise ValueError("No images given (empty input).")
+    return items

@@ -1,0 +1,270 @@
+"""Labelled collections of images and video frames, and the detection of on-disk layouts.
+
+:func:`load_dataset` turns a folder or a CSV manifest into a :class:`Dataset`:
+parallel lists of paths, labels (1 = fake, 0 = real), groups (items that
+share an identity or a source video, to keep together across folds) and
+sources (the generator or sub-collection an item comes from).  Files are only
+checked cheaply at load time; pixels are decoded on demand by
+:meth:`Dataset.read`.
+"""
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..exceptions import DatasetLayoutError
+from ._layouts import LAYOUT_DESCRIPTIONS, build_csv, build_folders, detect_layout
+
+logger = logging.getLogger(__name__)
+
+
+class Dataset:
+    """Paths and labels of a deepfake data set, with grouping information.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        Image files, or video files for items that are video frames.
+    labels : array-like of int
+        1 = fake, 0 = real.
+    groups : sequence of str
+        Items of one group share an identity or a source video; use with
+        :class:`sklearn.model_selection.GroupKFold` so nothing leaks across folds.
+    sources : sequence of str
+        Generator, manipulation method or sub-collection of each item.
+    frames : sequence of (int or None), optional
+        Frame index for video items, ``None`` for still images. ``None``
+        (the default) means every item is a still image.
+    root : str, optional
+        Folder that relative paths in :meth:`manifest_hash` are taken from.
+    split : sequence of str, optional
+        Official split of each item (``"train"``, ``"test"``, ...) when the
+        layout defines one.
+    skipped : list of (str, str), optional
+        Files left out at load time and why.
+    layout : str, optional
+        Name of the layout the data set was read from.
+
+    Attributes
+    ----------
+    labels : ndarray of shape (n_items,), dtype int64
+    """
+
+    def __init__(
+        self, paths, labels, groups, sources, *, frames=None, root=None, split=None, skipped=None, layout=None
+    ):
+        self.paths = [os.fspath(p) for p in paths]
+        self.labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+        self.groups = [str(g) for g in groups]
+        self.sources = [str(s) for s in sources]
+        self.frames = None if frames is None else [None if f is None else int(f) for f in frames]
+        self.root = None if root is None else os.fspath(root)
+        self.split = None if split is None else [str(s) for s in split]
+        self.skipped = list(skipped or [])
+        self.layout = layout
+        n = len(self.paths)
+        for name in ("labels", "groups", "sources", "frames", "split"):
+            value = getattr(self, name)
+            if value is not None and len(value) != n:
+                raise ValueError(f"{name} has {len(value)} entries but paths has {n}.")
+        if n and not np.isin(self.labels, (0, 1)).all():
+            raise ValueError("labels must be 0 (real) or 1 (fake).")
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __repr__(self):
+        counts = self.counts()
+        root = f", root={self.root!r}" if self.root else ""
+        return (
+            f"Dataset(n_items={len(self)}, real={counts[0]}, fake={counts[1]}, "
+            f"n_groups={len(set(self.groups))}, layout={self.layout!r}{root})"
+        )
+
+    def counts(self):
+        """Number of items per class.
+
+        Returns
+        -------
+        counts : dict
+            ``{0: n_real, 1: n_fake}``.
+        """
+        return {0: int(np.sum(self.labels == 0)), 1: int(np.sum(self.labels == 1))}
+
+    def subset(self, indices):
+        """A new :class:`Dataset` holding the given items.
+
+        Parameters
+        ----------
+        indices : array-like of int, or boolean mask of shape (n_items,)
+
+        Returns
+        -------
+        dataset : Dataset
+        """
+        idx = np.asarray(indices)
+        if idx.dtype == bool:
+            if idx.shape != (len(self),):
+                raise ValueError(f"boolean mask has shape {idx.shape}; expected ({len(self)},).")
+            idx = np.flatnonzero(idx)
+        idx = idx.astype(np.intp).reshape(-1)
+
+        def pick(seq):
+            return None if seq is None else [seq[i] for i in idx]
+
+        return Dataset(
+            pick(self.paths),
+            self.labels[idx],
+            pick(self.groups),
+            pick(self.sources),
+            frames=pick(self.frames),
+            root=self.root,
+            split=pick(self.split),
+            skipped=self.skipped,
+            layout=self.layout,
+        )
+
+    def relative_path(self, i):
+        """Path of item ``i`` relative to :attr:`root` (POSIX separators), or as stored."""
+        path = self.paths[i]
+        if self.root:
+            try:
+                path = os.path.relpath(path, self.root)
+            except ValueError:  # another drive on Windows
+                pass
+        return Path(path).as_posix()
+
+    def manifest_hash(self):
+        """SHA-256 of the sorted ``(relative path, frame, label)`` records.
+
+        Equal for the same files and labels wherever the data set lies on
+        disk and whatever the order of the items; it does not read pixels.
+
+        Returns
+        -------
+        digest : str
+            64 hex characters.
+        """
+        records = []
+        for i in range(len(self)):
+            frame = "" if self.frames is None or self.frames[i] is None else str(self.frames[i])
+            records.append(
+                b"\t".join((os.fsencode(self.relative_path(i)), frame.encode(), b"%d" % self.labels[i]))
+            )
+        digest = hashlib.sha256()
+        for record in sorted(records):
+            digest.update(record + b"\n")
+        return digest.hexdigest()
+
+    def read(self, i, **kwargs):
+        """Decode item ``i``: the image, or the frame of the video.
+
+        Parameters
+        ----------
+        i : int
+            Item index.
+        **kwargs
+            Passed to :func:`~facetruth.data.read_image` (``max_pixels``,
+            ``background``); only ``max_pixels`` applies to video frames.
+
+        Returns
+        -------
+        image : ndarray of shape (height, width, 3), dtype uint8
+
+        Raises
+        ------
+        ImageDecodeError
+            When the file cannot be decoded.
+        """
+        frame = None if self.frames is None else self.frames[i]
+        if frame is None:
+            from ._image import read_image
+
+            return read_image(self.paths[i], **kwargs)
+        from ._video import read_video_frame
+
+        return read_video_frame(self.paths[i], frame, max_pixels=kwargs.get("max_pixels", 64_000_000))
+
+
+def load_dataset(source, *, n_frames=8, layout=None, subset=None):
+    """Read a data set from a folder or a CSV manifest.
+
+    The layouts are tried in this order (see ``data/README.md``):
+
+    1. ``"csv"``: a CSV file with header ``path,label[,group][,source]``;
+    2. ``"faceforensics"``: FaceForensics++ (``original_sequences/``, ``manipulated_sequences/``);
+    3. ``"celebdf"``: Celeb-DF v2 (``Celeb-real/``, ``YouTube-real/``, ``Celeb-synthesis/``);
+    4. ``"dfdc"``: DFDC parts, each with a ``metadata.json``;
+    5. ``"folders"``: ``real/`` and ``fake/`` folders at any depth.
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        A folder, or the path of a ``.csv`` manifest.
+    n_frames : int, default=8
+        Frames sampled evenly from each video (and from each folder of
+        extracted frames in FaceForensics++).
+    layout : str, optional
+        Force one layout instead of detecting it.
+    subset : str, optional
+        Keep only the items of this official split (e.g. ``"test"`` for
+        Celeb-DF's ``List_of_testing_videos.txt``, ``"train"`` for the rest).
+
+    Returns
+    -------
+    dataset : Dataset
+
+    Raises
+    ------
+    DatasetLayoutError
+        When ``source`` is missing or empty, matches no layout, is
+        inconsistent (bad CSV rows), holds only one class, or when
+        ``subset`` is given for a layout without splits.
+    """
+    if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < 1:
+        raise ValueError(f"n_frames must be a positive integer, got {n_frames!r}.")
+    if layout is not None and layout not in LAYOUT_DESCRIPTIONS:
+        raise ValueError(f"layout must be one of {sorted(LAYOUT_DESCRIPTIONS)} or None, got {layout!r}.")
+    path = Path(source)
+    if not path.exists():
+        raise DatasetLayoutError(f"{os.fsdecode(source)!r}: no such file or folder.")
+    if layout is None:
+        layout = detect_layout(path)
+    dataset = _build(layout, path, int(n_frames))
+    if subset is not None:
+        if dataset.split is None:
+            raise DatasetLayoutError(
+                f"{str(path)!r}: the {layout!r} layout defines no split; cannot take {subset!r}."
+            )
+        dataset = dataset.subset(np.array([s == subset for s in dataset.split], dtype=bool))
+    _check_classes(dataset, path)
+    logger.info("loaded %r", dataset)
+    return dataset
+
+
+def _build(layout, path, n_frames):
+    if layout == "csv":
+        return build_csv(path, n_frames)
+    if layout == "folders":
+        return build_folders(path, n_frames)
+    from ._layouts_video import build_celebdf, build_dfdc, build_faceforensics
+
+    builders = {"faceforensics": build_faceforensics, "celebdf": build_celebdf, "dfdc": build_dfdc}
+    return builders[layout](path, n_frames)
+
+
+def _check_classes(dataset, path):
+    counts = dataset.counts()
+    skipped = f"; {len(dataset.skipped)} file(s) skipped" if dataset.skipped else ""
+    if len(dataset) == 0:
+        raise DatasetLayoutError(
+            f"{str(path)!r}: no usable image or video found ({dataset.layout} layout){skipped}."
+        )
+    if counts[0] == 0 or counts[1] == 0:
+        raise DatasetLayoutError(
+            f"{str(path)!r}: only one class found ({counts[0]} real, {counts[1]} fake, "
+            f"{dataset.layout} layout){skipped}; both real and fake items are needed."
+        )

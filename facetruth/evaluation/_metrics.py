@@ -123,4 +123,8 @@ def reliability_curve(y_true, prob, n_bins=10):
     keep = count > 0
     mean_pred = np.bincount(idx, weights=prob, minlength=n_bins)[keep] / count[keep]
     frac = np.bincount(idx, weights=y_true, minlength=n_bins)[keep] / count[keep]
-    return {"mean_predicted": mean_pred.tolist(), "fraction_fake": frac.tolist(), "count": count[keep].tolist()}
+    return {
+        "mean_predicted": mean_pred.tolist(),
+        "fraction_fake": frac.tolist(),
+        "count": count[keep].tolist(),
+    }

@@ -106,7 +106,9 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
             raise ValueError(f"calibration must be 'isotonic', 'sigmoid' or None, got {self.calibration!r}.")
         if isinstance(self.threshold, str):
             if self.threshold not in _THRESHOLDS:
-                raise ValueError(f"threshold must be one of {_THRESHOLDS} or a float, got {self.threshold!r}.")
+                raise ValueError(
+                    f"threshold must be one of {_THRESHOLDS} or a float, got {self.threshold!r}."
+                )
         elif not 0.0 <= float(self.threshold) <= 1.0:
             raise ValueError(f"a fixed threshold must lie in [0, 1], got {self.threshold!r}.")
         if int(self.cv) < 2:
@@ -130,7 +132,9 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         self._validate_params_()
         X, y = validate_data(self, X, y, dtype=np.float32, ensure_min_samples=2)
         if type_of_target(y) != "binary":
-            raise ValueError(f"CalibratedDetector is a binary classifier; got target type {type_of_target(y)}.")
+            raise ValueError(
+                f"CalibratedDetector is a binary classifier; got target type {type_of_target(y)}."
+            )
         self.classes_, y_enc = np.unique(y, return_inverse=True)
         estimator = self.estimator if self.estimator is not None else _default_estimator(self.random_state)
         n_splits = int(min(self.cv, np.bincount(y_enc).min()))

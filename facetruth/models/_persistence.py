@@ -150,7 +150,7 @@ def read_model_card(path):
     except FileNotFoundError:
         raise ModelIntegrityError(
             f"{path}: no model card {card_path.name} beside it, so its integrity cannot be checked. "
-            "A joblib file runs code when loaded; pass trust=True (--trust) only for a file you made yourself."
+            "A joblib file runs code when loaded; pass trust=True (--trust) only for your own files."
         ) from None
     except (OSError, ValueError) as exc:
         raise ModelIntegrityError(f"{card_path}: unreadable model card ({exc}).") from exc
@@ -189,9 +189,10 @@ def load(path, *, trust=False):
         card = None
     if card is not None:
         actual = sha256_file(path)
-        if actual != card.get("sha256"):
+        expected = str(card.get("sha256"))
+        if actual != expected:
             raise ModelIntegrityError(
-                f"{path}: sha256 {actual[:16]}... does not match its model card ({str(card.get('sha256'))[:16]}...). "
+                f"{path}: sha256 {actual[:16]}... does not match the model card's {expected[:16]}.... "
                 "The file was changed or replaced after it was saved; refusing to unpickle it."
             )
         _warn_versions(path, card.get("versions") or {})

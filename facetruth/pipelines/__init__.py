@@ -7,8 +7,14 @@ __getattr__, __dir__, __all__ = attach(
     {
         "._build": ["build_pipeline"],
         "._loader": ["ImageLoader", "LoadResult"],
-        "._registry": ["FEATURE_SETS", "FAMILIES", "HANDCRAFTED", "CLASSIFIERS", "resolve_features",
-                       "make_classifier"],
+        "._registry": [
+            "FEATURE_SETS",
+            "FAMILIES",
+            "HANDCRAFTED",
+            "CLASSIFIERS",
+            "resolve_features",
+            "make_classifier",
+        ],
         "._train": ["train_detector", "TrainingResult"],
     },
 )

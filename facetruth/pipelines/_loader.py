@@ -60,11 +60,11 @@ def read_item(item, *, max_pixels):
     ``item`` is a path, bytes, an ``(H, W, 3)`` / ``(H, W)`` array, or a
     ``(video_path, frame_index)`` tuple.
     """
-    from ..data import read_image, read_video_frames
+    from ..data._image import read_image
+    from ..data._video import read_video_frame
 
     if isinstance(item, tuple) and len(item) == 2:
-        frames, _ = read_video_frames(item[0], frame_indices=[int(item[1])], max_pixels=max_pixels)
-        return frames[0]
+        return read_video_frame(item[0], int(item[1]), max_pixels=max_pixels)
     if isinstance(item, np.ndarray):
         from ..features._base import check_images
 
@@ -142,7 +142,9 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         Processes used to decode and crop.
     """
 
-    def __init__(self, *, face="auto", image_size=256, margin=0.3, max_pixels=64_000_000, cache=None, n_jobs=None):
+    def __init__(
+        self, *, face="auto", image_size=256, margin=0.3, max_pixels=64_000_000, cache=None, n_jobs=None
+    ):
         self.face = face
         self.image_size = image_size
         self.margin = margin
@@ -157,8 +159,12 @@ class ImageLoader(TransformerMixin, BaseEstimator):
             raise ValueError(f"image_size must be at least 16 pixels, got {self.image_size!r}.")
         if not 0 <= float(self.margin) <= 2:
             raise ValueError(f"margin must lie in [0, 2], got {self.margin!r}.")
-        return {"face": self.face, "size": int(self.image_size), "margin": float(self.margin),
-                "max_pixels": int(self.max_pixels)}
+        return {
+            "face": self.face,
+            "size": int(self.image_size),
+            "margin": float(self.margin),
+            "max_pixels": int(self.max_pixels),
+        }
 
     def fit(self, X=None, y=None):
         """Validate the parameters; nothing is learnt."""

@@ -76,8 +76,16 @@ def predict_items(pipeline, items, *, progress=False):
     return prob, loaded
 
 
-def train_detector(dataset, *, features="all", classifier="xgboost", face="auto", random_state=0,
-                   progress=False, **pipeline_params):
+def train_detector(
+    dataset,
+    *,
+    features="all",
+    classifier="xgboost",
+    face="auto",
+    random_state=0,
+    progress=False,
+    **pipeline_params,
+):
     """Fit a detector pipeline on a dataset.
 
     Images that cannot be decoded are skipped and reported; the rest are
@@ -106,7 +114,9 @@ def train_detector(dataset, *, features="all", classifier="xgboost", face="auto"
     labels = np.asarray(dataset.labels)[loaded.ok]
     groups = np.asarray(dataset.groups)[loaded.ok]
     if np.unique(labels).size < 2:
-        raise ValueError("Training needs both real (0) and fake (1) images that decode; found one class only.")
+        raise ValueError(
+            "Training needs both real (0) and fake (1) images that decode; found one class only."
+        )
     logger.info("extracting features for %d images", len(labels))
     feats = pipe.named_steps["features"].fit_transform(loaded.images)
     logger.info("fitting the classifier on %d x %d features", *feats.shape)

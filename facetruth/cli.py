@@ -1,0 +1,169 @@
+"""The ``facetruth`` command line: thin shells over the Python API.
+
+Library code raises exceptions; this module alone turns them into one-line
+messages on stderr and exit codes (``--verbose`` shows the traceback).
+stdout carries only results, so ``--json`` output can be piped.
+"""
+
+import argparse
+import logging
+import sys
+import textwrap
+
+from . import __version__
+from .exceptions import FaceTruthError
+
+logger = logging.getLogger("facetruth")
+
+EXIT_OK, EXIT_ITEM_FAILED, EXIT_ERROR = 0, 1, 2
+
+
+def _formatter(prog):
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+def _add(sub, name, help_text, examples):
+    epilog = "examples:\n" + textwrap.indent(textwrap.dedent(examples).strip(), "  ")
+    return sub.add_parser(
+        name, help=help_text, description=help_text, epilog=epilog, formatter_class=_formatter
+    )
+
+
+def build_parser():
+    """The argument parser with every sub-command."""
+    from . import _commands as c
+
+    parser = argparse.ArgumentParser(
+        prog="facetruth",
+        description="FaceTruth: deepfake image detection (forensic features, a CNN embedding, XGBoost).",
+        epilog="Run 'facetruth COMMAND --help' for a command's options and examples.",
+        formatter_class=_formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"facetruth {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = _add(
+        sub,
+        "demo",
+        "build the demo set, train and evaluate a model, write a report",
+        """
+        facetruth demo
+        facetruth demo --out my-demo --n 96 --features handcrafted""",
+    )
+    p.add_argument("--out", default="facetruth-demo", help="output folder (default: %(default)s)")
+    p.add_argument("--n", type=int, default=64, help="demo images per set (default: %(default)s)")
+    p.add_argument("--features", default="all", help="feature set (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=c.cmd_demo)
+
+    p = _add(
+        sub,
+        "train",
+        "train a detector and save it",
+        """
+        facetruth train --data ../shared/data/hardfake --out model.joblib
+        facetruth train --data faces.csv --features fft,lbp --classifier logistic --out m.joblib""",
+    )
+    p.add_argument("--data", required=True, help="dataset folder or CSV manifest")
+    p.add_argument(
+        "--features", default="all", help="all | handcrafted | fft,dct,noise,lbp,cnn (default: all)"
+    )
+    p.add_argument("--classifier", default="xgboost", help="xgboost | logistic | svm | random_forest")
+    p.add_argument("--face", default="auto", choices=["auto", "off", "dlib", "haar"])
+    p.add_argument("--out", required=True, help="model file to write (.joblib)")
+    _common_run_options(p)
+    p.set_defaults(func=c.cmd_train)
+
+    p = _add(
+        sub,
+        "predict",
+        "score images, folders or videos with a saved model",
+        """
+        facetruth predict model.joblib photo.jpg
+        facetruth predict model.joblib uploads/ clip.mp4 --json > results.jsonl
+        facetruth predict model.joblib uploads/ --out results.csv""",
+    )
+    p.add_argument("model", help="model file written by 'facetruth train'")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or videos")
+    p.add_argument("--json", action="store_true", help="one JSON object per input on stdout")
+    p.add_argument("--out", help="also write the results as CSV")
+    p.add_argument("--n-frames", type=int, default=8, help="frames sampled per video (default: %(default)s)")
+    _model_options(p)
+    p.set_defaults(func=c.cmd_predict)
+
+    p = _add(
+        sub,
+        "evaluate",
+        "measure a saved model on a labelled dataset",
+        """
+        facetruth evaluate model.joblib --data ../shared/data/ciplab
+        facetruth evaluate model.joblib --data test.csv --json""",
+    )
+    p.add_argument("model")
+    p.add_argument("--data", required=True, help="dataset folder or CSV manifest")
+    p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    _model_options(p)
+    p.set_defaults(func=c.cmd_evaluate)
+
+    p = _add(
+        sub,
+        "finetune",
+        "fine-tune EfficientNet-Lite0 on a dataset (transfer learning)",
+        """
+        facetruth finetune --data ../shared/data/hardfake --out backbone.pt
+        facetruth train --data DATA --features cnn --backbone backbone.pt --out m.joblib""",
+    )
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True, help="backbone state_dict to write (.pt)")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--max-items", type=int, default=None, help="train on a random subset of this size")
+    p.add_argument("--face", default="auto", choices=["auto", "off", "dlib", "haar"])
+    _common_run_options(p)
+    p.set_defaults(func=c.cmd_finetune)
+    return parser
+
+
+def _common_run_options(p):
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--n-jobs", type=int, default=1, help="processes for decoding and features")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda (default: %(default)s)")
+    p.add_argument(
+        "--cache", default=None, help="feature/crop cache folder (default: $FACETRUTH_CACHE or none)"
+    )
+    p.add_argument("--backbone", default=None, help="fine-tuned CNN backbone file for the cnn family")
+
+
+def _model_options(p):
+    p.add_argument("--trust", action="store_true", help="load a model file that has no model card")
+    p.add_argument("--n-jobs", type=int, default=1)
+
+
+def main(argv=None):
+    """Entry point of the ``facetruth`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        return int(args.func(args) or EXIT_OK)
+    except KeyboardInterrupt:
+        print("facetruth: interrupted", file=sys.stderr)
+        return 130
+    except (FaceTruthError, OSError, ValueError, RuntimeError) as exc:
+        if args.verbose:
+            raise
+        print(f"facetruth {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

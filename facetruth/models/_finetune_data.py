@@ -1,0 +1,136 @@
+"""Training data for fine-tuning: decoding, resizing and augmentation of face images.
+
+Augmentations model what happens to images in the wild, so that the network
+does not learn compression or resolution shortcuts: horizontal flips, colour
+jitter, JPEG re-encoding, Gaussian blur and Gaussian noise. Vertical flips are
+left out: upside-down faces do not occur in the data.
+"""
+
+import cv2
+import numpy as np
+
+from ..features._base import check_images
+from ..features._cnn import resize_square
+
+
+def load_items(items, image_size):
+    """Decode paths (or validate arrays) and resize them to a square stack.
+
+    Parameters
+    ----------
+    items : sequence of str, os.PathLike or ndarray of shape (height, width, 3)
+        Image paths, read with :func:`facetruth.data.read_image`, or uint8
+        RGB arrays. Faces are expected to be cropped already.
+    image_size : int
+        Side of the output images.
+
+    Returns
+    -------
+    images : ndarray of shape (n_items, image_size, image_size, 3), dtype uint8
+
+    Raises
+    ------
+    facetruth.exceptions.ImageDecodeError
+        When a path cannot be decoded.
+    """
+    arrays = []
+    for item in items:
+        if isinstance(item, np.ndarray):
+            arrays.append(item)
+        else:
+            from ..data import read_image
+
+            arrays.append(read_image(item))
+    return np.stack([resize_square(img, image_size) for img in check_images(arrays)])
+
+
+def augment_image(image, rng):
+    """Randomly degrade one training image.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width, 3), dtype uint8
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    augmented : ndarray of shape (height, width, 3), dtype uint8
+
+    Notes
+    -----
+    Each step is applied independently: horizontal flip (p=0.5), colour
+    jitter of brightness, contrast and saturation by up to 20 % (p=0.8),
+    JPEG re-encoding at quality 50-95 (p=0.5), Gaussian blur with sigma
+    0.3-1.5 (p=0.2), Gaussian noise with sigma 2-8 grey levels (p=0.2).
+    """
+    out = image
+    if rng.random() < 0.5:
+        out = out[:, ::-1]
+    if rng.random() < 0.8:
+        out = colour_jitter(out, rng.uniform(0.8, 1.2, size=3))
+    if rng.random() < 0.5:
+        out = jpeg_reencode(out, int(rng.integers(50, 96)))
+    if rng.random() < 0.2:
+        out = cv2.GaussianBlur(np.ascontiguousarray(out), (0, 0), sigmaX=float(rng.uniform(0.3, 1.5)))
+    if rng.random() < 0.2:
+        noise = rng.normal(0.0, rng.uniform(2.0, 8.0), size=out.shape)
+        out = np.clip(out + noise, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(out)
+
+
+def colour_jitter(image, factors):
+    """Scale brightness, contrast and saturation.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width, 3), dtype uint8
+    factors : sequence of 3 float
+        Brightness, contrast and saturation factors; 1 leaves the image as is.
+
+    Returns
+    -------
+    jittered : ndarray of shape (height, width, 3), dtype uint8
+    """
+    brightness, contrast, saturation = factors
+    x = image.astype(np.float32) * brightness
+    grey = x @ np.array([0.299, 0.587, 0.114], np.float32)
+    x = (x - grey.mean()) * contrast + grey.mean()
+    grey = (x @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
+    x = (x - grey) * saturation + grey
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def jpeg_reencode(image, quality):
+    """Compress an RGB image to JPEG at ``quality`` (1-100) and decode it again."""
+    bgr = np.ascontiguousarray(image[:, :, ::-1])
+    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise RuntimeError("OpenCV could not encode the image as JPEG")
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1]
+
+
+def iterate_batches(images, labels, batch_size, rng, *, augment, shuffle, drop_last):
+    """Yield ``(uint8 images, float32 labels)`` minibatches.
+
+    Parameters
+    ----------
+    images : ndarray of shape (n, size, size, 3), dtype uint8
+    labels : ndarray of shape (n,)
+    batch_size : int
+    rng : numpy.random.Generator
+        Drives the shuffling and the augmentation.
+    augment, shuffle, drop_last : bool
+
+    Yields
+    ------
+    batch : ndarray of shape (b, size, size, 3), dtype uint8
+    targets : ndarray of shape (b,), dtype float32
+    """
+    order = rng.permutation(len(images)) if shuffle else np.arange(len(images))
+    stop = len(order) - len(order) % batch_size if drop_last and len(order) >= batch_size else len(order)
+    for start in range(0, stop, batch_size):
+        index = order[start : start + batch_size]
+        batch = images[index]
+        if augment:
+            batch = np.stack([augment_image(img, rng) for img in batch])
+        yield batch, labels[index].astype(np.float32)

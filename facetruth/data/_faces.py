@@ -1,0 +1,385 @@
+"""Face detection and square face crops: pure functions plus a thin transformer.
+
+:func:`detect_face` finds the largest face in one ``(height, width, 3)``
+uint8 RGB image; :func:`crop_face` cuts a square around it (or the centre
+square when no face is found); :func:`crop_faces` maps it over a batch with
+an optional on-disk cache; :class:`FaceCropper` wraps that as a scikit-learn
+transformer. The backends live in :mod:`facetruth.data._landmarks`.
+"""
+
+import dataclasses
+import logging
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from ..features._base import check_images
+from . import _landmarks
+
+logger = logging.getLogger(__name__)
+
+#: detection runs on a grey copy whose longest side is at most this
+DETECT_MAX_SIDE = 640
+#: images smaller than this (either side) hold no detectable face
+MIN_SIDE = 20
+DETECT_METHODS = ("auto", "dlib", "haar", "lbp")
+CROP_METHODS = (*DETECT_METHODS, "off")
+
+
+@dataclasses.dataclass(frozen=True)
+class FaceDetection:
+    """The largest face found in an image.
+
+    Attributes
+    ----------
+    box : tuple of int
+        ``(x0, y0, x1, y1)`` in image pixels, clipped to the image; ``x1`` and
+        ``y1`` are exclusive.
+    landmarks : ndarray of shape (68, 2), float32, or None
+        ``(x, y)`` of the 68 iBUG 300-W landmarks (dlib only).
+    method : {"dlib", "haar", "lbp"}
+        The backend that found it.
+    """
+
+    box: tuple
+    landmarks: np.ndarray | None
+    method: str
+
+
+def _check_method(method, allowed):
+    if method not in allowed:
+        raise ValueError(f"method must be one of {allowed}; got {method!r}.")
+
+
+def _as_image(image):
+    return check_images([image])[0]
+
+
+def _backends(method):
+    if method != "auto":
+        return [method]
+    return [name for name in ("dlib", "haar", "lbp") if _landmarks.backend_available(name)]
+
+
+def detect_face(image, *, method="auto", upsample=0):
+    """Find the largest face in an image.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width, 3), dtype uint8
+        RGB image (a grey ``(height, width)`` image is accepted too).
+    method : {"auto", "dlib", "haar", "lbp"}
+        Backend. ``"auto"`` tries dlib's HOG detector, then OpenCV's Haar
+        cascade (when the installed OpenCV ships it), then scikit-image's LBP
+        cascade, and keeps the first that finds a face.
+    upsample : int
+        Times the image is doubled in size before detection, to find faces
+        smaller than the detectors' 80 (dlib) or 24 (cascades) pixel windows.
+
+    Returns
+    -------
+    detection : FaceDetection or None
+        ``None`` when no face is found.
+
+    Raises
+    ------
+    ValueError
+        When ``image`` is not an image or ``method`` is unknown.
+    FaceTruthError
+        When an explicitly requested backend is not installed.
+
+    Notes
+    -----
+    Images whose longest side exceeds 640 pixels are searched on a
+    down-scaled grey copy (``cv2.INTER_AREA``); boxes and landmarks are
+    mapped back to the original coordinates.
+    """
+    import cv2
+
+    _check_method(method, DETECT_METHODS)
+    if int(upsample) < 0:
+        raise ValueError(f"upsample must be >= 0; got {upsample!r}.")
+    image = _as_image(image)
+    height, width = image.shape[:2]
+    if min(height, width) < MIN_SIDE:
+        return None
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
+    if scale < 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    for name in _backends(method):
+        boxes = getattr(_landmarks, f"detect_{name}")(grey, upsample)
+        if len(boxes) == 0:
+            continue
+        landmarks = _landmarks.dlib_landmarks(grey, boxes[0]) / scale if name == "dlib" else None
+        box = np.rint(boxes[0] / scale).astype(np.int64)
+        box = np.clip(box, 0, [width, height, width, height])
+        return FaceDetection(box=tuple(int(v) for v in box), landmarks=landmarks, method=name)
+    return None
+
+
+def _square_crop(image, cx, cy, side, pad):
+    """Cut the square of ``side`` pixels centred on ``(cx, cy)``, padding outside the image."""
+    height, width = image.shape[:2]
+    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+    x1, y1 = x0 + side, y0 + side
+    before = (max(0, -y0), max(0, -x0))
+    after = (max(0, y1 - height), max(0, x1 - width))
+    if any(before) or any(after):
+        widths = ((before[0], after[0]), (before[1], after[1]), (0, 0))
+        if pad == "reflect":
+            image = np.pad(image, widths, mode="symmetric")
+        else:
+            image = np.pad(image, widths, mode="constant")
+        x0, x1, y0, y1 = x0 + before[1], x1 + before[1], y0 + before[0], y1 + before[0]
+    return image[y0:y1, x0:x1]
+
+
+def _resize(square, size):
+    import cv2
+
+    if square.shape[0] == size:
+        return np.ascontiguousarray(square)
+    interpolation = cv2.INTER_AREA if square.shape[0] > size else cv2.INTER_LINEAR
+    return cv2.resize(np.ascontiguousarray(square), (size, size), interpolation=interpolation)
+
+
+def check_crop_params(size, margin, method, pad="reflect"):
+    """Validate :func:`crop_face` parameters; raise ``ValueError`` on bad ones."""
+    _check_method(method, CROP_METHODS)
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"size must be a positive integer; got {size!r}.")
+    if not np.isscalar(margin) or not np.isfinite(margin) or margin < 0:
+        raise ValueError(f"margin must be a finite number >= 0; got {margin!r}.")
+    if pad not in ("reflect", "black"):
+        raise ValueError(f"pad must be 'reflect' or 'black'; got {pad!r}.")
+
+
+def crop_face(image, *, size=256, margin=0.3, method="auto", align=False, pad="reflect", upsample=0):
+    """Square crop around the largest face, resized to ``size`` x ``size``.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width, 3), dtype uint8
+        RGB image (a grey ``(height, width)`` image is accepted too).
+    size : int
+        Side of the output crop in pixels.
+    margin : float
+        Extra context on each side, as a fraction of the face box's longest
+        side: the square's side is ``max(box_w, box_h) * (1 + 2 * margin)``.
+    method : {"auto", "dlib", "haar", "lbp", "off"}
+        Detector (see :func:`detect_face`); ``"off"`` skips detection and
+        takes the centre square. When no face is found, the centre square is
+        taken too and ``info["method"]`` is ``"centre"``.
+    align : bool
+        Rotate the image about the face centre so that the eyes lie on a
+        horizontal line (needs dlib landmarks; ignored otherwise).
+    pad : {"reflect", "black"}
+        How the square is filled where it leaves the image.
+    upsample : int
+        Passed to :func:`detect_face`.
+
+    Returns
+    -------
+    crop : ndarray of shape (size, size, 3), dtype uint8
+        RGB crop; shrunk with ``cv2.INTER_AREA``, enlarged with ``cv2.INTER_LINEAR``.
+    info : dict
+        ``{"box": [x0, y0, x1, y1] or None, "method": "dlib" | "haar" | "lbp" |
+        "centre" | "off", "landmarks": list of [x, y] or None, "face_found": bool}``,
+        in the coordinates of the input image.
+
+    Raises
+    ------
+    ValueError
+        When ``image`` is not an image or a parameter is invalid.
+    """
+    check_crop_params(size, margin, method, pad)
+    image = _as_image(image)
+    height, width = image.shape[:2]
+    found = None if method == "off" else detect_face(image, method=method, upsample=upsample)
+    if found is None:
+        side = min(height, width)
+        square = _square_crop(image, width / 2, height / 2, side, pad)
+        info = {"box": None, "method": method if method == "off" else "centre", "landmarks": None}
+        return _resize(square, size), {**info, "face_found": False}
+    x0, y0, x1, y1 = found.box
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    side = max(1, int(round(max(x1 - x0, y1 - y0) * (1 + 2 * margin))))
+    if align and found.landmarks is not None:
+        import cv2
+
+        rotation = cv2.getRotationMatrix2D((cx, cy), _landmarks.eye_angle(found.landmarks), 1.0)
+        image = cv2.warpAffine(image, rotation, (width, height), borderMode=cv2.BORDER_REFLECT_101)
+    crop = _resize(_square_crop(image, cx, cy, side, pad), size)
+    landmarks = None if found.landmarks is None else found.landmarks.tolist()
+    info = {"box": list(found.box), "method": found.method, "landmarks": landmarks, "face_found": True}
+    return crop, info
+
+
+#: bump when crop_face's output changes, to invalidate old cache entries
+_CROP_VERSION = 1
+
+
+def _crop_one(image, params):
+    return crop_face(image, **params)
+
+
+def _crop_chunk(images, params):
+    return [_crop_one(image, params) for image in images]
+
+
+def crop_faces(
+    images, *, size=256, margin=0.3, method="auto", align=False, pad="reflect", cache=None, n_jobs=None
+):
+    """Apply :func:`crop_face` to a batch of images, optionally through a disk cache.
+
+    Parameters
+    ----------
+    images : ndarray of shape (n_images, height, width, 3) or list of ndarray
+        RGB uint8 images; a list may mix sizes.
+    size, margin, method, align, pad
+        As in :func:`crop_face`.
+    cache : str, os.PathLike, ArrayCache or None
+        Folder (or cache object) for crops, keyed by the image's content hash
+        and these parameters; each entry holds the crop and its info as JSON.
+    n_jobs : int or None
+        Parallel joblib workers for the images not in the cache.
+
+    Returns
+    -------
+    crops : ndarray of shape (n_images, size, size, 3), dtype uint8
+    infos : list of dict
+        One :func:`crop_face` info per image.
+    """
+    import json
+
+    from .._cache import ArrayCache, hash_array, hash_bytes, hash_params
+
+    check_crop_params(size, margin, method, pad)
+    images = check_images(images)
+    params = {"size": int(size), "margin": float(margin), "method": method, "align": bool(align), "pad": pad}
+    crops = np.empty((len(images), size, size, 3), dtype=np.uint8)
+    infos = [None] * len(images)
+    if cache is not None and not isinstance(cache, ArrayCache):
+        cache = ArrayCache(cache)
+    todo, keys = list(range(len(images))), None
+    if cache is not None:
+        tag = hash_params({**params, "version": _CROP_VERSION})
+        keys = [hash_bytes(hash_array(img).encode(), tag.encode()) for img in images]
+        todo = []
+        for i, key in enumerate(keys):
+            crop = cache.get("faces", key)
+            meta = cache.get("faces_info", key) if crop is not None else None
+            if crop is not None and meta is not None and crop.shape == crops.shape[1:]:
+                crops[i], infos[i] = crop, json.loads(meta.tobytes().decode("utf-8"))
+            else:
+                todo.append(i)
+    for i, (crop, info) in zip(todo, _map_crops([images[i] for i in todo], params, n_jobs), strict=True):
+        crops[i], infos[i] = crop, info
+        if cache is not None:
+            meta = np.frombuffer(json.dumps(info, sort_keys=True).encode("utf-8"), dtype=np.uint8)
+            cache.put("faces_info", keys[i], meta)
+            cache.put("faces", keys[i], crop)
+    return crops, infos
+
+
+def _map_crops(images, params, n_jobs, chunk_size=8):
+    if n_jobs in (None, 1) or len(images) <= chunk_size:
+        return _crop_chunk(images, params)
+    from joblib import Parallel, delayed
+
+    chunks = [images[i : i + chunk_size] for i in range(0, len(images), chunk_size)]
+    parts = Parallel(n_jobs=n_jobs)(delayed(_crop_chunk)(chunk, params) for chunk in chunks)
+    return [item for part in parts for item in part]
+
+
+class FaceCropper(TransformerMixin, BaseEstimator):
+    """Crop the largest face of each image to a square of ``size`` pixels.
+
+    A stateless transformer around :func:`crop_faces`: ``fit`` only checks
+    the parameters and the batch, and nothing is learnt from the data.
+
+    Parameters
+    ----------
+    method : {"auto", "dlib", "haar", "lbp", "off"}
+        Face detector (see :func:`crop_face`).
+    size : int
+        Side of the output crops.
+    margin : float
+        Context around the face box, as a fraction of its side, on each side.
+    align : bool
+        Rotate faces so that the eyes are horizontal (dlib landmarks).
+    pad : {"reflect", "black"}
+        Fill where the square leaves the image.
+    cache : str, os.PathLike or None
+        Folder caching crops by image content and parameters.
+    n_jobs : int or None
+        Parallel joblib workers.
+
+    Examples
+    --------
+    >>> from skimage.data import astronaut
+    >>> FaceCropper(size=64).fit_transform([astronaut()]).shape
+    (1, 64, 64, 3)
+    """
+
+    def __init__(
+        self, *, method="auto", size=256, margin=0.3, align=False, pad="reflect", cache=None, n_jobs=None
+    ):
+        self.method = method
+        self.size = size
+        self.margin = margin
+        self.align = align
+        self.pad = pad
+        self.cache = cache
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y=None):
+        """Validate the parameters and the batch.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_images, height, width, 3) or list of ndarray
+            RGB uint8 images.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        check_crop_params(self.size, self.margin, self.method, self.pad)
+        check_images(X)
+        return self
+
+    def transform(self, X):
+        """Crop each image.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_images, height, width, 3) or list of ndarray
+            RGB uint8 images.
+
+        Returns
+        -------
+        crops : ndarray of shape (n_images, size, size, 3), dtype uint8
+        """
+        crops, _ = crop_faces(X, **self._crop_params())
+        return crops
+
+    def transform_with_info(self, X):
+        """Like :meth:`transform`, also returning the per-image :func:`crop_face` infos."""
+        return crop_faces(X, **self._crop_params())
+
+    def _crop_params(self):
+        names = ("method", "size", "margin", "align", "pad", "cache", "n_jobs")
+        return {name: getattr(self, name) for name in names}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = []
+        return tags

@@ -1,0 +1,194 @@
+"""Face detection and cropping on a real photograph, noise, tiny images and real data sets."""
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from skimage.data import astronaut
+
+from facetruth._cache import ArrayCache
+from facetruth.data import FaceCropper, crop_face, detect_face
+from facetruth.data._faces import crop_faces
+from facetruth.data._landmarks import backend_available, eye_angle
+from facetruth.exceptions import FaceTruthError
+
+#: Eileen Collins's face in skimage.data.astronaut(), checked by eye: (x0, y0, x1, y1)
+ASTRONAUT_FACE = (170, 70, 275, 180)
+
+
+def _inside(box, outer, slack=0):
+    return (
+        box[0] >= outer[0] - slack
+        and box[1] >= outer[1] - slack
+        and box[2] <= outer[2] + slack
+        and box[3] <= outer[3] + slack
+    )
+
+
+@pytest.fixture(scope="module")
+def face_image():
+    return astronaut()
+
+
+def test_dlib_finds_the_astronaut_with_68_landmarks_inside_the_box(face_image):
+    found = detect_face(face_image, method="dlib")
+    assert found is not None and found.method == "dlib"
+    assert _inside(found.box, ASTRONAUT_FACE)
+    assert found.box[2] - found.box[0] > 60
+    assert found.landmarks.shape == (68, 2) and found.landmarks.dtype == np.float32
+    x0, y0, x1, y1 = found.box
+    pad = 0.15 * (x1 - x0)  # the jaw line may touch the box edge
+    lm = found.landmarks
+    assert np.all(
+        (lm[:, 0] >= x0 - pad) & (lm[:, 0] <= x1 + pad) & (lm[:, 1] >= y0 - pad) & (lm[:, 1] <= y1 + pad)
+    )
+    assert abs(eye_angle(lm)) < 15  # she faces the camera upright
+
+
+def test_cascade_fallback_finds_the_astronaut(face_image):
+    found = detect_face(face_image, method="lbp")
+    assert found is not None and found.method == "lbp" and found.landmarks is None
+    assert _inside(found.box, ASTRONAUT_FACE, slack=10)
+
+
+@pytest.mark.skipif(not backend_available("haar"), reason="this OpenCV build ships no Haar cascades")
+def test_haar_finds_the_astronaut(face_image):
+    found = detect_face(face_image, method="haar")
+    assert found is not None and found.method == "haar"
+    assert _inside(found.box, ASTRONAUT_FACE, slack=10)
+
+
+def test_haar_request_fails_clearly_when_opencv_lacks_it(face_image):
+    if backend_available("haar"):
+        pytest.skip("this OpenCV build ships Haar cascades")
+    with pytest.raises(FaceTruthError, match="Haar"):
+        detect_face(face_image, method="haar")
+
+
+def test_large_images_are_searched_downscaled_and_boxes_mapped_back(face_image):
+    big = cv2.resize(face_image, (1536, 1536), interpolation=cv2.INTER_LINEAR)
+    found = detect_face(big)
+    assert found is not None
+    assert _inside(found.box, tuple(3 * v for v in ASTRONAUT_FACE), slack=6)
+    assert found.landmarks.max() < 1536 and found.landmarks[:, 0].min() > 3 * ASTRONAUT_FACE[0] - 30
+
+
+def test_crop_face_square_around_the_face(face_image):
+    crop, info = crop_face(face_image, size=64, margin=0.3)
+    assert crop.shape == (64, 64, 3) and crop.dtype == np.uint8
+    assert info["face_found"] is True and info["method"] == "dlib"
+    assert len(info["landmarks"]) == 68 and len(info["box"]) == 4
+    json.dumps(info)  # serialisable
+    x0, y0, x1, y1 = info["box"]
+    side = round(max(x1 - x0, y1 - y0) * 1.6)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    xa, ya = int(round(cx - side / 2)), int(round(cy - side / 2))
+    expected = cv2.resize(face_image[ya : ya + side, xa : xa + side], (64, 64), interpolation=cv2.INTER_AREA)
+    np.testing.assert_array_equal(crop, expected)
+
+
+def test_noise_gives_the_centre_crop(rng):
+    noise = rng.integers(0, 256, size=(64, 96, 3), dtype=np.uint8)
+    crop, info = crop_face(noise, size=64)
+    assert info == {"box": None, "method": "centre", "landmarks": None, "face_found": False}
+    np.testing.assert_array_equal(crop, noise[:, 16:80])
+    assert detect_face(noise) is None
+
+
+def test_method_off_skips_detection(face_image):
+    crop, info = crop_face(face_image[:, :400], size=100, method="off")
+    assert info == {"box": None, "method": "off", "landmarks": None, "face_found": False}
+    expected = cv2.resize(face_image[56:456, :400], (100, 100), interpolation=cv2.INTER_AREA)
+    np.testing.assert_array_equal(crop, expected)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (5, 7, 3), (5, 7), (33, 17, 3), (2, 300)])
+def test_tiny_grey_and_odd_images(shape, rng):
+    image = rng.integers(0, 256, size=shape, dtype=np.uint8)
+    crop, info = crop_face(image, size=16)
+    assert crop.shape == (16, 16, 3) and crop.dtype == np.uint8
+    assert info["face_found"] is False
+    if len(shape) == 2:
+        assert np.all(crop[..., 0] == crop[..., 2])
+
+
+def test_face_near_the_border_is_padded(face_image):
+    shifted = face_image[60:, 150:]  # the face is near the top-left corner
+    crop, info = crop_face(shifted, size=48, margin=0.5, pad="black")
+    assert info["face_found"] and crop.shape == (48, 48, 3)
+    assert crop[0, 0].sum() == 0  # outside the image: black
+    crop_r, _ = crop_face(shifted, size=48, margin=0.5, pad="reflect")
+    assert crop_r[0, 0].sum() > 0
+
+
+def test_align_levels_the_eyes(face_image):
+    h, w = face_image.shape[:2]
+    tilted = cv2.warpAffine(face_image, cv2.getRotationMatrix2D((w / 2, h / 2), 12, 1.0), (w, h))
+    before = detect_face(tilted)
+    aligned, info = crop_face(tilted, size=256, margin=0.5, align=True)
+    after = detect_face(aligned)
+    assert before is not None and after is not None and info["face_found"]
+    assert abs(eye_angle(before.landmarks)) > 8
+    assert abs(eye_angle(after.landmarks)) < 4
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"size": 0}, {"size": 2.5}, {"margin": -0.1}, {"method": "mtcnn"}, {"pad": "wrap"}],
+)
+def test_invalid_parameters(kwargs, noise_image):
+    with pytest.raises(ValueError):
+        crop_face(noise_image, **kwargs)
+    with pytest.raises(ValueError):
+        FaceCropper(**kwargs).fit([noise_image])
+
+
+def test_face_cropper_batch_and_cache(tmp_path, face_image, noise_image):
+    batch = [face_image, noise_image, face_image[:200, :300]]
+    cache = ArrayCache(tmp_path / "crops")
+    crops, infos = crop_faces(batch, size=40, cache=cache)
+    assert crops.shape == (3, 40, 40, 3) and crops.dtype == np.uint8
+    assert [i["face_found"] for i in infos] == [True, False, True]
+    assert cache.writes == 6 and cache.hits == 0  # crop + info per image
+    again, infos_again = crop_faces(batch, size=40, cache=cache)
+    assert cache.writes == 6 and cache.hits == 6
+    np.testing.assert_array_equal(again, crops)
+    assert infos_again == infos
+    assert not list(Path(tmp_path).rglob("*.tmp"))  # atomic writes leave no temporary file
+    crop_faces(batch, size=32, cache=cache)  # other parameters: other entries
+    assert cache.writes == 12
+
+    cropper = FaceCropper(size=40, cache=str(tmp_path / "crops"))
+    np.testing.assert_array_equal(cropper.fit(batch).transform(batch), crops)
+    np.testing.assert_array_equal(cropper.fit_transform(np.stack([noise_image] * 2))[1], crops[1])
+
+
+def test_damaged_cache_entry_is_recomputed(tmp_path, face_image):
+    crops, _ = crop_faces([face_image], size=24, cache=tmp_path)
+    for entry in tmp_path.rglob("*.npy"):
+        entry.write_bytes(b"garbage")
+    again, infos = crop_faces([face_image], size=24, cache=tmp_path)
+    np.testing.assert_array_equal(again, crops)
+    assert infos[0]["face_found"]
+
+
+def test_parallel_crops_match_serial(face_image, noise_image):
+    batch = [face_image[::2, ::2], noise_image] * 5
+    serial, infos = crop_faces(batch, size=24, n_jobs=1)
+    parallel, infos_p = crop_faces(batch, size=24, n_jobs=2)
+    np.testing.assert_array_equal(serial, parallel)
+    assert infos == infos_p
+
+
+@pytest.mark.shared_data
+def test_faces_found_on_most_hardfake_images(hardfake_dir):
+    files = (
+        sorted((hardfake_dir / "real").glob("*.jpg"))[:6] + sorted((hardfake_dir / "fake").glob("*.jpg"))[:6]
+    )
+    images = [cv2.imread(str(f))[:, :, ::-1] for f in files]
+    crops, infos = crop_faces(images, size=64)
+    found = sum(i["face_found"] for i in infos)
+    assert found >= 10, [i["method"] for i in infos]
+    assert crops.shape == (12, 64, 64, 3)

@@ -53,9 +53,10 @@ def check_file(path):
 def walk(root):
     """Yield ``(folder, subfolder_names, file_names)`` below ``root``, sorted, hidden entries left out.
 
-    Linked folders are followed once: a folder already visited (same device
-    and inode) is not entered again, so link loops end.  Prune
-    ``subfolder_names`` in place to stop the descent, as with :func:`os.walk`.
+    Linked folders are followed, except a link to one of its own ancestors
+    (a loop), and a folder already visited (same device and inode) is not
+    entered again.  Prune ``subfolder_names`` in place to stop the descent,
+    as with :func:`os.walk`.
     """
     seen = set()
     stack = [os.fspath(root)]
@@ -83,9 +84,17 @@ def walk(root):
                 is_dir = entry.is_dir()  # follows links
             except OSError:
                 is_dir = False
+            if is_dir and entry.is_symlink() and _is_ancestor(entry.path, folder):
+                logger.warning("not following %r: it links to one of its ancestors", entry.path)
+                continue
             (dirs if is_dir else files).append(entry.name)
         yield folder, dirs, files
         stack.extend(os.path.join(folder, d) for d in reversed(dirs))
+
+
+def _is_ancestor(link, folder):
+    target, here = os.path.realpath(link), os.path.realpath(folder)
+    return here == target or here.startswith(target.rstrip(os.sep) + os.sep)
 
 
 class ItemCollector:
@@ -95,6 +104,7 @@ class ItemCollector:
         self.root, self.n_frames, self.layout = os.fspath(root), n_frames, layout
         self.paths, self.labels, self.groups, self.sources, self.frames, self.split = [], [], [], [], [], []
         self.skipped = []
+        self.seen = {}
         self.has_split = False
 
     def skip(self, path, reason):
@@ -110,6 +120,16 @@ class ItemCollector:
         if reason:
             self.skip(path, reason)
             return 0
+        try:
+            st = os.stat(path)
+            identity = (st.st_dev, st.st_ino)
+        except OSError as exc:
+            self.skip(path, f"cannot stat ({exc})")
+            return 0
+        if identity in self.seen:  # the same file reached twice, e.g. through a link
+            self.skip(path, f"same file as {os.fsdecode(self.seen[identity])!r}")
+            return 0
+        self.seen[identity] = path
         frames = [None]
         if kind == "video":
             from ._video import uniform_indices, video_frame_count
@@ -204,6 +224,8 @@ def build_folders(root, n_frames):
     parents = {os.path.dirname(folder) for folder, _ in classes}
     collector = ItemCollector(root, n_frames, "folders")
     default_source = os.path.basename(os.path.abspath(root))
+    real_root = os.path.realpath(root)
+    direct, linked = [], []  # files reached through a link come last, so a direct path wins
     for class_folder, label in classes:
         parent = os.path.relpath(os.path.dirname(class_folder), root)
         prefix = Path(parent).as_posix() if len(parents) > 1 and parent != "." else ""
@@ -215,8 +237,11 @@ def build_folders(root, n_frames):
                 path = os.path.join(folder, name)
                 if media_kind(name) is None:
                     continue
-                group = Path(os.path.relpath(path, root)).as_posix()
-                collector.add_file(path, label, group, source)
+                relative = os.path.relpath(path, root)
+                is_linked = os.path.realpath(path) != os.path.join(real_root, relative)
+                (linked if is_linked else direct).append((path, label, Path(relative).as_posix(), source))
+    for path, label, group, source in direct + linked:
+        collector.add_file(path, label, group, source)
     return collector.dataset()
 
 

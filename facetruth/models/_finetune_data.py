@@ -134,3 +134,44 @@ def iterate_batches(images, labels, batch_size, rng, *, augment, shuffle, drop_l
         if augment:
             batch = np.stack([augment_image(img, rng) for img in batch])
         yield batch, labels[index].astype(np.float32)
+
+
+def check_params(labels, n_items, epochs, batch_size, lr, val_fraction, patience, image_size, dropout):
+    """Validate the arguments of :func:`~facetruth.models.finetune`; return the labels as int64."""
+    y = np.asarray(labels)
+    if y.ndim != 1 or len(y) != n_items:
+        raise ValueError(f"labels must be 1-D with one label per item; got {y.shape} for {n_items} items.")
+    if not np.isin(y, [0, 1]).all():
+        raise ValueError("labels must be 0 (real) or 1 (fake).")
+    if min(np.sum(y == 0), np.sum(y == 1)) < 2:
+        raise ValueError("fine-tuning needs at least 2 real and 2 fake images.")
+    for name, value in [("epochs", epochs), ("batch_size", batch_size), ("patience", patience)]:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    if not (0 < val_fraction < 1):
+        raise ValueError(f"val_fraction must be in (0, 1); got {val_fraction!r}.")
+    if not (0 <= dropout < 1):
+        raise ValueError(f"dropout must be in [0, 1); got {dropout!r}.")
+    if not (lr > 0):
+        raise ValueError(f"lr must be positive; got {lr!r}.")
+    if not isinstance(image_size, (int, np.integer)) or not 32 <= image_size <= 1024:
+        raise ValueError(f"image_size must be an integer in [32, 1024]; got {image_size!r}.")
+    return y.astype(np.int64)
+
+
+def stratified_split(y, val_fraction, max_items, random_state):
+    """Stratified ``(train, val)`` indices, after an optional stratified subset of ``max_items``."""
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(len(y))
+    if max_items is not None and max_items < len(y):
+        index, _ = train_test_split(index, train_size=max_items, stratify=y, random_state=random_state)
+    train, val = train_test_split(index, test_size=val_fraction, stratify=y[index], random_state=random_state)
+    if len(np.unique(y[val])) < 2:
+        raise ValueError("the validation split needs both classes; use more images or a larger val_fraction.")
+    return np.sort(train), np.sort(val)
+
+
+def class_counts(y):
+    """Numbers of real (0) and fake (1) labels."""
+    return {"real": int(np.sum(y == 0)), "fake": int(np.sum(y == 1))}

@@ -148,3 +148,32 @@ def test_iterate_batches_drops_the_remainder():
     batches = list(iterate_batches(images, labels, 4, rng, augment=False, shuffle=False, drop_last=False))
     assert [len(b) for b, _ in batches] == [4, 4, 2]
     np.testing.assert_array_equal(np.concatenate([t for _, t in batches]), labels.astype(np.float32))
+
+
+def test_classifier_fit_predict_pickle(tmp_path):
+    import pickle
+
+    from sklearn.base import clone
+
+    from facetruth.models._finetune import FineTunedCNNClassifier
+
+    images, labels = _blobs(6)
+    names = np.where(labels == 1, "fake", "real")
+    clf = FineTunedCNNClassifier(epochs=1, batch_size=4, image_size=64, device="cpu").fit(images, labels)
+    proba = clf.predict_proba(images[:3] + images[-3:])
+    assert proba.shape == (6, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert set(clf.predict(images)) <= {0, 1}
+    assert len(clf.history_) == 1 and 0.0 <= clf.best_val_auc_ <= 1.0
+
+    blob = pickle.dumps(clf)
+    assert b"torch" not in blob
+    restored = pickle.loads(blob)
+    np.testing.assert_allclose(restored.predict_proba(images[:3] + images[-3:]), proba, rtol=1e-5)
+    assert "backbone_state_" not in clone(clf).__dict__
+
+    by_name = FineTunedCNNClassifier(epochs=1, batch_size=4, image_size=64, device="cpu").fit(images, names)
+    assert list(by_name.classes_) == ["fake", "real"]
+    assert set(by_name.predict(images[:2])) <= {"fake", "real"}
+    with pytest.raises(ValueError, match="exactly 2 classes"):
+        FineTunedCNNClassifier().fit(images[:3], [0, 1, 2])

@@ -18,8 +18,8 @@ from ..exceptions import ImageDecodeError
 
 logger = logging.getLogger(__name__)
 
-_FACE_CHOICES = ("auto", "off", "dlib", "haar")
-_METHODS = ("off", "centre", "dlib", "haar")
+_FACE_CHOICES = ("auto", "off", "dlib", "haar", "lbp")
+_METHODS = ("off", "centre", "dlib", "haar", "lbp")
 
 
 @dataclass
@@ -80,7 +80,11 @@ def _encode_info(info):
 def _decode_info(row):
     box = [int(v) for v in row[:4]]
     method = _METHODS[int(row[4])]
-    return {"box": None if box[0] < 0 else box, "method": method, "face_found": method in ("dlib", "haar")}
+    return {
+        "box": None if box[0] < 0 else box,
+        "method": method,
+        "face_found": method not in ("off", "centre"),
+    }
 
 
 def _item_key(item, tag):
@@ -126,8 +130,8 @@ class ImageLoader(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    face : {"auto", "off", "dlib", "haar"}, default="auto"
-        ``"auto"`` tries dlib's HOG detector, then OpenCV's Haar cascade, and
+    face : {"auto", "off", "dlib", "haar", "lbp"}, default="auto"
+        ``"auto"`` tries dlib's HOG detector, then OpenCV's cascades, and
         falls back to the centre crop (recorded as ``method="centre"``);
         ``"off"`` always takes the centre square.
     image_size : int, default=256

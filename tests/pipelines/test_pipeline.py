@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+import facetruth
+from facetruth.data import load_dataset
+from facetruth.models import CalibratedDetector
+from facetruth.pipelines import FEATURE_SETS, ImageLoader, build_pipeline, resolve_features, train_detector
+
+
+def test_registry_resolves_names_and_lists():
+    assert resolve_features("all") == ("fft", "dct", "noise", "lbp", "cnn")
+    assert resolve_features("handcrafted") == ("fft", "dct", "noise", "lbp")
+    assert resolve_features("fft,lbp") == ("fft", "lbp")
+    assert resolve_features(["handcrafted", "cnn", "fft"]) == ("fft", "dct", "noise", "lbp", "cnn")
+    assert set(FEATURE_SETS) >= {"fft", "dct", "noise", "lbp", "cnn", "handcrafted", "all"}
+    with pytest.raises(ValueError, match="Unknown feature"):
+        resolve_features("fft,wavelets")
+
+
+def test_build_pipeline_structure():
+    pipe = build_pipeline(features="handcrafted", classifier="logistic", face="off", image_size=64)
+    assert isinstance(pipe, Pipeline) and list(pipe.named_steps) == ["loader", "features", "classifier"]
+    assert isinstance(pipe["loader"], ImageLoader) and pipe["loader"].image_size == 64
+    union = pipe["features"]
+    assert isinstance(union, FeatureUnion) and union.verbose_feature_names_out is True
+    assert [n for n, _ in union.transformer_list] == ["fft", "dct", "noise", "lbp"]
+    assert isinstance(pipe["classifier"], CalibratedDetector)
+    with pytest.raises(ValueError, match="classifier"):
+        build_pipeline(features="fft", classifier="boosted-magic")
+
+
+@pytest.mark.parametrize("classifier", ["xgboost", "logistic", "svm", "random_forest"])
+def test_fit_predict_on_paths(tiny_set, classifier):
+    data = load_dataset(tiny_set)
+    pipe = build_pipeline(features="fft", classifier=classifier, face="off", image_size=48, cv=3)
+    pipe.fit(data.paths, data.labels)
+    prob = pipe.predict_proba(data.paths)[:, 1]
+    assert prob.shape == (len(data),)
+    assert np.mean((prob >= pipe[-1].threshold_) == data.labels) > 0.9
+    names = pipe[:-1].get_feature_names_out()
+    assert all(n.startswith("fft__fft_") for n in names)
+
+
+def test_train_detector_skips_bad_files_and_round_trips(tiny_set, tmp_path):
+    import shutil
+
+    root = tmp_path / "set"
+    shutil.copytree(tiny_set, root)
+    (root / "fake" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    data = load_dataset(root)
+    result = train_detector(data, features="fft,dct", classifier="xgboost", face="off", image_size=48, cv=3)
+    assert len(result.skipped) == 1 and "broken.png" in result.skipped[0][1]
+    meta = result.metadata
+    assert meta["training_data"]["counts"] == {"real": 24, "fake": 24}
+    assert meta["training_data"]["manifest_sha256"] == data.manifest_hash()
+    path = tmp_path / "model.joblib"
+    card = facetruth.save(result.pipeline, path, metadata=meta)
+    assert card["label_positive"] == "fake" and card["feature_families"].keys() == {"fft", "dct"}
+    loaded = facetruth.load(path)
+    good = [p for p in data.paths if "broken" not in p]
+    a = result.pipeline.predict_proba(good)
+    b = loaded.predict_proba(good)
+    assert np.array_equal(a, b)
+    assert loaded[-1].threshold_ == card["threshold"]
+
+
+def test_feature_cache_extracts_each_family_once(tiny_set, tmp_path):
+    data = load_dataset(tiny_set)
+    cache = tmp_path / "cache"
+    pipe = build_pipeline(
+        features="fft,dct", classifier="logistic", face="off", image_size=48, cache=cache, cv=3
+    )
+    pipe.fit(data.paths, data.labels)
+    n_entries = len(list((cache / "fft").rglob("*.npy")))
+    assert n_entries == len(data)
+    feats = pipe[:-1].transform(data.paths)
+    # a second pipeline with an overlapping feature set reuses the cached fft entries
+    other = build_pipeline(
+        features="fft", classifier="logistic", face="off", image_size=48, cache=cache, cv=3
+    )
+    other.fit(data.paths, data.labels)
+    assert len(list((cache / "fft").rglob("*.npy"))) == n_entries
+    assert np.array_equal(
+        other[:-1].transform(data.paths), feats[:, : other[:-1].transform(data.paths[:1]).shape[1]]
+    )

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import DatasetLayoutError
-from ._layouts import LAYOUT_DESCRIPTIONS, build_csv, build_folders, detect_layout
+from ._layouts import LAYOUT_DESCRIPTIONS, build_folders, detect_layout
+from ._layouts_csv import build_csv
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,10 @@
-"""Face detector backends: dlib's HOG detector with 68 landmarks, and cascade fallbacks.
+"""Face detection: dlib's HOG detector with 68 landmarks, and cascade fallbacks.
 
 Every model is loaded lazily, once per process (``functools.lru_cache``), on
 the first detection; importing this module loads nothing. Each backend takes
 a ``(height, width)`` uint8 grey image and returns candidate boxes
-``(x0, y0, x1, y1)`` in that image's coordinates.
+``(x0, y0, x1, y1)`` in that image's coordinates; :func:`detect_face` runs
+them on one RGB image and returns the largest face.
 
 Backends
 --------
@@ -23,6 +24,7 @@ lbp
     TPAMI 2002, for the local binary patterns).
 """
 
+import dataclasses
 import functools
 import importlib.util
 import logging
@@ -32,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import FaceTruthError
+from ..features._base import check_images
 
 logger = logging.getLogger(__name__)
 
@@ -198,3 +201,102 @@ def _largest_first(boxes):
         return boxes
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     return boxes[np.argsort(-area, kind="stable")]
+
+
+#: detection runs on a grey copy whose longest side is at most this
+DETECT_MAX_SIDE = 640
+#: images smaller than this (either side) hold no detectable face
+MIN_SIDE = 20
+DETECT_METHODS = ("auto", "dlib", "haar", "lbp")
+
+
+@dataclasses.dataclass(frozen=True)
+class FaceDetection:
+    """The largest face found in an image.
+
+    Attributes
+    ----------
+    box : tuple of int
+        ``(x0, y0, x1, y1)`` in image pixels, clipped to the image; ``x1`` and
+        ``y1`` are exclusive.
+    landmarks : ndarray of shape (68, 2), float32, or None
+        ``(x, y)`` of the 68 iBUG 300-W landmarks (dlib only).
+    method : {"dlib", "haar", "lbp"}
+        The backend that found it.
+    """
+
+    box: tuple
+    landmarks: np.ndarray | None
+    method: str
+
+
+def _check_method(method, allowed):
+    if method not in allowed:
+        raise ValueError(f"method must be one of {allowed}; got {method!r}.")
+
+
+_DETECTORS = {"dlib": detect_dlib, "haar": detect_haar, "lbp": detect_lbp}
+
+
+def _backends(method):
+    if method != "auto":
+        return [method]
+    return [name for name in ("dlib", "haar", "lbp") if backend_available(name)]
+
+
+def detect_face(image, *, method="auto", upsample=0):
+    """Find the largest face in an image.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width, 3), dtype uint8
+        RGB image (a grey ``(height, width)`` image is accepted too).
+    method : {"auto", "dlib", "haar", "lbp"}
+        Backend. ``"auto"`` tries dlib's HOG detector, then OpenCV's Haar
+        cascade (when the installed OpenCV ships it), then scikit-image's LBP
+        cascade, and keeps the first that finds a face.
+    upsample : int
+        Times the image is doubled in size before detection, to find faces
+        smaller than the detectors' 80 (dlib) or 24 (cascades) pixel windows.
+
+    Returns
+    -------
+    detection : FaceDetection or None
+        ``None`` when no face is found.
+
+    Raises
+    ------
+    ValueError
+        When ``image`` is not an image or ``method`` is unknown.
+    FaceTruthError
+        When an explicitly requested backend is not installed.
+
+    Notes
+    -----
+    Images whose longest side exceeds 640 pixels are searched on a
+    down-scaled grey copy (``cv2.INTER_AREA``); boxes and landmarks are
+    mapped back to the original coordinates.
+    """
+    import cv2
+
+    _check_method(method, DETECT_METHODS)
+    if int(upsample) < 0:
+        raise ValueError(f"upsample must be >= 0; got {upsample!r}.")
+    image = check_images([image])[0]
+    height, width = image.shape[:2]
+    if min(height, width) < MIN_SIDE:
+        return None
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
+    if scale < 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    for name in _backends(method):
+        boxes = _DETECTORS[name](grey, upsample)
+        if len(boxes) == 0:
+            continue
+        landmarks = dlib_landmarks(grey, boxes[0]) / scale if name == "dlib" else None
+        box = np.rint(boxes[0] / scale).astype(np.int64)
+        box = np.clip(box, 0, [width, height, width, height])
+        return FaceDetection(box=tuple(int(v) for v in box), landmarks=landmarks, method=name)
+    return None

@@ -7,9 +7,9 @@ __getattr__, __dir__, __all__ = attach(
     {
         "._image": ["read_image", "read_video_frames", "IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS"],
         "._datasets": ["Dataset", "load_dataset"],
-        "._faces": ["FaceCropper", "crop_face", "detect_face"],
+        "._faces": ["FaceCropper", "FaceDetection", "crop_face", "crop_faces", "detect_face"],
         "._augment": ["jpeg_compress", "rescale", "gaussian_blur", "gaussian_noise", "random_augment"],
-        "._demo": ["make_demo_dataset"],
+        "._demo": ["DemoData", "make_demo_dataset"],
         "..exceptions": ["ImageDecodeError", "DatasetLayoutError"],
     },
 )

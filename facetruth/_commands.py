@@ -80,7 +80,7 @@ def expand_inputs(inputs, *, n_frames=8):
         path = Path(raw)
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-            files = [p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS + VIDEO_EXTENSIONS]
+            files = [p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS]
             if not files:
                 entries.append(
                     (str(path), ImageDecodeError(f"{path}: folder holds no images or videos"), None)

@@ -1,0 +1,228 @@
+"""Multi-scale uniform local binary patterns on colour channels (the ``lbp`` family).
+
+Colour texture, the joint LBP histograms of the luminance and both chroma
+channels, separates genuine faces from reproduced ones [1]_. Each scale
+``(P, R)`` compares ``P`` bilinearly interpolated samples on a circle of
+radius ``R`` with the centre pixel; the rotation-invariant uniform code
+("riu2") is the number of samples at least as bright as the centre when the
+circular bit pattern has at most two 0/1 transitions, and ``P + 1``
+otherwise [2]_. The codes and sampling points are those of
+:func:`skimage.feature.local_binary_pattern` with ``method="uniform"``.
+
+References
+----------
+.. [1] Z. Boulkenafet, J. Komulainen and A. Hadid, "Face spoofing detection
+       using colour texture analysis", IEEE Trans. Information Forensics and
+       Security 11(8), 2016. :DOI:`10.1109/TIFS.2016.2555286`
+.. [2] T. Ojala, M. Pietikainen and T. Maenpaa, "Multiresolution gray-scale
+       and rotation invariant texture classification with local binary
+       patterns", IEEE TPAMI 24(7), 2002. :DOI:`10.1109/TPAMI.2002.1017623`
+"""
+
+import math
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from ._base import ImageFeatureTransformer
+from ._color import to_channels
+from ._noise import count_uint8
+
+#: an interpolated sample within this distance of the centre counts as equal
+#: (the bilinear weights are not exact in float32; levels are 0..255)
+TIE_TOLERANCE = 1e-3
+_CHANNEL_NAMES = {"ycbcr": "ycbcr", "rgb": "rgb", "grey": ["grey"]}
+
+
+@lru_cache(maxsize=32)
+def circle_offsets(n_points, radius):
+    """Integer corner and fractional part of each sampling point, as scikit-image places them.
+
+    Point ``p`` lies at row ``-R sin(2 pi p / P)``, column ``R cos(2 pi p / P)``
+    relative to the centre, rounded to 5 decimals.
+
+    Returns
+    -------
+    offsets : tuple of (int, int, float, float)
+        ``(row0, col0, row_frac, col_frac)`` per point, in order.
+    """
+    angles = 2 * np.pi * np.arange(n_points) / n_points
+    rows = np.round(-radius * np.sin(angles), 5)
+    cols = np.round(radius * np.cos(angles), 5)
+    out = []
+    for r, c in zip(rows, cols, strict=True):
+        r0, c0 = math.floor(r), math.floor(c)
+        out.append((r0, c0, float(r - r0), float(c - c0)))
+    return tuple(out)
+
+
+def _margin(scales):
+    return max(math.ceil(r) for _, r in scales)
+
+
+def _scale_codes(padded, shape, n_points, radius, margin):
+    """riu2 codes (uint8) of one scale, for every pixel of the rows ``margin .. height - margin``.
+
+    ``padded`` is the C-contiguous float32 image ``(height, width,
+    n_channels)`` flattened, with ``pad = margin * (width + 1) * n_channels``
+    zeros before and after, so that the neighbour at ``(dr, dc)`` of every
+    pixel of the band is the same contiguous slice shifted by
+    ``(dr * width + dc) * n_channels``: OpenCV then works on contiguous
+    memory. Codes of the ``margin`` columns next to each border mix both
+    sides of the image and must be cropped by the caller. The result has
+    shape ``(height - 2 margin, width * n_channels)``.
+    """
+    height, width, nc = shape
+    row = width * nc
+    length = (height - 2 * margin) * row
+    base = margin * (width + 1) * nc + margin * row  # index of pixel (margin, 0) in ``padded``
+
+    def shifted(src, dr, dc, extra=0):
+        start = base + dr * row + dc * nc
+        return src[start : start + length + extra]
+
+    centre = shifted(padded, 0, 0)
+    lowered = centre - np.float32(TIE_TOLERANCE)
+    horizontal = {}  # column fraction -> horizontally interpolated image, same indexing as ``padded``
+    ones = np.zeros(length, np.uint8)  # accumulates 255 (i.e. -1 mod 256) per set bit
+    changes = np.zeros(length, np.uint8)
+    first = previous = None
+    for r0, c0, fr, fc in circle_offsets(n_points, radius):
+        if fc:
+            if fc not in horizontal:
+                interp = np.empty_like(padded)
+                cv2.addWeighted(padded[:-nc], 1.0 - fc, padded[nc:], fc, 0.0, dst=interp[:-nc])
+                interp[-nc:] = 0.0
+                horizontal[fc] = interp
+            src = horizontal[fc]
+        else:
+            src = padded
+        if fr:
+            sample = cv2.addWeighted(shifted(src, r0, c0), 1.0 - fr, shifted(src, r0 + 1, c0), fr, 0.0)
+        else:
+            sample = shifted(src, r0, c0)
+        bits = cv2.compare(sample, lowered if (fr or fc) else centre, cv2.CMP_GE).ravel()  # 0 or 255
+        ones += bits
+        if previous is None:
+            first = bits
+        else:
+            changes += cv2.bitwise_xor(bits, previous).ravel()
+        previous = bits
+    changes += cv2.bitwise_xor(previous, first).ravel()
+    np.negative(ones, out=ones)  # now the number of set bits
+    np.negative(changes, out=changes)
+    ones[changes > 2] = n_points + 1
+    return ones.reshape(height - 2 * margin, row)
+
+
+def lbp_histograms(image, *, scales=((8, 1), (16, 2), (24, 3)), channels="ycbcr"):
+    """Normalised multi-scale riu2 LBP histograms of each colour channel.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width, 3), dtype uint8
+        RGB image, larger than ``2 * ceil(max radius)`` in both directions.
+    scales : sequence of (int, float), default=((8, 1), (16, 2), (24, 3))
+        ``(P, R)`` pairs: number of samples (1 to 62) and circle radius.
+    channels : {"ycbcr", "rgb", "grey"}, default="ycbcr"
+        Channels on which the codes are computed.
+
+    Returns
+    -------
+    features : ndarray of shape (n_channels * sum(P + 2),), dtype float32
+        For each channel, for each scale, the ``P + 2`` code frequencies
+        (codes ``0 .. P`` count samples >= centre in uniform patterns; code
+        ``P + 1`` gathers the non-uniform ones). 162 values by default. Only
+        pixels at least ``ceil(max radius)`` from the border are counted, so
+        every sample lies inside the image.
+
+    Raises
+    ------
+    ValueError
+        When the image is too small for the largest radius.
+
+    Notes
+    -----
+    A flat region has all samples equal to the centre: code ``P``.
+    """
+    scales = tuple((int(p), float(r)) for p, r in scales)
+    planes = to_channels(image, channels)
+    margin = _margin(scales)
+    if planes.shape[0] <= 2 * margin or planes.shape[1] <= 2 * margin:
+        raise ValueError(f"LBP with radius {margin} needs an image larger than {2 * margin} pixels per side.")
+    height, width, nc = planes.shape
+    pad = margin * (width + 1) * nc
+    padded = np.zeros(planes.size + 2 * pad, np.float32)
+    padded[pad:-pad] = planes.ravel()
+    per_scale = []
+    for n_points, radius in scales:
+        codes = _scale_codes(padded, planes.shape, n_points, radius, margin)
+        codes = codes[:, margin * nc : (width - margin) * nc]
+        # channel c's codes sit in columns c, c + nc, ...; offset them to separate histograms
+        offsets = np.tile(np.arange(nc, dtype=np.uint8) * np.uint8(n_points + 2), codes.shape[1] // nc)
+        counts = count_uint8(codes + offsets, nc * (n_points + 2)).reshape(nc, n_points + 2)
+        per_scale.append(counts / counts.sum(axis=1, keepdims=True))
+    return np.concatenate(per_scale, axis=1).ravel().astype(np.float32)
+
+
+def lbp_feature_names(scales=((8, 1), (16, 2), (24, 3)), channels="ycbcr"):
+    """Names of :func:`lbp_histograms`'s outputs (without the family prefix)."""
+    names = {"ycbcr": ("y", "cb", "cr"), "rgb": ("r", "g", "b"), "grey": ("grey",)}[channels]
+    return [f"{ch}_p{p}r{r:g}_{code:02d}" for ch in names for p, r in scales for code in range(int(p) + 2)]
+
+
+class LBPFeatures(ImageFeatureTransformer):
+    """Transformer computing :func:`lbp_histograms` for each image of a batch.
+
+    Parameters
+    ----------
+    scales : sequence of (int, float), default=((8, 1), (16, 2), (24, 3))
+        ``(P, R)`` pairs, ``1 <= P <= 62``, ``0 < R <= 16``.
+    channels : {"ycbcr", "rgb", "grey"}, default="ycbcr"
+        Colour channels on which the codes are computed.
+    n_jobs : int, default=None
+        Number of parallel jobs over images (joblib semantics).
+    cache : str or path-like, default=None
+        Folder of an on-disk feature cache, or None.
+
+    Attributes
+    ----------
+    feature_names_out_ : ndarray of str
+        e.g. ``lbp_y_p8r1_00``.
+    n_features_out_ : int
+
+    See Also
+    --------
+    lbp_histograms : The per-image function.
+    """
+
+    family = "lbp"
+
+    def __init__(self, *, scales=((8, 1), (16, 2), (24, 3)), channels="ycbcr", n_jobs=None, cache=None):
+        self.scales = scales
+        self.channels = channels
+        self.n_jobs = n_jobs
+        self.cache = cache
+
+    def _function(self):
+        return lbp_histograms
+
+    def _feature_kwargs(self):
+        try:
+            scales = [(p, r) for p, r in self.scales]
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"scales must be a sequence of (P, R) pairs; got {self.scales!r}.") from exc
+        if not scales:
+            raise ValueError("scales must hold at least one (P, R) pair.")
+        for p, r in scales:
+            if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or not 1 <= p <= 62:
+                raise ValueError(f"P must be an integer in [1, 62]; got {p!r}.")
+            if not isinstance(r, (int, float, np.number)) or not 0 < r <= 16:
+                raise ValueError(f"R must be a number in (0, 16]; got {r!r}.")
+        if self.channels not in ("ycbcr", "rgb", "grey"):
+            raise ValueError(f"channels must be 'ycbcr', 'rgb' or 'grey'; got {self.channels!r}.")
+        return {"scales": [[int(p), float(r)] for p, r in scales], "channels": self.channels}
+
+    def _feature_names(self):
+        return lbp_feature_names(**self._feature_kwargs())

@@ -1,0 +1,251 @@
+"""High-pass noise residual statistics (the ``noise`` family).
+
+Generators and face-swapping pipelines reproduce image content well but not
+the sensor and compression noise of a camera. The residuals of the spatial
+rich model's high-pass filters [1]_ are quantised, truncated and summarised by
+histograms and co-occurrences; a median-filter residual adds per-channel
+noise statistics.
+
+References
+----------
+.. [1] J. Fridrich and J. Kodovsky, "Rich models for steganalysis of digital
+       images", IEEE Trans. Information Forensics and Security 7(3), 2012.
+       :DOI:`10.1109/TIFS.2012.2190402`
+"""
+
+import cv2
+import numpy as np
+
+from ._base import ImageFeatureTransformer
+from ._color import rgb_to_luminance
+
+_EDGE = np.array([[-1, 2, -1], [2, -4, 2], [0, 0, 0]], np.float32) / 4
+_SQ5 = np.array(
+    [[-1, 2, -2, 2, -1], [2, -6, 8, -6, 2], [-2, 8, -12, 8, -2], [2, -6, 8, -6, 2], [-1, 2, -2, 2, -1]],
+    np.float32,
+)
+#: residual name -> kernels (a horizontal/vertical pair, or one isotropic kernel), normalised by
+#: the residual order as in the SRM, so that one quantisation step ``q`` suits all of them
+SRM_KERNELS = {
+    "first": [np.array([[-1, 1]], np.float32)],
+    "second": [np.array([[1, -2, 1]], np.float32) / 2],
+    "third": [np.array([[-1, 3, -3, 1]], np.float32) / 3],
+    "edge3x3": [_EDGE],
+    "square3x3": [np.array([[-1, 2, -1], [2, -4, 2], [-1, 2, -1]], np.float32) / 4],
+    "square5x5": [_SQ5 / 12],
+}
+_DIRECTIONAL = ("first", "second", "third", "edge3x3")
+#: pixels left out at each border, where the largest kernel overhangs
+_MARGIN = 2
+
+
+def count_uint8(values, n_values):
+    """Counts of each value ``0 .. n_values - 1`` in a uint8 array (OpenCV histogram, exact)."""
+    if values.size == 0:
+        return np.zeros(n_values, np.int64)
+    flat = np.ascontiguousarray(values).reshape(-1, values.shape[-1])
+    counts = cv2.calcHist([flat], [0], None, [256], [0, 256]).ravel()
+    return counts[:n_values].astype(np.int64)
+
+
+def _pair_orbits(truncation):
+    """Map each (a, b) co-occurrence cell to its class under sign flip and transposition."""
+    size = 2 * truncation + 1
+    vals = np.arange(size) - truncation
+    labels, classes = np.empty((size, size), np.intp), {}
+    for i, a in enumerate(vals):
+        for j, b in enumerate(vals):
+            key = min((a, b), (-a, -b), (b, a), (-b, -a))
+            labels[i, j] = classes.setdefault(key, len(classes))
+    return labels.ravel(), len(classes)
+
+
+def _kernels():
+    """(name, orientation, kernel) triples; directional residuals come in both orientations."""
+    out = []
+    for name, (kernel,) in SRM_KERNELS.items():
+        out.append((name, "h", kernel))
+        if name in _DIRECTIONAL:
+            out.append((name, "v", np.ascontiguousarray(kernel.T if name != "edge3x3" else np.rot90(kernel))))
+    return out
+
+
+def noise_residual_features(image, *, q=1.0, truncation=2):
+    """Statistics of SRM high-pass residuals and of a median-filter residual.
+
+    Each SRM kernel (first, second and third order, EDGE3x3 in two
+    orientations for the directional ones; SQUARE3x3 and SQUARE5x5) filters
+    the luminance; the residual is quantised, ``round(r / q)``, and truncated
+    to ``[-T, T]``. Per residual type the features are: the log10 standard
+    deviation of the raw residual, the ``2 T + 1``-bin histogram of the
+    truncated residual, and the frequencies of horizontal and vertical
+    2-pixel co-occurrences, symmetrised over sign and order (9 classes for
+    ``T = 2``) [1]_. Directional residuals report co-occurrences along
+    (``par``) and across (``perp``) the filter's direction separately.
+
+    The median-filter residual (RGB minus its 3x3 median, per channel) adds
+    per-channel standard deviation and excess kurtosis, and the correlations
+    of the residual between channel pairs (RG, RB, GB).
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width, 3), dtype uint8
+        RGB image, at least 5x5 pixels (a 2-pixel border is left out).
+    q : float, default=1.0
+        Quantisation step of the order-normalised residuals.
+    truncation : int, default=2
+        Truncation threshold ``T``.
+
+    Returns
+    -------
+    features : ndarray of shape (n_features,), dtype float32
+        ``n_features`` is 15 + 6 * (2 T + 1) + 10 * c(T), ``c(T)`` the
+        number of co-occurrence classes (9 for T=2: 135 features); see
+        :func:`noise_feature_names`.
+
+    Raises
+    ------
+    ValueError
+        When the image is smaller than 5x5 pixels.
+
+    References
+    ----------
+    .. [1] J. Fridrich and J. Kodovsky, "Rich models for steganalysis of
+           digital images", IEEE TIFS 2012.
+    """
+    image = np.asarray(image)
+    if image.shape[0] <= 2 * _MARGIN or image.shape[1] <= 2 * _MARGIN:
+        raise ValueError(f"noise features need an image of at least 5x5 pixels; got {image.shape[:2]}.")
+    luma = rgb_to_luminance(image)
+    size = 2 * truncation + 1
+    labels, n_classes = _pair_orbits(truncation)
+    kernels = _kernels()
+    n_res = len(kernels)
+    full = np.empty((n_res, *luma.shape), np.float32)
+    for i, (_, _, k) in enumerate(kernels):
+        anchor = (k.shape[1] // 2, k.shape[0] // 2)
+        cv2.filter2D(luma, cv2.CV_32F, k, dst=full[i], anchor=anchor, borderType=cv2.BORDER_REFLECT)
+    res = full[:, _MARGIN:-_MARGIN, _MARGIN:-_MARGIN]
+    n_pixels = res[0].size
+    stds = np.array([cv2.meanStdDev(r)[1][0, 0] for r in res])
+    np.multiply(res, np.float32(1 / q), out=res)
+    np.rint(res, out=res)
+    np.clip(res, -truncation, truncation, out=res)
+    res += truncation
+    codes = res.astype(np.uint8)
+    if n_res * size * size <= 256:  # T <= 2: every plane's pair index fits in one uint8 histogram
+        offsets = (np.arange(n_res, dtype=np.uint8) * np.uint8(size * size))[:, None, None]
+        hists = count_uint8(codes + offsets // np.uint8(size), n_res * size).reshape(n_res, size)
+        scaled = codes * np.uint8(size) + offsets
+        horiz = count_uint8(scaled[:, :, :-1] + codes[:, :, 1:], n_res * size**2)
+        vert = count_uint8(scaled[:, :-1, :] + codes[:, 1:, :], n_res * size**2)
+    else:
+        codes = codes.astype(np.intp)
+        offsets = (np.arange(n_res) * size * size)[:, None, None]
+        hists = np.bincount((codes + offsets // size).ravel(), minlength=n_res * size).reshape(n_res, size)
+        scaled = codes * size + offsets
+        horiz = np.bincount((scaled[:, :, :-1] + codes[:, :, 1:]).ravel(), minlength=n_res * size**2)
+        vert = np.bincount((scaled[:, :-1, :] + codes[:, 1:, :]).ravel(), minlength=n_res * size**2)
+    to_class = np.zeros((size * size, n_classes))
+    to_class[np.arange(size * size), labels] = 1.0
+    horiz = horiz.reshape(n_res, -1) @ to_class
+    vert = vert.reshape(n_res, -1) @ to_class
+    groups, k = [], 0
+    for name in SRM_KERNELS:
+        if name in _DIRECTIONAL:  # kernel k filters along x, k + 1 along y
+            hist = hists[k] + hists[k + 1]
+            par = horiz[k] + vert[k + 1]
+            perp = vert[k] + horiz[k + 1]
+            std = np.hypot(stds[k], stds[k + 1]) / np.sqrt(2)
+            groups.append(
+                [
+                    [np.log10(std + 1e-6)],
+                    hist / (2 * n_pixels),
+                    par / max(par.sum(), 1),
+                    perp / max(perp.sum(), 1),
+                ]
+            )
+            k += 2
+        else:
+            both = horiz[k] + vert[k]
+            groups.append([[np.log10(stds[k] + 1e-6)], hists[k] / n_pixels, both / max(both.sum(), 1)])
+            k += 1
+    return np.concatenate([np.concatenate(g) for g in groups] + [_median_residual_stats(image)]).astype(
+        np.float32
+    )
+
+
+def _median_residual_stats(image):
+    """Per-channel std and excess kurtosis of ``image - median3x3(image)``, and channel correlations."""
+    res = image.astype(np.float32) - cv2.medianBlur(image, 3).astype(np.float32)
+    res = res[_MARGIN:-_MARGIN, _MARGIN:-_MARGIN].reshape(-1, 3).astype(np.float64)
+    res -= res.mean(axis=0)
+    sq = res * res
+    var = sq.mean(axis=0)
+    std = np.sqrt(var)
+    safe = np.where(var > 0, var, 1.0)
+    kurt = np.where(var > 0, (sq * sq).mean(axis=0) / safe**2 - 3.0, 0.0)
+    cov = res.T @ res / res.shape[0]
+    denom = np.outer(std, std)
+    corr = np.divide(cov, denom, out=np.zeros_like(cov), where=denom > 0)
+    return np.concatenate([std, kurt, corr[[0, 0, 1], [1, 2, 2]]])
+
+
+def noise_feature_names(q=1.0, truncation=2):
+    """Names of :func:`noise_residual_features`'s outputs (without the family prefix)."""
+    _, n_classes = _pair_orbits(truncation)
+    hist = [f"{v:+d}" for v in range(-truncation, truncation + 1)]
+    names = []
+    for name in SRM_KERNELS:
+        names += [f"{name}_logstd", *(f"{name}_hist_{h}" for h in hist)]
+        kinds = ("par", "perp") if name in _DIRECTIONAL else ("cooc",)
+        names += [f"{name}_{kind}_{c}" for kind in kinds for c in range(n_classes)]
+    names += [f"median_{s}_{c}" for s in ("std", "kurtosis") for c in "rgb"]
+    return names + ["median_corr_rg", "median_corr_rb", "median_corr_gb"]
+
+
+class NoiseFeatures(ImageFeatureTransformer):
+    """Transformer computing :func:`noise_residual_features` for each image of a batch.
+
+    Parameters
+    ----------
+    q : float, default=1.0
+        Quantisation step of the residuals (> 0).
+    truncation : int, default=2
+        Truncation threshold ``T`` (1 to 8).
+    n_jobs : int, default=None
+        Number of parallel jobs over images (joblib semantics).
+    cache : str or path-like, default=None
+        Folder of an on-disk feature cache, or None.
+
+    Attributes
+    ----------
+    feature_names_out_ : ndarray of str
+    n_features_out_ : int
+
+    See Also
+    --------
+    noise_residual_features : The per-image function.
+    """
+
+    family = "noise"
+
+    def __init__(self, *, q=1.0, truncation=2, n_jobs=None, cache=None):
+        self.q = q
+        self.truncation = truncation
+        self.n_jobs = n_jobs
+        self.cache = cache
+
+    def _function(self):
+        return noise_residual_features
+
+    def _feature_kwargs(self):
+        q, t = self.q, self.truncation
+        if isinstance(q, bool) or not isinstance(q, (int, float, np.number)) or not np.isfinite(q) or q <= 0:
+            raise ValueError(f"q must be a positive number; got {q!r}.")
+        if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 1 <= t <= 8:
+            raise ValueError(f"truncation must be an integer in [1, 8]; got {t!r}.")
+        return {"q": float(q), "truncation": int(t)}
+
+    def _feature_names(self):
+        return noise_feature_names(**self._feature_kwargs())

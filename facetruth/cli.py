@@ -123,6 +123,28 @@ def build_parser():
     p.add_argument("--face", default="auto", choices=["auto", "off", "dlib", "haar"])
     _common_run_options(p)
     p.set_defaults(func=c.cmd_finetune)
+
+    from . import _commands_web as cw
+
+    p = _add(
+        sub,
+        "serve",
+        "serve the upload page and JSON API for a saved model (waitress)",
+        """
+        facetruth serve model.joblib
+        facetruth serve model.joblib --port 8080 --workers 8
+        curl -F files=@photo.jpg http://127.0.0.1:8000/api/v1/predict""",
+    )
+    p.add_argument("model", help="model file written by 'facetruth train'")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=4, help="worker threads (default: %(default)s)")
+    p.add_argument("--max-files", type=int, default=16, help="images per request (default: %(default)s)")
+    p.add_argument("--max-upload-mb", type=float, default=20, help="MB per request (default: %(default)s)")
+    p.add_argument(
+        "--max-pixels", type=int, default=40_000_000, help="pixels per image (default: %(default)s)"
+    )
+    p.set_defaults(func=cw.cmd_serve)
     return parser
 
 

@@ -1,0 +1,49 @@
+"""``facetruth serve``: the web app under waitress, a production WSGI server."""
+
+import ipaddress
+import logging
+import sys
+
+logger = logging.getLogger(__name__)
+
+
+def _is_loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cmd_serve(args):
+    """Load the model once, then serve the page and the API until interrupted."""
+    from waitress import serve
+
+    from .web import create_app
+
+    if not 1 <= args.port <= 65535:
+        raise ValueError(f"--port must lie in 1..65535, got {args.port}.")
+    if args.workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {args.workers}.")
+    config = {
+        "FACETRUTH_MODEL": args.model,
+        "MAX_FILES": args.max_files,
+        "MAX_CONTENT_LENGTH": int(args.max_upload_mb * 1024 * 1024),
+        "MAX_PIXELS": args.max_pixels,
+    }
+    app = create_app(config)
+    if not _is_loopback(args.host):
+        logger.warning("listening on %s: the detector is reachable from other machines", args.host)
+    print(f"facetruth serve: http://{args.host}:{args.port}/ (Ctrl+C to stop)", file=sys.stderr, flush=True)
+    serve(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.workers,
+        # bodies are buffered in memory (never spooled to disk) up to the size limit
+        max_request_body_size=config["MAX_CONTENT_LENGTH"] + 1024 * 1024,
+        inbuf_overflow=config["MAX_CONTENT_LENGTH"] + 1024 * 1024,
+        ident="facetruth",
+    )
+    return 0

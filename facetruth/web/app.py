@@ -1,0 +1,110 @@
+"""Application factory, limits and JSON error handling of the web app."""
+
+import io
+import logging
+import os
+
+from flask import Flask, Request, jsonify
+from werkzeug.exceptions import HTTPException
+
+from ..exceptions import ModelIntegrityError
+from ._service import DetectorService
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CONFIG = {
+    "FACETRUTH_MODEL": None,
+    "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    "MAX_PIXELS": 40_000_000,
+    "MAX_FILES": 16,
+}
+"""Defaults of :func:`create_app`; ``FACETRUTH_MODEL`` falls back to the environment variable."""
+
+_HANDLED = (400, 404, 405, 413, 415, 422)
+
+
+class InMemoryRequest(Request):
+    """A request whose uploaded files stay in memory (never spooled to a temp file).
+
+    The body is already bounded by ``MAX_CONTENT_LENGTH``.
+    """
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        return io.BytesIO()
+
+
+def create_app(config=None):
+    """Build the Flask app and load the detector once.
+
+    Parameters
+    ----------
+    config : dict, default=None
+        Overrides of :data:`DEFAULT_CONFIG`: ``FACETRUTH_MODEL`` (path of a
+        model saved by :func:`facetruth.save`; default ``$FACETRUTH_MODEL``),
+        ``MAX_CONTENT_LENGTH`` (bytes per request), ``MAX_PIXELS`` (per
+        image, checked from the header before decoding) and ``MAX_FILES``
+        (uploads per request), plus any Flask setting.
+
+    Returns
+    -------
+    app : flask.Flask
+        Blueprints ``pages`` (``/``) and ``api`` (``/api/v1/...``,
+        ``/healthz``); every error is a JSON ``{"error": message}``.
+
+    Raises
+    ------
+    ModelIntegrityError
+        No model configured, or the model cannot be loaded or verified.
+    """
+    app = Flask(__name__)
+    app.request_class = InMemoryRequest
+    app.json.sort_keys = False
+    app.config.update(DEFAULT_CONFIG)
+    app.config.update(config or {})
+    model_path = app.config["FACETRUTH_MODEL"] or os.environ.get("FACETRUTH_MODEL")
+    if not model_path:
+        raise ModelIntegrityError("No model given: set FACETRUTH_MODEL (config key or environment variable).")
+    max_files = int(app.config["MAX_FILES"])
+    if max_files < 1:
+        raise ValueError(f"MAX_FILES must be at least 1, got {max_files}.")
+    app.config["FACETRUTH_MODEL"] = os.fspath(model_path)
+    # a multipart body has one part per file; a few more are allowed for plain fields
+    app.config["MAX_FORM_PARTS"] = max_files + 8
+    app.extensions["facetruth"] = DetectorService(model_path, max_pixels=app.config["MAX_PIXELS"])
+
+    from .api import bp as api_bp
+    from .pages import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(api_bp)
+    _register_errors(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def _register_errors(app):
+    def http_error(exc):
+        return jsonify(error=exc.description or exc.name), exc.code
+
+    for code in _HANDLED:
+        app.register_error_handler(code, http_error)
+
+    @app.errorhandler(HTTPException)
+    def other_http_error(exc):
+        return jsonify(error=exc.description or exc.name), exc.code or 500
+
+    @app.errorhandler(Exception)
+    def internal_error(exc):
+        logger.exception("unhandled error while serving a request")
+        return jsonify(error="internal server error; the details are in the server log"), 500
+
+
+def _security_headers(response):
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; frame-ancestors 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response

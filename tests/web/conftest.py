@@ -1,0 +1,35 @@
+"""Models for the web tests: tiny detectors trained once per session on ``tiny_set``."""
+
+import numpy as np
+import pytest
+
+
+def _train(root, out, classifier):
+    import facetruth
+    from facetruth.data import load_dataset
+    from facetruth.models._explain import training_summary
+    from facetruth.pipelines import train_detector
+    from facetruth.pipelines._train import dataset_items, load_images
+
+    dataset = load_dataset(root)
+    result = train_detector(dataset, features="fft,dct", classifier=classifier, face="off", cv=3)
+    loaded = load_images(result.pipeline, dataset_items(dataset))
+    labels = np.asarray(dataset.labels)[loaded.ok]
+    feats = result.pipeline.named_steps["features"].transform(loaded.images)
+    result.metadata["training_summary"] = training_summary(
+        result.pipeline, loaded.images, labels, features=feats
+    )
+    facetruth.save(result.pipeline, out, metadata=result.metadata)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_set, tmp_path_factory):
+    """An XGBoost detector on fft+dct, no face cropping, with a training summary."""
+    return _train(tiny_set, tmp_path_factory.mktemp("model") / "tiny.joblib", "xgboost")
+
+
+@pytest.fixture(scope="session")
+def tiny_logistic_model(tiny_set, tmp_path_factory):
+    """A logistic-regression detector on fft+dct (explained by occlusion)."""
+    return _train(tiny_set, tmp_path_factory.mktemp("model_lr") / "tiny_lr.joblib", "logistic")

@@ -8,6 +8,7 @@ names the output columns.
 """
 
 import numpy as np
+import scipy.sparse
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
@@ -31,8 +32,14 @@ def check_images(X):
     Raises
     ------
     ValueError
-        When ``X`` is not a batch of images, e.g. a 2-D feature matrix.
+        When ``X`` is not a batch of images, e.g. a 2-D feature matrix or a
+        sparse matrix.
     """
+    if scipy.sparse.issparse(X):
+        raise ValueError(
+            "Sparse input is not supported: expected a batch of images of shape "
+            f"(n_images, height, width, 3), got {type(X).__name__}."
+        )
     if isinstance(X, np.ndarray):
         if X.ndim != 4:
             raise ValueError(

@@ -1,0 +1,237 @@
+"""Estimator checks on every FaceTruth estimator.
+
+Two layers:
+
+1. scikit-learn's own checks (``parametrize_with_checks``). scikit-learn
+   skips *every* check of an estimator whose tags say it cannot take 2-D
+   input, which is what the image transformers truthfully declare. To run the
+   checks anyway, each image transformer is checked through a test-only
+   subclass that claims 2-D input. The checks that can only feed 2-D (or 1-D,
+   or sparse-then-dense) feature matrices then fail with the transformers' own
+   "Expected a batch of images" error; they are listed with that reason in
+   :data:`EXPECTED_FAILED_CHECKS`. Every other check runs and must pass.
+2. The same contracts re-stated on image batches (:data:`IMAGE_CHECKS`):
+   fit returns self, idempotence, sample-order and subset invariance,
+   pickling, read-only and float input, NaN, empty and sparse input, n_jobs,
+   use inside a FeatureUnion.
+
+New estimators of the package are added to :data:`ESTIMATORS`.
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import FeatureUnion
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from facetruth.features import DCTFeatures, FFTFeatures, LBPFeatures, NoiseFeatures
+
+
+def _claims_2d(cls):
+    """A subclass of an image transformer whose tags let scikit-learn run its checks."""
+
+    def __sklearn_tags__(self):
+        tags = cls.__sklearn_tags__(self)
+        tags.input_tags.two_d_array = True
+        return tags
+
+    return type(cls.__name__, (cls,), {"__sklearn_tags__": __sklearn_tags__, "__module__": __name__})
+
+
+FFTFeatures2D = _claims_2d(FFTFeatures)
+DCTFeatures2D = _claims_2d(DCTFeatures)
+NoiseFeatures2D = _claims_2d(NoiseFeatures)
+LBPFeatures2D = _claims_2d(LBPFeatures)
+
+#: every estimator of the package, as configured for the checks
+ESTIMATORS = [
+    FFTFeatures(n_bins=8),
+    DCTFeatures(n_modes=2, spectrum_size=4),
+    NoiseFeatures(),
+    LBPFeatures(scales=((8, 1),)),
+]
+#: image transformers -> their checkable subclass
+_CHECKABLE = {
+    FFTFeatures: FFTFeatures2D,
+    DCTFeatures: DCTFeatures2D,
+    NoiseFeatures: NoiseFeatures2D,
+    LBPFeatures: LBPFeatures2D,
+}
+
+_MATRIX = "feeds a 2-D feature matrix; image transformers take a batch of images (n, height, width, 3)"
+_IMAGE_TRANSFORMER_FAILURES = {
+    name: _MATRIX
+    for name in [
+        "check_complex_data",
+        "check_dict_unchanged",
+        "check_dont_overwrite_parameters",
+        "check_dtype_object",
+        "check_estimators_dtypes",
+        "check_estimators_fit_returns_self",
+        "check_estimators_nan_inf",
+        "check_estimators_overwrite_params",
+        "check_estimators_pickle",
+        "check_estimators_pickle(readonly_memmap=True)",
+        "check_f_contiguous_array_estimator",
+        "check_fit2d_predict1d",
+        "check_fit_check_is_fitted",
+        "check_fit_idempotent",
+        "check_fit_score_takes_y",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_n_features_in",
+        "check_n_features_in_after_fitting",
+        "check_pipeline_consistency",
+        "check_positive_only_tag_during_fit",
+        "check_readonly_memmap_input",
+        "check_transformer_general",
+        "check_transformer_general(readonly_memmap=True)",
+    ]
+}
+_IMAGE_TRANSFORMER_FAILURES.update(
+    {
+        "check_estimators_empty_data_messages": "feeds an empty 2-D matrix; an empty image batch is "
+        "rejected with 'Found an empty batch of images' (tested on images below)",
+        "check_fit2d_1feature": "expects a message about n_features=1; a 2-D matrix is not a batch of images",
+        "check_fit2d_1sample": "expects a message about n_samples=1; a batch of one image is valid",
+        "check_transformer_data_not_an_array": "wraps a 2-D feature matrix in an array-like",
+    }
+)
+#: check name -> reason, per estimator class name
+EXPECTED_FAILED_CHECKS = {cls.__name__: dict(_IMAGE_TRANSFORMER_FAILURES) for cls in _CHECKABLE}
+
+
+def _for_sklearn(estimator):
+    checkable = _CHECKABLE.get(type(estimator))
+    return checkable(**estimator.get_params()) if checkable else estimator
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(
+    [_for_sklearn(e) for e in ESTIMATORS], expected_failed_checks=_expected_failed_checks
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+# --------------------------------------------------------------------------- image-batch checks
+
+
+def _images(n=5, shape=(24, 28), seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, size=(n, *shape, 3), dtype=np.uint8)
+
+
+def check_fit_returns_self_and_names(est):
+    images = _images()
+    assert est.fit(images) is est
+    out = est.transform(images)
+    names = est.get_feature_names_out()
+    assert out.shape == (len(images), est.n_features_out_) == (len(images), len(names))
+    assert out.dtype == np.float32 and np.all(np.isfinite(out))
+    assert len(set(names)) == len(names)
+    assert all(n.startswith(f"{est.family}_") for n in names)
+
+
+def check_unfitted_transform_raises(est):
+    with pytest.raises(NotFittedError):
+        est.transform(_images(1))
+
+
+def check_idempotent_and_input_unchanged(est):
+    images = _images()
+    before = images.copy()
+    first = est.fit(images).transform(images)
+    second = est.fit(images).fit_transform(images)
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_array_equal(images, before)
+
+
+def check_sample_order_and_subset_invariance(est):
+    images = _images(6)
+    full = est.fit(images).transform(images)
+    order = np.array([3, 0, 5, 1, 4, 2])
+    np.testing.assert_array_equal(est.transform(images[order]), full[order])
+    np.testing.assert_array_equal(est.transform(images[2:4]), full[2:4])
+    np.testing.assert_array_equal(est.transform([images[i] for i in range(6)]), full)
+
+
+def check_pickle_and_clone(est):
+    images = _images(3)
+    out = est.fit(images).transform(images)
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(restored.transform(images), out)
+    twin = clone(est)
+    assert twin.get_params() == est.get_params()
+    assert not hasattr(twin, "feature_names_out_")
+    np.testing.assert_array_equal(twin.fit_transform(images), out)
+
+
+def check_readonly_float_and_mixed_sizes(est):
+    images = _images(3)
+    out = est.fit(images).transform(images)
+    readonly = images.copy()
+    readonly.setflags(write=False)
+    np.testing.assert_array_equal(est.transform(readonly), out)
+    np.testing.assert_array_equal(est.transform(images.astype(np.float64)), out)
+    mixed = [images[0], _images(1, shape=(40, 33), seed=1)[0]]
+    assert est.transform(mixed).shape == (2, est.n_features_out_)
+
+
+def check_invalid_batches_raise(est):
+    images = _images(2)
+    est.fit(images)
+    bad = images.astype(np.float64)
+    bad[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        est.transform(bad)
+    with pytest.raises(ValueError, match="empty batch"):
+        est.transform(images[:0])
+    with pytest.raises(ValueError, match="[Ss]parse"):
+        est.fit(scipy.sparse.csr_array(np.ones((3, 4))))
+    with pytest.raises(ValueError, match="batch of images"):
+        est.fit(np.ones((3, 4)))
+
+
+def check_n_jobs_matches_serial(est):
+    images = _images(20, shape=(16, 16))  # more than one chunk of 16 images
+    serial = est.set_params(n_jobs=1).fit_transform(images)
+    parallel = clone(est).set_params(n_jobs=2).fit_transform(images)
+    np.testing.assert_array_equal(parallel, serial)
+
+
+def check_in_feature_union(est):
+    images = _images(2)
+    union = FeatureUnion([(est.family, est)])
+    out = union.fit_transform(images)
+    assert out.shape == (2, est.n_features_out_)
+    names = union.get_feature_names_out()
+    assert names[0] == f"{est.family}__{est.get_feature_names_out()[0]}"
+
+
+IMAGE_CHECKS = [
+    check_fit_returns_self_and_names,
+    check_unfitted_transform_raises,
+    check_idempotent_and_input_unchanged,
+    check_sample_order_and_subset_invariance,
+    check_pickle_and_clone,
+    check_readonly_float_and_mixed_sizes,
+    check_invalid_batches_raise,
+    check_n_jobs_matches_serial,
+    check_in_feature_union,
+]
+
+
+@pytest.mark.parametrize("check", IMAGE_CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_image_transformer_contract(estimator, check):
+    if not hasattr(estimator, "family"):
+        pytest.skip("not an image transformer")
+    check(clone(estimator))

@@ -1,0 +1,141 @@
+"""End-to-end: ``facetruth serve`` in a subprocess, driven by headless Chromium."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.shared_data, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url, server, deadline_s=60):
+    for _ in range(int(deadline_s * 4)):
+        if server.poll() is not None:
+            raise RuntimeError(f"facetruth serve exited with code {server.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                return json.load(response)
+        except OSError:
+            time.sleep(0.25)
+    raise RuntimeError("facetruth serve did not become healthy")
+
+
+def _api_label(url, path):
+    boundary = uuid.uuid4().hex
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{path.name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + path.read_bytes()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        url + "/api/v1/predict",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)["results"][0]
+
+
+@pytest.fixture
+def server(tiny_model, tmp_path):
+    port = _free_port()
+    log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "facetruth.cli", "serve", str(tiny_model), "--port", str(port)],
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.seek(0)
+        text = log.read()
+        log.close()
+        assert "Traceback" not in text, text
+
+
+@pytest.fixture
+def browser(tmp_path):
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide /usr/bin/chromium and /usr/bin/chromedriver")
+        pytest.skip("Chromium or chromedriver is not installed")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,1000",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(str(CHROMEDRIVER)))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_upload_shows_the_verdict(server, browser, hardfake_dir):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    image = sorted((hardfake_dir / "fake").iterdir())[0]
+    expected = _api_label(server, image)
+    assert expected["error"] is None
+
+    browser.get(server + "/")
+    browser.find_element(By.ID, "files").send_keys(str(image))
+    wait = WebDriverWait(browser, 60)
+    verdict = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".result .verdict")))
+    wait.until(lambda d: d.find_element(By.ID, "status").text == "Done.")
+
+    assert verdict.text == expected["label"].upper()
+    assert browser.find_element(By.CSS_SELECTOR, ".result .name").text == image.name
+    prob = browser.find_element(By.CSS_SELECTOR, ".result .prob").text
+    assert prob == f"P(fake) = {expected['prob_fake']:.3f}"
+    families = [e.get_attribute("data-family") for e in browser.find_elements(By.CSS_SELECTOR, ".bar")]
+    assert families == ["fft", "dct"]
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".spectrum svg polyline")) == 3
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == []
+
+    artifacts = REPO / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(artifacts / "web_upload.png"))

@@ -61,57 +61,60 @@ def _margin(scales):
     return max(math.ceil(r) for _, r in scales)
 
 
-def _scale_codes(padded, shape, n_points, radius, margin):
+def _scale_codes(padded, step, shape, n_points, radius, margin, work):
     """riu2 codes (uint8) of one scale, for every pixel of the rows ``margin .. height - margin``.
 
     ``padded`` is the C-contiguous float32 image ``(height, width,
     n_channels)`` flattened, with ``pad = margin * (width + 1) * n_channels``
     zeros before and after, so that the neighbour at ``(dr, dc)`` of every
     pixel of the band is the same contiguous slice shifted by
-    ``(dr * width + dc) * n_channels``: OpenCV then works on contiguous
-    memory. Codes of the ``margin`` columns next to each border mix both
-    sides of the image and must be cropped by the caller. The result has
-    shape ``(height - 2 margin, width * n_channels)``.
+    ``(dr * width + dc) * n_channels``. ``step`` is ``padded``'s forward
+    difference to the next pixel of the same channel; ``work`` holds two
+    scratch arrays like ``padded`` and one of ``length``. Bilinear samples are
+    computed as ``a + f (b - a)``, which is exact when ``a == b``. Codes of
+    the ``margin`` columns next to each border mix both sides of the image
+    and must be cropped by the caller. The result has shape
+    ``(height - 2 margin, width * n_channels)``.
     """
     height, width, nc = shape
     row = width * nc
     length = (height - 2 * margin) * row
     base = margin * (width + 1) * nc + margin * row  # index of pixel (margin, 0) in ``padded``
 
-    def shifted(src, dr, dc, extra=0):
+    def shifted(src, dr, dc):
         start = base + dr * row + dc * nc
-        return src[start : start + length + extra]
+        return src[start : start + length]
 
-    centre = shifted(padded, 0, 0)
-    lowered = centre - np.float32(TIE_TOLERANCE)
-    horizontal = {}  # column fraction -> horizontally interpolated image, same indexing as ``padded``
-    ones = np.zeros(length, np.uint8)  # accumulates 255 (i.e. -1 mod 256) per set bit
-    changes = np.zeros(length, np.uint8)
-    first = previous = None
-    for r0, c0, fr, fc in circle_offsets(n_points, radius):
+    lowered = shifted(padded, 0, 0) - np.float32(TIE_TOLERANCE)
+    points = circle_offsets(n_points, radius)
+    bits = np.empty((n_points, length), bool)
+    interp, down, sample = work  # scratch buffers, reused across scales
+    down[-row:] = 0.0
+    # points grouped by column fraction share one horizontally interpolated image
+    for fc in sorted({fc for _, _, _, fc in points}):
         if fc:
-            if fc not in horizontal:
-                interp = np.empty_like(padded)
-                cv2.addWeighted(padded[:-nc], 1.0 - fc, padded[nc:], fc, 0.0, dst=interp[:-nc])
-                interp[-nc:] = 0.0
-                horizontal[fc] = interp
-            src = horizontal[fc]
-        else:
-            src = padded
-        if fr:
-            sample = cv2.addWeighted(shifted(src, r0, c0), 1.0 - fr, shifted(src, r0 + 1, c0), fr, 0.0)
-        else:
-            sample = shifted(src, r0, c0)
-        bits = cv2.compare(sample, lowered if (fr or fc) else centre, cv2.CMP_GE).ravel()  # 0 or 255
-        ones += bits
-        if previous is None:
-            first = bits
-        else:
-            changes += cv2.bitwise_xor(bits, previous).ravel()
-        previous = bits
-    changes += cv2.bitwise_xor(previous, first).ravel()
-    np.negative(ones, out=ones)  # now the number of set bits
-    np.negative(changes, out=changes)
+            np.multiply(step, np.float32(fc), out=interp)
+            interp += padded
+            np.subtract(interp[row:], interp[:-row], out=down[:-row])
+        for p, (r0, c0, fr, f) in enumerate(points):
+            if f != fc:
+                continue
+            if fr:
+                if not fc:
+                    np.subtract(padded[row:], padded[:-row], out=down[:-row])
+                src = padded if not fc else interp
+                cv2.scaleAdd(shifted(down, r0, c0), fr, shifted(src, r0, c0), dst=sample)
+                np.greater_equal(sample, lowered, out=bits[p])
+            elif fc:
+                np.greater_equal(shifted(interp, r0, c0), lowered, out=bits[p])
+            else:  # a pixel of the image: exact comparison
+                np.greater_equal(shifted(padded, r0, c0), shifted(padded, 0, 0), out=bits[p])
+    ones = np.add.reduce(bits.view(np.uint8), axis=0, dtype=np.uint8)
+    changes = np.zeros(length, np.uint8)
+    differ = np.empty(length, bool)
+    for p in range(n_points):  # circular: point 0 is compared with point P - 1
+        np.not_equal(bits[p], bits[p - 1], out=differ)
+        changes += differ.view(np.uint8)
     ones[changes > 2] = n_points + 1
     return ones.reshape(height - 2 * margin, row)
 
@@ -155,9 +158,16 @@ def lbp_histograms(image, *, scales=((8, 1), (16, 2), (24, 3)), channels="ycbcr"
     pad = margin * (width + 1) * nc
     padded = np.zeros(planes.size + 2 * pad, np.float32)
     padded[pad:-pad] = planes.ravel()
+    step = np.zeros_like(padded)
+    np.subtract(padded[nc:], padded[:-nc], out=step[:-nc])
+    work = (
+        np.empty_like(padded),
+        np.empty_like(padded),
+        np.empty((height - 2 * margin) * width * nc, np.float32),
+    )
     per_scale = []
     for n_points, radius in scales:
-        codes = _scale_codes(padded, planes.shape, n_points, radius, margin)
+        codes = _scale_codes(padded, step, planes.shape, n_points, radius, margin, work)
         codes = codes[:, margin * nc : (width - margin) * nc]
         # channel c's codes sit in columns c, c + nc, ...; offset them to separate histograms
         offsets = np.tile(np.arange(nc, dtype=np.uint8) * np.uint8(n_points + 2), codes.shape[1] // nc)

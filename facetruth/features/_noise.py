@@ -78,7 +78,8 @@ def noise_residual_features(image, *, q=1.0, truncation=2):
     the luminance; the residual is quantised, ``round(r / q)``, and truncated
     to ``[-T, T]``. Per residual type the features are: the log10 standard
     deviation of the raw residual, the ``2 T + 1``-bin histogram of the
-    truncated residual, and the frequencies of horizontal and vertical
+    truncated residual (over the pixels that have a right neighbour), and
+    the frequencies of horizontal and vertical
     2-pixel co-occurrences, symmetrised over sign and order (9 classes for
     ``T = 2``) [1]_. Directional residuals report co-occurrences along
     (``par``) and across (``perp``) the filter's direction separately.
@@ -126,7 +127,6 @@ def noise_residual_features(image, *, q=1.0, truncation=2):
         anchor = (k.shape[1] // 2, k.shape[0] // 2)
         cv2.filter2D(luma, cv2.CV_32F, k, dst=full[i], anchor=anchor, borderType=cv2.BORDER_REFLECT)
     res = full[:, _MARGIN:-_MARGIN, _MARGIN:-_MARGIN]
-    n_pixels = res[0].size
     stds = np.array([cv2.meanStdDev(r)[1][0, 0] for r in res])
     np.multiply(res, np.float32(1 / q), out=res)
     np.rint(res, out=res)
@@ -135,17 +135,17 @@ def noise_residual_features(image, *, q=1.0, truncation=2):
     codes = res.astype(np.uint8)
     if n_res * size * size <= 256:  # T <= 2: every plane's pair index fits in one uint8 histogram
         offsets = (np.arange(n_res, dtype=np.uint8) * np.uint8(size * size))[:, None, None]
-        hists = count_uint8(codes + offsets // np.uint8(size), n_res * size).reshape(n_res, size)
         scaled = codes * np.uint8(size) + offsets
         horiz = count_uint8(scaled[:, :, :-1] + codes[:, :, 1:], n_res * size**2)
         vert = count_uint8(scaled[:, :-1, :] + codes[:, 1:, :], n_res * size**2)
     else:
         codes = codes.astype(np.intp)
         offsets = (np.arange(n_res) * size * size)[:, None, None]
-        hists = np.bincount((codes + offsets // size).ravel(), minlength=n_res * size).reshape(n_res, size)
         scaled = codes * size + offsets
         horiz = np.bincount((scaled[:, :, :-1] + codes[:, :, 1:]).ravel(), minlength=n_res * size**2)
         vert = np.bincount((scaled[:, :-1, :] + codes[:, 1:, :]).ravel(), minlength=n_res * size**2)
+    # the residual histogram: left members of the horizontal pairs (every pixel but the last column)
+    hists = horiz.reshape(n_res, size, size).sum(axis=2)
     to_class = np.zeros((size * size, n_classes))
     to_class[np.arange(size * size), labels] = 1.0
     horiz = horiz.reshape(n_res, -1) @ to_class
@@ -160,7 +160,7 @@ def noise_residual_features(image, *, q=1.0, truncation=2):
             groups.append(
                 [
                     [np.log10(std + 1e-6)],
-                    hist / (2 * n_pixels),
+                    hist / max(hist.sum(), 1),
                     par / max(par.sum(), 1),
                     perp / max(perp.sum(), 1),
                 ]
@@ -168,7 +168,9 @@ def noise_residual_features(image, *, q=1.0, truncation=2):
             k += 2
         else:
             both = horiz[k] + vert[k]
-            groups.append([[np.log10(stds[k] + 1e-6)], hists[k] / n_pixels, both / max(both.sum(), 1)])
+            groups.append(
+                [[np.log10(stds[k] + 1e-6)], hists[k] / max(hists[k].sum(), 1), both / max(both.sum(), 1)]
+            )
             k += 1
     return np.concatenate([np.concatenate(g) for g in groups] + [_median_residual_stats(image)]).astype(
         np.float32
@@ -177,18 +179,18 @@ def noise_residual_features(image, *, q=1.0, truncation=2):
 
 def _median_residual_stats(image):
     """Per-channel std and excess kurtosis of ``image - median3x3(image)``, and channel correlations."""
-    res = image.astype(np.float32) - cv2.medianBlur(image, 3).astype(np.float32)
-    res = res[_MARGIN:-_MARGIN, _MARGIN:-_MARGIN].reshape(-1, 3).astype(np.float64)
-    res -= res.mean(axis=0)
-    sq = res * res
-    var = sq.mean(axis=0)
-    std = np.sqrt(var)
-    safe = np.where(var > 0, var, 1.0)
-    kurt = np.where(var > 0, (sq * sq).mean(axis=0) / safe**2 - 3.0, 0.0)
-    cov = res.T @ res / res.shape[0]
-    denom = np.outer(std, std)
-    corr = np.divide(cov, denom, out=np.zeros_like(cov), where=denom > 0)
-    return np.concatenate([std, kurt, corr[[0, 0, 1], [1, 2, 2]]])
+    res = cv2.subtract(image, cv2.medianBlur(image, 3), dtype=cv2.CV_32F)[_MARGIN:-_MARGIN, _MARGIN:-_MARGIN]
+    mean, std = (v.ravel() for v in cv2.meanStdDev(res))
+    centred = cv2.split(np.ascontiguousarray(res - mean.astype(np.float32)))
+    var = std**2
+    # OpenCV accumulates means in double precision
+    fourth = np.array([cv2.mean(cv2.multiply(c, c) ** 2)[0] for c in centred])
+    kurt = np.divide(fourth, var**2, out=np.full(3, 3.0), where=var > 0) - 3.0
+    pairs = [(0, 1), (0, 2), (1, 2)]
+    cov = np.array([cv2.mean(cv2.multiply(centred[i], centred[j]))[0] for i, j in pairs])
+    denom = np.array([std[i] * std[j] for i, j in pairs])
+    corr = np.divide(cov, denom, out=np.zeros(3), where=denom > 0)
+    return np.concatenate([std, kurt, corr])
 
 
 def noise_feature_names(q=1.0, truncation=2):

@@ -1,0 +1,190 @@
+"""Speed of the handcrafted feature families on real face images.
+
+Images come from ``../shared/data/hardfake`` (300x300 JPEG, real and fake),
+resized with area averaging to the pipeline's working size (256x256 unless
+``--size`` says otherwise). For each family and for all four together the
+benchmark reports images per second with ``n_jobs=1`` and ``n_jobs=2``, and,
+in the same run, a naive reference (scikit-image ``local_binary_pattern`` per
+channel and scale, and ``numpy.fft.fft2`` with a per-image ``np.indices``
+radial average) with the speed-up of FaceTruth's LBP + FFT over it.
+
+It prints a table and, with ``--out``, writes the figures as JSON. It asserts
+nothing: timings depend on the machine and its load. ``--cnn`` adds the CNN
+embedding's CPU milliseconds per image at batch sizes 1 and 32.
+
+Usage::
+
+    python benchmarks/bench_features.py --n-images 128 --out bench.json
+"""
+
+import argparse
+import logging
+import os
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facetruth._atomic import atomic_write_json
+from facetruth.features import DCTFeatures, FFTFeatures, LBPFeatures, NoiseFeatures
+from facetruth.features._color import rgb_to_ycbcr
+
+logger = logging.getLogger("bench_features")
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+FAMILIES = {"fft": FFTFeatures, "dct": DCTFeatures, "noise": NoiseFeatures, "lbp": LBPFeatures}
+
+
+def load_images(data_dir, n_images, size):
+    """The first ``n_images`` of hardfake (real and fake alternating), resized to ``size`` x ``size``."""
+    root = Path(data_dir) / "hardfake"
+    real = sorted((root / "real").glob("*.jpg"))
+    fake = sorted((root / "fake").glob("*.jpg"))
+    paths = [p for pair in zip(real, fake, strict=False) for p in pair][:n_images]
+    if not paths:
+        raise SystemExit(f"no images under {root}")
+    images = []
+    for path in paths:
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        images.append(cv2.resize(bgr[:, :, ::-1], (size, size), interpolation=cv2.INTER_AREA))
+    return np.stack(images)
+
+
+def best_time(func, repeat):
+    """Smallest wall time of ``repeat`` calls (after one warm-up call)."""
+    func()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+class AllFour:
+    """The four transformers applied one after the other, like a FeatureUnion with n_jobs=None."""
+
+    def __init__(self, n_jobs):
+        self.steps = [cls(n_jobs=n_jobs).fit(np.zeros((1, 16, 16, 3), np.uint8)) for cls in FAMILIES.values()]
+
+    def transform(self, images):
+        return np.hstack([step.transform(images) for step in self.steps])
+
+
+def naive_reference(image, scales=((8, 1), (16, 2), (24, 3)), n_bins=64):
+    """LBP histograms with skimage per channel and scale, and an FFT radial profile with np.indices."""
+    from skimage.feature import local_binary_pattern
+
+    ycbcr = rgb_to_ycbcr(image).astype(np.float64)
+    hists = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for c in range(3):
+            for p, r in scales:
+                codes = local_binary_pattern(ycbcr[:, :, c], p, r, method="uniform")
+                hists.append(np.bincount(codes.astype(int).ravel(), minlength=p + 2) / codes.size)
+    grey = ycbcr[:, :, 0] / 255
+    power = np.abs(np.fft.fftshift(np.fft.fft2(grey))) ** 2
+    y, x = np.indices(power.shape)
+    radius = np.hypot(y - power.shape[0] / 2, x - power.shape[1] / 2).astype(int)
+    profile = np.bincount(radius.ravel(), np.log10(power.ravel() + 1e-10)) / np.bincount(radius.ravel())
+    return np.concatenate(
+        [*hists, np.interp(np.linspace(0, 1, n_bins), np.linspace(0, 1, profile.size), profile)]
+    )
+
+
+def measure_cnn(images, repeat):
+    """CPU milliseconds per image of CNNEmbedding at batch sizes 1 and 32, or None when unavailable."""
+    try:
+        from facetruth.features import CNNEmbedding
+
+        est = CNNEmbedding(device="cpu", batch_size=32).fit(images[:1])
+    except Exception as exc:  # noqa: BLE001 - report any reason the optional step is unavailable
+        logger.warning("CNN embedding unavailable: %s", exc)
+        return None
+    out = {}
+    for batch in (1, 32):
+        subset = images[:batch]
+        est.set_params(batch_size=batch)
+        out[f"batch_{batch}_ms_per_image"] = (
+            1e3 * best_time(lambda s=subset: est.transform(s), repeat) / batch
+        )
+    return out
+
+
+def run(args):
+    images = load_images(args.data, args.n_images, args.size)
+    n = len(images)
+    results = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "images": n,
+        "size": args.size,
+        "families": {},
+    }
+    for n_jobs in (1, 2):
+        for name, cls in FAMILIES.items():
+            est = cls(n_jobs=n_jobs).fit(images[:1])
+            seconds = best_time(lambda e=est: e.transform(images), args.repeat)
+            results["families"].setdefault(name, {})[f"n_jobs={n_jobs}"] = n / seconds
+        seconds = best_time(lambda j=n_jobs: AllFour(j).transform(images), args.repeat)
+        results["families"].setdefault("all four", {})[f"n_jobs={n_jobs}"] = n / seconds
+
+    subset = images[: args.n_naive]
+    ours = [LBPFeatures(n_jobs=1).fit(subset), FFTFeatures(n_jobs=1).fit(subset)]
+    t_ours = best_time(lambda: [e.transform(subset) for e in ours], args.repeat)
+    t_naive = best_time(lambda: [naive_reference(img) for img in subset], 1)
+    results["naive_reference"] = {
+        "images": len(subset),
+        "naive_lbp_fft_images_per_s": len(subset) / t_naive,
+        "facetruth_lbp_fft_images_per_s": len(subset) / t_ours,
+        "speedup": t_naive / t_ours,
+    }
+    if args.cnn:
+        results["cnn_cpu"] = measure_cnn(images, args.repeat)
+    return results
+
+
+def print_table(results):
+    print(f"{results['images']} hardfake images at {results['size']}x{results['size']} px; images/s")
+    print(f"{'family':<10} {'n_jobs=1':>10} {'n_jobs=2':>10}")
+    for name, row in results["families"].items():
+        print(f"{name:<10} {row['n_jobs=1']:>10.1f} {row['n_jobs=2']:>10.1f}")
+    ref = results["naive_reference"]
+    print(
+        f"LBP + FFT on {ref['images']} images: naive {ref['naive_lbp_fft_images_per_s']:.1f} images/s, "
+        f"FaceTruth {ref['facetruth_lbp_fft_images_per_s']:.1f} images/s, speed-up x{ref['speedup']:.1f}"
+    )
+    if results.get("cnn_cpu"):
+        cnn = results["cnn_cpu"]
+        print(
+            f"CNN embedding (CPU): {cnn['batch_1_ms_per_image']:.1f} ms/image at batch 1, "
+            f"{cnn['batch_32_ms_per_image']:.1f} ms/image at batch 32"
+        )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder holding hardfake/")
+    parser.add_argument("--n-images", type=int, default=128)
+    parser.add_argument("--n-naive", type=int, default=16, help="images for the naive reference")
+    parser.add_argument("--size", type=int, default=256, help="working size in pixels (square)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed repetitions; the best is kept")
+    parser.add_argument("--cnn", action="store_true", help="also time the CNN embedding on CPU")
+    parser.add_argument("--out", type=Path, help="write the figures as JSON here")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    results = run(args)
+    print_table(results)
+    if args.out:
+        atomic_write_json(args.out, results)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -7,7 +7,8 @@ __getattr__, __dir__, __all__ = attach(
     {
         "._persistence": ["save", "load", "read_model_card", "sha256_file", "package_versions"],
         "._calibration": ["CalibratedDetector"],
-        "._backbone": ["load_backbone", "resolve_device"],
-        "._finetune": ["finetune"],
+        "._backbone": ["load_backbone", "resolve_device", "convert_state_dict", "imagenet_weights_path"],
+        "._finetune": ["finetune", "FineTuneResult"],
+        "._finetune_classifier": ["FineTunedCNNClassifier"],
     },
 )

@@ -155,7 +155,7 @@ def test_classifier_fit_predict_pickle(tmp_path):
 
     from sklearn.base import clone
 
-    from facetruth.models._finetune import FineTunedCNNClassifier
+    from facetruth.models import FineTunedCNNClassifier
 
     images, labels = _blobs(6)
     names = np.where(labels == 1, "fake", "real")

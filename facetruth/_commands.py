@@ -39,6 +39,11 @@ def cmd_train(args):
     from .pipelines import resolve_features, train_detector
 
     dataset = load_dataset(args.data)
+    test = None
+    if args.holdout:
+        from .pipelines import holdout_split
+
+        dataset, test = holdout_split(dataset, args.holdout, random_state=args.seed)
     params = _pipeline_params(args)
     if "cnn__weights" in params and "cnn" not in resolve_features(args.features):
         raise ValueError("--backbone needs the cnn family in --features.")
@@ -53,8 +58,17 @@ def cmd_train(args):
     )
     for _, msg in result.skipped:
         print(f"skipped: {msg}", file=sys.stderr)
-    card = save(result.pipeline, args.out, metadata=result.metadata)
+    metadata = result.metadata
+    if test is not None:
+        metadata["holdout"] = {"fraction": args.holdout, "manifest_sha256": test.manifest_hash()}
+        metadata["holdout_metrics"], _ = evaluate_model(result.pipeline, test)
+    card = save(result.pipeline, args.out, metadata=metadata)
     m = card.get("validation_metrics", {})
+    if test is not None:
+        h = card["holdout_metrics"]
+        print(
+            f"held-out test ({h['n']} images): AUC {h['auc']:.4f}, accuracy {h['accuracy']:.4f}, EER {h['eer']:.4f}"
+        )
     print(
         f"saved {args.out} (+ {Path(args.out).name}.json); "
         f"out-of-fold AUC {m.get('auc', float('nan')):.4f}, threshold {card['threshold']:.4f}, "

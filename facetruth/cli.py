@@ -63,6 +63,7 @@ def build_parser():
         "train a detector and save it",
         """
         facetruth train --data ../shared/data/hardfake --out model.joblib
+        facetruth train --data ../shared/data/hardfake --holdout 0.2 --out model.joblib
         facetruth train --data faces.csv --features fft,lbp --classifier logistic --out m.joblib""",
     )
     p.add_argument("--data", required=True, help="dataset folder or CSV manifest")
@@ -72,6 +73,10 @@ def build_parser():
     p.add_argument("--classifier", default="xgboost", help="xgboost | logistic | svm | random_forest")
     p.add_argument("--face", default="auto", choices=["auto", "off", "dlib", "haar"])
     p.add_argument("--out", required=True, help="model file to write (.joblib)")
+    p.add_argument(
+        "--holdout", type=float, default=None, metavar="FRACTION",
+        help="hold out this share (stratified, group-disjoint) and report test metrics in the model card",
+    )
     _common_run_options(p)
     p.set_defaults(func=c.cmd_train)
 

@@ -10,5 +10,6 @@ __getattr__, __dir__, __all__ = attach(
         "._backbone": ["load_backbone", "resolve_device", "convert_state_dict", "imagenet_weights_path"],
         "._finetune": ["finetune", "FineTuneResult"],
         "._finetune_classifier": ["FineTunedCNNClassifier"],
+        "._explain": ["family_contributions", "training_summary", "FamilyContributions"],
     },
 )

@@ -15,6 +15,6 @@ __getattr__, __dir__, __all__ = attach(
             "resolve_features",
             "make_classifier",
         ],
-        "._train": ["train_detector", "TrainingResult"],
+        "._train": ["train_detector", "TrainingResult", "holdout_split", "predict_items", "load_images"],
     },
 )

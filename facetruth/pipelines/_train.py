@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..models._explain import training_summary
 from ._build import build_pipeline
 from ._loader import LoadResult
 
@@ -76,6 +77,31 @@ def predict_items(pipeline, items, *, progress=False):
     return prob, loaded
 
 
+def holdout_split(dataset, test_size=0.2, *, random_state=0):
+    """Split a dataset into train and test parts, stratified and group-disjoint.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    test_size : float, default=0.2
+        Approximate share of the test part (one fold of ``round(1 / test_size)``
+        stratified group folds).
+    random_state : int, default=0
+
+    Returns
+    -------
+    train, test : Dataset
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    if not 0 < test_size < 0.5:
+        raise ValueError(f"test_size must lie in (0, 0.5), got {test_size!r}.")
+    n_splits = max(2, round(1 / test_size))
+    folds = StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
+    train, test = next(folds.split(np.zeros(len(dataset)), dataset.labels, dataset.groups))
+    return dataset.subset(train), dataset.subset(test)
+
+
 def train_detector(
     dataset,
     *,
@@ -121,6 +147,7 @@ def train_detector(
     feats = pipe.named_steps["features"].fit_transform(loaded.images)
     logger.info("fitting the classifier on %d x %d features", *feats.shape)
     pipe.named_steps["classifier"].fit(feats, labels, groups=groups)
+    summary = training_summary(pipe, loaded.images, labels, features=feats)
     found = [info.get("face_found", False) for info in loaded.infos if "error" not in info]
     metadata = {
         "training_data": {
@@ -135,6 +162,7 @@ def train_detector(
         "face": face,
         "seed": random_state,
         "fit_seconds": round(time.perf_counter() - start, 2),
+        "training_summary": summary,
     }
     skipped = [(items[i], msg) for i, msg in loaded.errors]
     return TrainingResult(pipe, metadata, skipped)

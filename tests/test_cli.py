@@ -111,3 +111,16 @@ def test_tampered_model_is_refused(trained, tmp_path, capsys):
     copy.write_bytes(bytes(raw))
     assert main(["predict", str(copy), "x.jpg"]) == 2
     assert "sha256" in capsys.readouterr().err
+
+
+def test_train_holdout_reports_test_metrics(tiny_set, tmp_path, capsys):
+    out = tmp_path / "h.joblib"
+    args = ["train", "--data", str(tiny_set), "--features", "fft", "--face", "off", "--holdout", "0.25"]
+    assert main([*args, "--out", str(out)]) == 0
+    card = json.loads(out.with_name(out.name + ".json").read_text())
+    assert card["holdout_metrics"]["n"] == 12  # one of four stratified folds of 48 images
+    assert card["training_data"]["counts"] == {"real": 18, "fake": 18}
+    assert card["holdout_metrics"]["auc"] > 0.9
+    assert "held-out test (12 images)" in capsys.readouterr().out
+    summary = card["training_summary"]
+    assert len(summary["mean_log_spectrum"]["real"]) == len(summary["mean_log_spectrum"]["fake"])

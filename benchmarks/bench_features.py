@@ -54,13 +54,24 @@ def load_images(data_dir, n_images, size):
 
 def best_time(func, repeat):
     """Smallest wall time of ``repeat`` calls (after one warm-up call)."""
+    return best_times(func, repeat)[0]
+
+
+def best_times(func, repeat):
+    """Smallest wall time and smallest CPU time of this process over ``repeat`` calls.
+
+    The CPU time (``time.process_time``, all threads of this process, not
+    joblib's worker processes) is less sensitive than wall time to other
+    programs sharing the machine.
+    """
     func()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         func()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return min(wall), min(cpu)
 
 
 class AllFour:
@@ -120,6 +131,7 @@ def run(args):
     results = {
         "machine": {
             "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(),
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
@@ -128,12 +140,14 @@ def run(args):
         "families": {},
     }
     for n_jobs in (1, 2):
-        for name, cls in FAMILIES.items():
-            est = cls(n_jobs=n_jobs).fit(images[:1])
-            seconds = best_time(lambda e=est: e.transform(images), args.repeat)
-            results["families"].setdefault(name, {})[f"n_jobs={n_jobs}"] = n / seconds
-        seconds = best_time(lambda j=n_jobs: AllFour(j).transform(images), args.repeat)
-        results["families"].setdefault("all four", {})[f"n_jobs={n_jobs}"] = n / seconds
+        runs = {name: cls(n_jobs=n_jobs).fit(images[:1]) for name, cls in FAMILIES.items()}
+        runs["all four"] = AllFour(n_jobs)
+        for name, est in runs.items():
+            wall, cpu = best_times(lambda e=est: e.transform(images), args.repeat)
+            row = results["families"].setdefault(name, {})
+            row[f"n_jobs={n_jobs}"] = n / wall
+            if n_jobs == 1:
+                row["per_cpu_second"] = n / cpu
 
     subset = images[: args.n_naive]
     ours = [LBPFeatures(n_jobs=1).fit(subset), FFTFeatures(n_jobs=1).fit(subset)]
@@ -151,10 +165,14 @@ def run(args):
 
 
 def print_table(results):
-    print(f"{results['images']} hardfake images at {results['size']}x{results['size']} px; images/s")
-    print(f"{'family':<10} {'n_jobs=1':>10} {'n_jobs=2':>10}")
+    load = ", ".join(f"{v:.1f}" for v in results["machine"]["load_average"])
+    print(
+        f"{results['images']} hardfake images at {results['size']}x{results['size']} px; images/s "
+        f"({results['machine']['cpus']} CPUs, load average {load} at start)"
+    )
+    print(f"{'family':<10} {'n_jobs=1':>10} {'n_jobs=2':>10} {'per CPU-s':>10}  (n_jobs=1, this process)")
     for name, row in results["families"].items():
-        print(f"{name:<10} {row['n_jobs=1']:>10.1f} {row['n_jobs=2']:>10.1f}")
+        print(f"{name:<10} {row['n_jobs=1']:>10.1f} {row['n_jobs=2']:>10.1f} {row['per_cpu_second']:>10.1f}")
     ref = results["naive_reference"]
     print(
         f"LBP + FFT on {ref['images']} images: naive {ref['naive_lbp_fft_images_per_s']:.1f} images/s, "

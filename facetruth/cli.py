@@ -150,6 +150,44 @@ def build_parser():
         "--max-pixels", type=int, default=40_000_000, help="pixels per image (default: %(default)s)"
     )
     p.set_defaults(func=cw.cmd_serve)
+
+    from . import _commands_eval as ce
+
+    p = _add(
+        sub,
+        "experiment",
+        "cross-validate feature sets on the same folds; write results.json and reports",
+        """
+        facetruth experiment --data ../shared/data/hardfake --out runs/hardfake --cache /tmp/ft-cache
+        facetruth experiment --data DATA --config experiments/configs/feature_sets.yaml --folds 5 --out RUN_DIR
+        facetruth experiment --data DATA --sets fft,dct,handcrafted --repeats 3 --out RUN_DIR""",
+    )
+    p.add_argument("--data", required=True, help="dataset folder or CSV manifest")
+    p.add_argument("--config", default=None, help="YAML file of feature sets (default: the seven sets)")
+    p.add_argument("--sets", default=None, help="comma list of set names; overrides the config")
+    p.add_argument("--folds", type=int, default=None, help="grouped stratified folds (default: 5)")
+    p.add_argument("--repeats", type=int, default=None, help="repeat the folds with new seeds (default: 1)")
+    p.add_argument("--face", default="auto", choices=["auto", "off", "dlib", "haar"])
+    p.add_argument("--out", required=True, help="run folder for results.json, report.md, report.html")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: 0)")
+    p.add_argument("--n-jobs", type=int, default=1, help="processes for decoding and features")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda (default: %(default)s)")
+    p.add_argument(
+        "--cache", default=None, help="feature/crop cache folder (default: $FACETRUTH_CACHE or none)"
+    )
+    p.set_defaults(func=ce.cmd_experiment)
+
+    p = _add(
+        sub,
+        "report",
+        "re-render report.md and report.html from a run folder's results.json",
+        """
+        facetruth report runs/hardfake
+        facetruth report runs/hardfake --out /tmp/hardfake-report""",
+    )
+    p.add_argument("run_dir", help="folder written by 'facetruth experiment'")
+    p.add_argument("--out", default=None, help="write the reports here instead of RUN_DIR")
+    p.set_defaults(func=ce.cmd_report)
     return parser
 
 

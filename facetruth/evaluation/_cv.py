@@ -1,0 +1,202 @@
+"""Grouped, stratified cross-validation of feature sets on shared folds.
+
+Every feature set is evaluated on the same folds: ``StratifiedGroupKFold``
+over the data set's groups (identity, source video), so the same image,
+video or identity never lands in two folds. Each fold fits a fresh
+:class:`~facetruth.models.CalibratedDetector`, whose threshold is chosen on
+the training part only, and scores the held-out part at that threshold.
+"""
+
+import logging
+
+import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold
+
+from ..exceptions import FaceTruthError
+from ._features import make_detector
+from ._metrics import detection_metrics
+
+logger = logging.getLogger(__name__)
+
+#: metrics summarised as mean and std over folds
+SUMMARY_METRICS = (
+    "auc",
+    "ap",
+    "accuracy",
+    "balanced_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "eer",
+    "brier",
+)
+
+
+class FoldLeakError(FaceTruthError):
+    """A group (image, video or identity) appears in more than one test fold or on both sides of a split."""
+
+
+def cv_splits(labels, groups, *, n_splits=5, n_repeats=1, random_state=0):
+    """Stratified group k-fold splits, optionally repeated with different seeds.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        1 = fake, 0 = real.
+    groups : array-like of shape (n_samples,)
+        Items sharing a group are kept in one fold.
+    n_splits : int, default=5
+    n_repeats : int, default=1
+        Repeat ``r`` shuffles with seed ``random_state + r``.
+    random_state : int, default=0
+
+    Returns
+    -------
+    splits : list of dict
+        ``repeat``, ``fold``, ``train`` and ``test`` (index arrays).
+
+    Raises
+    ------
+    ValueError
+        When there are fewer groups than folds.
+    """
+    labels = np.asarray(labels).astype(int)
+    _, group_ids = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
+    if int(n_splits) < 2 or int(n_repeats) < 1:
+        raise ValueError(f"need n_splits >= 2 and n_repeats >= 1; got {n_splits}, {n_repeats}.")
+    if group_ids.max() + 1 < n_splits:
+        raise ValueError(f"{group_ids.max() + 1} groups cannot fill {n_splits} folds.")
+    splits = []
+    for repeat in range(int(n_repeats)):
+        cv = StratifiedGroupKFold(int(n_splits), shuffle=True, random_state=int(random_state) + repeat)
+        for fold, (train, test) in enumerate(cv.split(np.zeros(len(labels)), labels, group_ids)):
+            splits.append({"repeat": repeat, "fold": fold, "train": train, "test": test})
+    check_no_leak(splits, groups)
+    return splits
+
+
+def check_no_leak(splits, groups):
+    """Raise :class:`FoldLeakError` when a group crosses a split or two test folds of a repeat.
+
+    Parameters
+    ----------
+    splits : list of dict
+        As returned by :func:`cv_splits`.
+    groups : array-like of shape (n_samples,)
+    """
+    groups = np.asarray(groups, dtype=str)
+    seen = {}
+    for split in splits:
+        train, test = set(groups[split["train"]]), set(groups[split["test"]])
+        both = train & test
+        if both:
+            raise FoldLeakError(f"groups on both sides of fold {split['fold']}: {sorted(both)[:5]}")
+        owner = seen.setdefault(split["repeat"], {})
+        for g in test:
+            if g in owner:
+                raise FoldLeakError(f"group {g!r} is in test folds {owner[g]} and {split['fold']}.")
+            owner[g] = split["fold"]
+
+
+def summarise(fold_metrics, names=SUMMARY_METRICS):
+    """Mean and standard deviation (ddof=0) of each metric over folds, ignoring ``None``."""
+    out = {}
+    for name in names:
+        values = [m[name] for m in fold_metrics if m.get(name) is not None]
+        out[name] = {
+            "mean": float(np.mean(values)) if values else None,
+            "std": float(np.std(values)) if values else None,
+        }
+    return out
+
+
+def video_scores(prob, labels, videos):
+    """Video-level scores: the mean of each video's frame scores.
+
+    Returns
+    -------
+    prob : ndarray of shape (n_videos,)
+    labels : ndarray of shape (n_videos,)
+        A video is fake when any of its frames is labelled fake.
+    videos : ndarray of str
+    """
+    videos = np.asarray(videos, dtype=str)
+    names, inverse = np.unique(videos, return_inverse=True)
+    count = np.bincount(inverse)
+    mean = np.bincount(inverse, weights=np.asarray(prob, dtype=float)) / count
+    label = np.zeros(len(names), dtype=int)
+    np.maximum.at(label, inverse, np.asarray(labels, dtype=int))
+    return mean, label, names
+
+
+def cross_validate_features(
+    X, labels, groups, splits, *, videos=None, column_family=None, random_state=0, device="auto", inner_cv=3
+):
+    """Cross-validate one feature matrix on given folds.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    labels, groups : array-like of shape (n_samples,)
+    splits : list of dict
+        From :func:`cv_splits`; the same for every feature set compared.
+    videos : array-like of shape (n_samples,), default=None
+        Source video of each frame; adds video-level metrics (mean frame score).
+    column_family : array-like of str of shape (n_features,), default=None
+        Family of each column; adds the gain importance summed per family.
+    random_state, device, inner_cv :
+        Passed to the :class:`~facetruth.models.CalibratedDetector` of each fold.
+
+    Returns
+    -------
+    result : dict
+        ``folds`` (per-fold metrics), ``summary`` (mean/std), ``oof_prob``
+        (out-of-fold probability of repeat 0), ``confusion`` (summed over the
+        folds of repeat 0, each at its own threshold), and optionally
+        ``video_folds``, ``video_summary`` and ``importance`` (share of total
+        gain per family, averaged over folds).
+    """
+    labels = np.asarray(labels).astype(int)
+    groups = np.asarray(groups, dtype=str)
+    oof = np.full(len(labels), np.nan)
+    folds, video_folds, importances = [], [], []
+    confusion = np.zeros((2, 2), dtype=int)
+    for split in splits:
+        train, test = split["train"], split["test"]
+        det = make_detector(random_state=random_state, device=device, inner_cv=inner_cv)
+        det.fit(X[train], labels[train], groups=groups[train])
+        prob = det.predict_proba(X[test])[:, 1]
+        m = detection_metrics(labels[test], prob, det.threshold_)
+        folds.append({"repeat": split["repeat"], "fold": split["fold"], "n_train": len(train), **m})
+        if split["repeat"] == 0:
+            oof[test] = prob
+            confusion += np.asarray(m["confusion"])
+        if videos is not None:
+            vp, vl, _ = video_scores(prob, labels[test], np.asarray(videos)[test])
+            vm = detection_metrics(vl, vp, det.threshold_)
+            video_folds.append({"repeat": split["repeat"], "fold": split["fold"], **vm})
+        if column_family is not None and hasattr(det.estimator_, "feature_importances_"):
+            importances.append(_family_shares(det.estimator_.feature_importances_, column_family))
+    result = {
+        "folds": folds,
+        "summary": summarise(folds),
+        "oof_prob": oof,
+        "confusion": confusion.tolist(),
+    }
+    if videos is not None:
+        result["video_folds"] = video_folds
+        result["video_summary"] = summarise(video_folds)
+    if importances:
+        fams = [str(f) for f in dict.fromkeys(np.asarray(column_family, dtype=str))]
+        result["importance"] = {f: float(np.mean([imp[f] for imp in importances])) for f in fams}
+    return result
+
+
+def _family_shares(importance, column_family):
+    importance = np.nan_to_num(np.asarray(importance, dtype=float))
+    column_family = np.asarray(column_family, dtype=str)
+    total = importance.sum()
+    return {
+        str(f): float(importance[column_family == f].sum() / total) if total > 0 else 0.0
+        for f in dict.fromkeys(column_family)
+    }

@@ -1,0 +1,238 @@
+"""The feature-set comparison experiment: one data set, shared folds, every set.
+
+:func:`run_experiment` returns a JSON-serialisable ``results`` dict holding
+everything the reports draw (metrics per fold, curves as arrays, the mean
+spectra, the error gallery as embedded thumbnails), so a report can be
+re-rendered from ``results.json`` alone.
+"""
+
+import base64
+import io
+import logging
+import platform
+import time
+from datetime import datetime, timezone
+
+import numpy as np
+from sklearn import metrics as skm
+
+from ._cv import cross_validate_features, cv_splits
+from ._features import extract_families, load_crops, stack_families
+from ._metrics import reliability_curve
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SETS = ("fft", "dct", "noise", "lbp", "cnn", "handcrafted", "all")
+_CURVE_POINTS = 200
+
+
+def resolve_sets(feature_sets):
+    """Map set names (or ``{name: families}``) to tuples of family names."""
+    from ..pipelines._registry import resolve_features
+
+    if isinstance(feature_sets, dict):
+        return {str(k): resolve_features(v) for k, v in feature_sets.items()}
+    return {str(name): resolve_features(name) for name in feature_sets}
+
+
+def run_experiment(
+    dataset,
+    feature_sets=DEFAULT_SETS,
+    *,
+    n_splits=5,
+    n_repeats=1,
+    face="auto",
+    image_size=256,
+    cache=None,
+    n_jobs=None,
+    device="auto",
+    random_state=0,
+    inner_cv=3,
+    n_errors=8,
+    progress=False,
+):
+    """Cross-validate several feature sets on the same folds of one data set.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        From :func:`~facetruth.data.load_dataset`.
+    feature_sets : sequence of str or dict of str to sequence, default=all seven sets
+        Set names of :data:`~facetruth.pipelines.FEATURE_SETS`, or explicit
+        ``{name: [families]}``.
+    n_splits, n_repeats : int
+        Folds and repeats of :func:`~facetruth.evaluation.cv_splits`.
+    face, image_size, cache, n_jobs, device :
+        Loader and feature settings; ``cache`` makes repeated runs cheap.
+    random_state : int, default=0
+        Seed of the folds and of the classifiers.
+    inner_cv : int, default=3
+        Folds of each detector's calibration and threshold choice.
+    n_errors : int, default=8
+        Most confident false positives and false negatives kept for the gallery.
+    progress : bool, default=False
+
+    Returns
+    -------
+    results : dict
+        JSON-serialisable; see ``docs`` of :func:`~facetruth.evaluation.write_report`.
+    """
+    start = time.perf_counter()
+    sets = resolve_sets(feature_sets)
+    loaded = load_crops(
+        dataset, face=face, image_size=image_size, cache=cache, n_jobs=n_jobs, progress=progress
+    )
+    families = list(dict.fromkeys(f for fams in sets.values() for f in fams))
+    matrices = extract_families(loaded.images, families, cache=cache, n_jobs=n_jobs, device=device)
+    splits = cv_splits(
+        loaded.labels, loaded.groups, n_splits=n_splits, n_repeats=n_repeats, random_state=random_state
+    )
+    videos = None
+    if getattr(dataset, "frames", None) is not None:
+        videos = np.asarray(dataset.paths, dtype=object)[loaded.index]
+    results_sets = {}
+    for name, fams in sets.items():
+        t0 = time.perf_counter()
+        X, column_family = stack_families(matrices, fams)
+        res = cross_validate_features(
+            X,
+            loaded.labels,
+            loaded.groups,
+            splits,
+            videos=videos,
+            column_family=column_family,
+            random_state=random_state,
+            device=device,
+            inner_cv=inner_cv,
+        )
+        res["families"] = list(fams)
+        res["n_features"] = int(X.shape[1])
+        res["extraction_ms_per_image"] = {f: round(matrices[f].ms_per_image, 3) for f in fams}
+        res["cv_seconds"] = round(time.perf_counter() - t0, 2)
+        res["curves"] = oof_curves(loaded.labels, res["oof_prob"])
+        results_sets[name] = res
+        auc = res["summary"]["auc"]
+        logger.info("%s: AUC %.4f ± %.4f (%.1f s)", name, auc["mean"], auc["std"], res["cv_seconds"])
+    best = max(results_sets, key=lambda k: results_sets[k]["summary"]["auc"]["mean"] or 0.0)
+    errors = confident_errors(loaded, results_sets[best]["oof_prob"], dataset, n=n_errors, feature_set=best)
+    for res in results_sets.values():
+        res["oof_prob"] = [None if np.isnan(p) else round(float(p), 6) for p in res["oof_prob"]]
+    return {
+        "meta": _metadata(dataset, loaded, n_splits, n_repeats, face, image_size, random_state, inner_cv),
+        "families": {
+            f: {
+                "n_features": int(m.X.shape[1]),
+                "ms_per_image": round(m.ms_per_image, 3),
+                "n_timed": m.n_timed,
+                "timing": "uncached extraction of the first n_timed crops, after one warm-up call",
+                "pass_seconds": round(m.pass_seconds, 2),
+                "pass_used_cache": cache is not None,
+            }
+            for f, m in matrices.items()
+        },
+        "feature_sets": results_sets,
+        "best": best,
+        "spectrum": mean_spectra(loaded.images, loaded.labels, cache=cache),
+        "errors": errors,
+        "wall_seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def oof_curves(labels, prob, n_points=_CURVE_POINTS):
+    """ROC, precision-recall and reliability curves of out-of-fold scores, as lists."""
+    prob = np.asarray(prob, dtype=float)
+    keep = ~np.isnan(prob)
+    y, p = np.asarray(labels)[keep], prob[keep]
+    fpr, tpr, _ = skm.roc_curve(y, p)
+    precision, recall, _ = skm.precision_recall_curve(y, p)
+    return {
+        "roc": {"fpr": _thin(fpr, n_points), "tpr": _thin(tpr, n_points)},
+        "pr": {"recall": _thin(recall, n_points), "precision": _thin(precision, n_points)},
+        "reliability": reliability_curve(y, p),
+        "oof_auc": float(skm.roc_auc_score(y, p)),
+    }
+
+
+def _thin(values, n_points):
+    idx = np.unique(np.linspace(0, len(values) - 1, min(n_points, len(values))).round().astype(int))
+    return [round(float(v), 5) for v in np.asarray(values)[idx]]
+
+
+def mean_spectra(images, labels, cache=None):
+    """Mean and std of the azimuthal log power profile (``fft_spectrum``) of real and fake crops."""
+    from ..features._fft import FFTFeatures, fft_feature_names
+
+    feats = FFTFeatures(cache=cache).fit(images[:2]).transform(images)
+    names = fft_feature_names()
+    cols = [i for i, n in enumerate(names) if n.startswith("bin_")]
+    n_bins = len(cols)
+    out = {"radius": [round((i + 0.5) / n_bins, 5) for i in range(n_bins)]}
+    for label, key in ((0, "real"), (1, "fake")):
+        rows = feats[np.asarray(labels) == label][:, cols]
+        out[f"{key}_mean"] = [round(float(v), 5) for v in rows.mean(axis=0)]
+        out[f"{key}_std"] = [round(float(v), 5) for v in rows.std(axis=0)]
+    return out
+
+
+def confident_errors(loaded, prob, dataset, *, n=8, feature_set=None, thumb=96):
+    """The most confident false positives and false negatives, with JPEG thumbnails.
+
+    An error is judged at 0.5 on the calibrated out-of-fold probability;
+    confidence is the distance from 0.5.
+    """
+    from PIL import Image
+
+    prob = np.asarray(prob, dtype=float)
+    out = []
+    for kind, label, order in (("false positive", 0, -1), ("false negative", 1, 1)):
+        wrong = np.flatnonzero((loaded.labels == label) & ~np.isnan(prob) & ((prob >= 0.5) != bool(label)))
+        wrong = wrong[np.argsort(order * prob[wrong], kind="stable")][:n]
+        for i in wrong:
+            buf = io.BytesIO()
+            Image.fromarray(loaded.images[i]).resize((thumb, thumb), Image.LANCZOS).save(
+                buf, "JPEG", quality=85
+            )
+            out.append(
+                {
+                    "kind": kind,
+                    "path": dataset.relative_path(int(loaded.index[i])),
+                    "label": int(label),
+                    "prob_fake": round(float(prob[i]), 4),
+                    "feature_set": feature_set,
+                    "thumbnail_jpeg_b64": base64.b64encode(buf.getvalue()).decode("ascii"),
+                }
+            )
+    return out
+
+
+def _metadata(dataset, loaded, n_splits, n_repeats, face, image_size, random_state, inner_cv):
+    from ..models._persistence import package_versions
+
+    counts = np.bincount(loaded.labels, minlength=2)
+    return {
+        "data": str(getattr(dataset, "root", "") or ""),
+        "data_name": _data_name(dataset),
+        "layout": getattr(dataset, "layout", None),
+        "manifest_sha256": dataset.manifest_hash(),
+        "n_items": len(dataset),
+        "counts": {"real": int(counts[0]), "fake": int(counts[1])},
+        "n_groups": int(len(set(loaded.groups))),
+        "n_skipped": len(loaded.skipped),
+        "face": face,
+        "face_found_rate": round(loaded.face_found_rate, 4),
+        "image_size": image_size,
+        "folds": n_splits,
+        "repeats": n_repeats,
+        "inner_cv": inner_cv,
+        "seed": random_state,
+        "split": "StratifiedGroupKFold on the data set's groups",
+        "classifier": "XGBoost in CalibratedDetector (isotonic, EER threshold on the training part)",
+        "load_seconds": round(loaded.load_seconds, 1),
+        "versions": {**package_versions(), "python": platform.python_version()},
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _data_name(dataset):
+    root = str(getattr(dataset, "root", "") or "")
+    return root.rstrip("/").rsplit("/", 1)[-1] if root else "dataset"

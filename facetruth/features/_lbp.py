@@ -33,6 +33,8 @@ from ._noise import count_uint8
 #: (the bilinear weights are not exact in float32; levels are 0..255)
 TIE_TOLERANCE = 1e-3
 _CHANNEL_NAMES = {"ycbcr": "ycbcr", "rgb": "rgb", "grey": ["grey"]}
+#: pixels per band of rows processed at once (scratch arrays of a few hundred kB)
+_BAND_PIXELS = 24576
 
 
 @lru_cache(maxsize=32)
@@ -93,29 +95,36 @@ def _scale_codes(padded, step, shape, n_points, radius, margin, work):
     # points grouped by column fraction share one horizontally interpolated image
     for fc in sorted({fc for _, _, _, fc in points}):
         if fc:
-            np.multiply(step, np.float32(fc), out=interp)
-            interp += padded
+            cv2.scaleAdd(step, fc, padded, dst=interp)
             np.subtract(interp[row:], interp[:-row], out=down[:-row])
+        elif any(fr for _, _, fr, f in points if f == fc):
+            np.subtract(padded[row:], padded[:-row], out=down[:-row])
+        src = interp if fc else padded
         for p, (r0, c0, fr, f) in enumerate(points):
             if f != fc:
                 continue
             if fr:
-                if not fc:
-                    np.subtract(padded[row:], padded[:-row], out=down[:-row])
-                src = padded if not fc else interp
                 cv2.scaleAdd(shifted(down, r0, c0), fr, shifted(src, r0, c0), dst=sample)
                 np.greater_equal(sample, lowered, out=bits[p])
             elif fc:
                 np.greater_equal(shifted(interp, r0, c0), lowered, out=bits[p])
             else:  # a pixel of the image: exact comparison
                 np.greater_equal(shifted(padded, r0, c0), shifted(padded, 0, 0), out=bits[p])
-    ones = np.add.reduce(bits.view(np.uint8), axis=0, dtype=np.uint8)
-    changes = np.zeros(length, np.uint8)
-    differ = np.empty(length, bool)
-    for p in range(n_points):  # circular: point 0 is compared with point P - 1
-        np.not_equal(bits[p], bits[p - 1], out=differ)
-        changes += differ.view(np.uint8)
-    ones[changes > 2] = n_points + 1
+    as_int = bits.view(np.uint8)
+    ones = as_int[0].copy()
+    for p in range(1, n_points):
+        ones += as_int[p]
+    # transitions between circular neighbours; a pattern is uniform when there are at most two
+    differ = np.empty_like(as_int)
+    np.bitwise_xor(as_int[1:], as_int[:-1], out=differ[1:])
+    np.bitwise_xor(as_int[0], as_int[-1], out=differ[0])
+    changes = differ[0]
+    for p in range(1, n_points):
+        changes += differ[p]
+    # codes: ``ones`` for uniform patterns, ``P + 1`` otherwise (``ones <= P`` always)
+    np.greater(changes, 2, out=changes.view(bool))
+    np.multiply(changes, np.uint8(n_points + 1), out=changes)
+    np.maximum(ones, changes, out=ones)
     return ones.reshape(height - 2 * margin, row)
 
 
@@ -160,20 +169,49 @@ def lbp_histograms(image, *, scales=((8, 1), (16, 2), (24, 3)), channels="ycbcr"
     padded[pad:-pad] = planes.ravel()
     step = np.zeros_like(padded)
     np.subtract(padded[nc:], padded[:-nc], out=step[:-nc])
+    row = width * nc
+    # the codes are computed in bands of rows whose scratch arrays stay in the CPU cache; a band
+    # with ``margin`` extra rows on each side is itself an image padded as _scale_codes expects
+    band = max(_BAND_PIXELS // width, 1)
+    n_rows = min(band, height - 2 * margin) + 2 * margin
     work = (
-        np.empty_like(padded),
-        np.empty_like(padded),
-        np.empty((height - 2 * margin) * width * nc, np.float32),
+        np.empty(n_rows * row + 2 * pad, np.float32),
+        np.empty(n_rows * row + 2 * pad, np.float32),
+        np.empty((n_rows - 2 * margin) * row, np.float32),
     )
-    per_scale = []
-    for n_points, radius in scales:
-        codes = _scale_codes(padded, step, planes.shape, n_points, radius, margin, work)
-        codes = codes[:, margin * nc : (width - margin) * nc]
-        # channel c's codes sit in columns c, c + nc, ...; offset them to separate histograms
-        offsets = np.tile(np.arange(nc, dtype=np.uint8) * np.uint8(n_points + 2), codes.shape[1] // nc)
-        counts = count_uint8(codes + offsets, nc * (n_points + 2)).reshape(nc, n_points + 2)
-        per_scale.append(counts / counts.sum(axis=1, keepdims=True))
+    counts = [np.zeros(nc * (p + 2), np.int64) for p, _ in scales]
+    for first in range(margin, height - margin, band):  # first output row of the band
+        last = min(first + band, height - margin)
+        rows = last - first + 2 * margin
+        start = (first - margin) * row
+        size = rows * row + 2 * pad
+        scratch = (work[0][:size], work[1][:size], work[2][: (rows - 2 * margin) * row])
+        for k, (n_points, radius) in enumerate(scales):
+            codes = _scale_codes(
+                padded[start : start + size],
+                step[start : start + size],
+                (rows, width, nc),
+                n_points,
+                radius,
+                margin,
+                scratch,
+            )
+            codes = codes[:, margin * nc : (width - margin) * nc]
+            # channel c's codes sit in columns c, c + nc, ...; offset them to separate histograms
+            codes = codes + _channel_offsets(width - 2 * margin, nc, n_points + 2)
+            counts[k] += count_uint8(codes, nc * (n_points + 2))
+    per_scale = [
+        c.reshape(nc, p + 2) / c.reshape(nc, p + 2).sum(axis=1, keepdims=True)
+        for c, (p, _) in zip(counts, scales, strict=True)
+    ]
     return np.concatenate(per_scale, axis=1).ravel().astype(np.float32)
+
+
+@lru_cache(maxsize=32)
+def _channel_offsets(n_columns, nc, n_bins):
+    offsets = np.tile(np.arange(nc, dtype=np.uint8) * np.uint8(n_bins), n_columns)
+    offsets.setflags(write=False)
+    return offsets
 
 
 def lbp_feature_names(scales=((8, 1), (16, 2), (24, 3)), channels="ycbcr"):

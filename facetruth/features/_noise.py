@@ -13,6 +13,8 @@ References
        :DOI:`10.1109/TIFS.2012.2190402`
 """
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
@@ -43,11 +45,13 @@ def count_uint8(values, n_values):
     """Counts of each value ``0 .. n_values - 1`` in a uint8 array (OpenCV histogram, exact)."""
     if values.size == 0:
         return np.zeros(n_values, np.int64)
-    flat = np.ascontiguousarray(values).reshape(-1, values.shape[-1])
+    flat = np.ascontiguousarray(values)
+    flat = flat.reshape(-1, flat.shape[-1]) if flat.ndim > 1 else flat.reshape(1, -1)
     counts = cv2.calcHist([flat], [0], None, [256], [0, 256]).ravel()
     return counts[:n_values].astype(np.int64)
 
 
+@lru_cache(maxsize=8)
 def _pair_orbits(truncation):
     """Map each (a, b) co-occurrence cell to its class under sign flip and transposition."""
     size = 2 * truncation + 1
@@ -57,9 +61,12 @@ def _pair_orbits(truncation):
         for j, b in enumerate(vals):
             key = min((a, b), (-a, -b), (b, a), (-b, -a))
             labels[i, j] = classes.setdefault(key, len(classes))
-    return labels.ravel(), len(classes)
+    labels = labels.ravel()
+    labels.setflags(write=False)
+    return labels, len(classes)
 
 
+@lru_cache(maxsize=1)
 def _kernels():
     """(name, orientation, kernel) triples; directional residuals come in both orientations."""
     out = []
@@ -67,7 +74,7 @@ def _kernels():
         out.append((name, "h", kernel))
         if name in _DIRECTIONAL:
             out.append((name, "v", np.ascontiguousarray(kernel.T if name != "edge3x3" else np.rot90(kernel))))
-    return out
+    return tuple(out)
 
 
 def noise_residual_features(image, *, q=1.0, truncation=2):
@@ -128,11 +135,14 @@ def noise_residual_features(image, *, q=1.0, truncation=2):
         cv2.filter2D(luma, cv2.CV_32F, k, dst=full[i], anchor=anchor, borderType=cv2.BORDER_REFLECT)
     res = full[:, _MARGIN:-_MARGIN, _MARGIN:-_MARGIN]
     stds = np.array([cv2.meanStdDev(r)[1][0, 0] for r in res])
-    np.multiply(res, np.float32(1 / q), out=res)
-    np.rint(res, out=res)
-    np.clip(res, -truncation, truncation, out=res)
-    res += truncation
-    codes = res.astype(np.uint8)
+    # quantise and truncate: round(r / q) + T, saturated to [0, 255] by the uint8 cast, then capped at 2 T
+    flat = full.reshape(-1, full.shape[-1])
+    if q != 1:
+        np.multiply(flat, np.float32(1 / q), out=flat)
+    np.rint(flat, out=flat)
+    codes = cv2.add(flat, float(truncation), dtype=cv2.CV_8U)
+    np.minimum(codes, np.uint8(2 * truncation), out=codes)
+    codes = np.ascontiguousarray(codes.reshape(full.shape)[:, _MARGIN:-_MARGIN, _MARGIN:-_MARGIN])
     if n_res * size * size <= 256:  # T <= 2: every plane's pair index fits in one uint8 histogram
         offsets = (np.arange(n_res, dtype=np.uint8) * np.uint8(size * size))[:, None, None]
         scaled = codes * np.uint8(size) + offsets
@@ -181,13 +191,17 @@ def _median_residual_stats(image):
     """Per-channel std and excess kurtosis of ``image - median3x3(image)``, and channel correlations."""
     res = cv2.subtract(image, cv2.medianBlur(image, 3), dtype=cv2.CV_32F)[_MARGIN:-_MARGIN, _MARGIN:-_MARGIN]
     mean, std = (v.ravel() for v in cv2.meanStdDev(res))
-    centred = cv2.split(np.ascontiguousarray(res - mean.astype(np.float32)))
+    # centred residual, all three channels at once (float32, as the means are subtracted in float32)
+    centred = cv2.subtract(np.ascontiguousarray(res), (*mean.astype(np.float32).tolist(), 0.0))
     var = std**2
     # OpenCV accumulates means in double precision
-    fourth = np.array([cv2.mean(cv2.multiply(c, c) ** 2)[0] for c in centred])
+    square = cv2.multiply(centred, centred)
+    fourth = np.array(cv2.mean(cv2.multiply(square, square))[:3])
     kurt = np.divide(fourth, var**2, out=np.full(3, 3.0), where=var > 0) - 3.0
+    # channel pairs (0, 1), (1, 2), (2, 0) by rotating the channels; reordered to RG, RB, GB
+    rolled = np.ascontiguousarray(centred[:, :, (1, 2, 0)])
+    cov = np.array(cv2.mean(cv2.multiply(centred, rolled))[:3])[[0, 2, 1]]
     pairs = [(0, 1), (0, 2), (1, 2)]
-    cov = np.array([cv2.mean(cv2.multiply(centred[i], centred[j]))[0] for i, j in pairs])
     denom = np.array([std[i] * std[j] for i, j in pairs])
     corr = np.divide(cov, denom, out=np.zeros(3), where=denom > 0)
     return np.concatenate([std, kurt, corr])

@@ -180,12 +180,17 @@ def stack_families(matrices, families):
     return X, column_family
 
 
-def make_detector(*, random_state=0, device="auto", inner_cv=3, classifier="xgboost"):
-    """A fresh :class:`~facetruth.models.CalibratedDetector` around XGBoost (gain importances)."""
+def make_detector(*, random_state=0, device="auto", inner_cv=3, classifier="xgboost", n_threads=1):
+    """A fresh :class:`~facetruth.models.CalibratedDetector` around XGBoost (gain importances).
+
+    ``n_threads`` defaults to 1: experiments fit hundreds of small models, and
+    XGBoost's OpenMP threads spin-wait, so on a busy machine one thread per
+    fit is several times faster than one per core.
+    """
     from ..models._calibration import CalibratedDetector
     from ..pipelines._registry import make_classifier
 
-    base = make_classifier(classifier, random_state=random_state, device=device)
+    base = make_classifier(classifier, random_state=random_state, device=device, n_jobs=n_threads)
     if classifier == "xgboost":
         base.set_params(importance_type="gain")
     return CalibratedDetector(base, cv=inner_cv, random_state=random_state)

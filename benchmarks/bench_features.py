@@ -10,7 +10,8 @@ radial average) with the speed-up of FaceTruth's LBP + FFT over it.
 
 It prints a table and, with ``--out``, writes the figures as JSON. It asserts
 nothing: timings depend on the machine and its load. ``--cnn`` adds the CNN
-embedding's CPU milliseconds per image at batch sizes 1 and 32.
+embedding's CPU milliseconds per image at batch sizes 1 and 32 (torch's
+default thread count, and 1 and 2 intra-op threads).
 
 Usage::
 
@@ -107,21 +108,29 @@ def naive_reference(image, scales=((8, 1), (16, 2), (24, 3)), n_bins=64):
 
 
 def measure_cnn(images, repeat):
-    """CPU milliseconds per image of CNNEmbedding at batch sizes 1 and 32, or None when unavailable."""
+    """CNNEmbedding's CPU milliseconds per image at batch sizes 1 and 32, or None when unavailable.
+
+    Measured with torch's own thread setting (``n_jobs=None``) and with 1 and
+    2 intra-op threads; wall-clock and CPU time (all threads of this process).
+    """
     try:
+        import torch
+
         from facetruth.features import CNNEmbedding
 
         est = CNNEmbedding(device="cpu", batch_size=32).fit(images[:1])
     except Exception as exc:  # noqa: BLE001 - report any reason the optional step is unavailable
         logger.warning("CNN embedding unavailable: %s", exc)
         return None
-    out = {}
-    for batch in (1, 32):
-        subset = images[:batch]
-        est.set_params(batch_size=batch)
-        out[f"batch_{batch}_ms_per_image"] = (
-            1e3 * best_time(lambda s=subset: est.transform(s), repeat) / batch
-        )
+    out = {"torch_threads": torch.get_num_threads(), "torch_interop_threads": torch.get_num_interop_threads()}
+    for n_jobs in (None, 1, 2):
+        prefix = "" if n_jobs is None else f"threads_{n_jobs}_"
+        for batch in (1, 32):
+            subset = images[:batch]
+            est.set_params(batch_size=batch, n_jobs=n_jobs)
+            wall, cpu = best_times(lambda s=subset: est.transform(s), repeat)
+            out[f"{prefix}batch_{batch}_ms_per_image"] = 1e3 * wall / batch
+            out[f"{prefix}batch_{batch}_cpu_ms_per_image"] = 1e3 * cpu / batch
     return out
 
 
@@ -180,10 +189,17 @@ def print_table(results):
     )
     if results.get("cnn_cpu"):
         cnn = results["cnn_cpu"]
-        print(
-            f"CNN embedding (CPU): {cnn['batch_1_ms_per_image']:.1f} ms/image at batch 1, "
-            f"{cnn['batch_32_ms_per_image']:.1f} ms/image at batch 32"
-        )
+        print("CNN embedding (CPU), ms/image wall (CPU):")
+        for prefix, label in (
+            ("", f"torch default ({cnn['torch_threads']})"),
+            ("threads_1_", "1"),
+            ("threads_2_", "2"),
+        ):
+            cells = [
+                f"batch {b}: {cnn[f'{prefix}batch_{b}_ms_per_image']:.1f} ({cnn[f'{prefix}batch_{b}_cpu_ms_per_image']:.1f})"
+                for b in (1, 32)
+            ]
+            print(f"  threads {label:<20} " + ", ".join(cells))
 
 
 def main(argv=None):

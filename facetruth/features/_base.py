@@ -9,7 +9,7 @@ names the output columns.
 
 import numpy as np
 import scipy.sparse
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -190,17 +190,32 @@ class ImageFeatureTransformer(TransformerMixin, BaseEstimator):
         return tags
 
 
+#: chunks per worker process when images are spread over processes
+_CHUNKS_PER_WORKER = 4
+
 #: bump when a feature function's output changes, to invalidate old cache entries
 _FEATURE_VERSION = 1
 
 
-def _run_chunk(func, kwargs, chunk):
-    return [np.asarray(func(img, **kwargs), dtype=np.float32) for img in chunk]
+def _run_chunk(func, kwargs, chunk, single_thread=False):
+    if not single_thread:
+        return [np.asarray(func(img, **kwargs), dtype=np.float32) for img in chunk]
+    import cv2
+
+    # in a worker process: one OpenCV thread, the workers already share the cores
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        return [np.asarray(func(img, **kwargs), dtype=np.float32) for img in chunk]
+    finally:
+        cv2.setNumThreads(previous)
 
 
 def _map(func, kwargs, images, n_jobs, chunk_size):
     if n_jobs in (None, 1) or len(images) <= chunk_size:
         return _run_chunk(func, kwargs, images)
-    chunks = [images[i : i + chunk_size] for i in range(0, len(images), chunk_size)]
-    parts = Parallel(n_jobs=n_jobs)(delayed(_run_chunk)(func, kwargs, c) for c in chunks)
+    # a few chunks per worker balance the load; larger chunks amortise the transfers
+    size = max(chunk_size, -(-len(images) // (_CHUNKS_PER_WORKER * effective_n_jobs(n_jobs))))
+    chunks = [images[i : i + size] for i in range(0, len(images), size)]
+    parts = Parallel(n_jobs=n_jobs)(delayed(_run_chunk)(func, kwargs, c, True) for c in chunks)
     return [row for part in parts for row in part]

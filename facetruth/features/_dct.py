@@ -101,6 +101,40 @@ def periodicity_score(coefficients, step):
     return float(np.abs(np.fft.rfft(detail))[1:].max())
 
 
+def _counts(values, n_values, valid):
+    """Per-column counts of each value ``0 .. n_values - 1`` of ``values[valid]``: shape (n_columns, n_values)."""
+    columns = values.shape[1]
+    index = values + np.arange(columns) * n_values
+    return np.bincount(index[valid], minlength=columns * n_values).reshape(columns, n_values)
+
+
+def _mode_features(coef, n_modes, hist_range):
+    """Histogram, step estimate and periodicity of the first ``n_modes`` zig-zag AC modes, all at once.
+
+    Equivalent to :func:`estimate_step` and :func:`periodicity_score` applied
+    to each mode; returns shape ``(n_modes, 2 * hist_range + 3)``.
+    """
+    width = 2 * hist_range + 1
+    if n_modes == 0:
+        return np.zeros((0, width + 2))
+    rows, cols = zip(*ZIGZAG[1 : n_modes + 1], strict=True)
+    values = coef[:, list(rows), list(cols)]  # (n_blocks, n_modes)
+    rounded = np.rint(values).astype(np.intp)
+    mags = np.abs(rounded)
+    hist = _counts(rounded + hist_range, width, mags <= hist_range) / max(coef.shape[0], 1)
+    steps = np.array([estimate_step(h) for h in _counts(mags, _STEP_RANGE + 1, mags <= _STEP_RANGE)])
+    # periodicity_score of each mode with its own step
+    q = np.abs(np.rint(values / steps.astype(np.float32))).astype(np.intp)
+    period = _counts(q, _PERIOD_RANGE + 1, (q >= 1) & (q <= _PERIOD_RANGE))[:, 1:]
+    total = period.sum(axis=1, keepdims=True)
+    period = period / np.maximum(total, 1)
+    padded = np.pad(period, ((0, 0), (1, 1)), mode="edge")
+    detail = period - (padded[:, :-2] + padded[:, 1:-1] + padded[:, 2:]) / 3
+    scores = np.abs(np.fft.rfft(detail, axis=1))[:, 1:].max(axis=1)
+    scores[total[:, 0] == 0] = 0.0
+    return np.column_stack([hist, steps, scores])
+
+
 def dct_features(image, *, n_modes=6, hist_range=8, spectrum_size=16):
     """Block-DCT statistics and a downsampled global DCT spectrum.
 
@@ -134,19 +168,10 @@ def dct_features(image, *, n_modes=6, hist_range=8, spectrum_size=16):
     coef = block_dct(luma)
     n_blocks = coef.shape[0]
     mean_abs = np.abs(coef).mean(axis=0).ravel() if n_blocks else np.zeros(64, np.float32)
-    width = 2 * hist_range + 1
-    modes = []
-    for r, c in ZIGZAG[1 : n_modes + 1]:
-        values = coef[:, r, c]
-        rounded = np.rint(values).astype(np.intp)
-        keep = np.abs(rounded) <= hist_range
-        hist = np.bincount(rounded[keep] + hist_range, minlength=width) / max(n_blocks, 1)
-        mags = np.abs(rounded)
-        step = estimate_step(np.bincount(mags[mags <= _STEP_RANGE], minlength=_STEP_RANGE + 1))
-        modes.append(np.concatenate([hist, [step, periodicity_score(values, step)]]))
+    modes = _mode_features(coef, n_modes, hist_range)
     spectrum = np.log10(np.abs(scipy.fft.dctn(luma, type=2, norm="ortho")) + np.float32(1e-3))
     small = cv2.resize(spectrum, (spectrum_size, spectrum_size), interpolation=cv2.INTER_AREA)
-    return np.concatenate([mean_abs, *modes, small.ravel()]).astype(np.float32)
+    return np.concatenate([mean_abs, modes.ravel(), small.ravel()]).astype(np.float32)
 
 
 def dct_feature_names(n_modes=6, hist_range=8, spectrum_size=16):

@@ -144,10 +144,7 @@ def noise_residual_features(image, *, q=1.0, truncation=2):
     np.minimum(codes, np.uint8(2 * truncation), out=codes)
     codes = np.ascontiguousarray(codes.reshape(full.shape)[:, _MARGIN:-_MARGIN, _MARGIN:-_MARGIN])
     if n_res * size * size <= 256:  # T <= 2: every plane's pair index fits in one uint8 histogram
-        offsets = (np.arange(n_res, dtype=np.uint8) * np.uint8(size * size))[:, None, None]
-        scaled = codes * np.uint8(size) + offsets
-        horiz = count_uint8(scaled[:, :, :-1] + codes[:, :, 1:], n_res * size**2)
-        vert = count_uint8(scaled[:, :-1, :] + codes[:, 1:, :], n_res * size**2)
+        horiz, vert = _pair_counts_uint8(codes, size)
     else:
         codes = codes.astype(np.intp)
         offsets = (np.arange(n_res) * size * size)[:, None, None]
@@ -187,6 +184,35 @@ def noise_residual_features(image, *, q=1.0, truncation=2):
     )
 
 
+def _pair_counts_uint8(codes, size):
+    """Horizontal and vertical pair counts of the planes of ``codes`` (values < ``size``), 256 bins.
+
+    Plane ``k``'s pair ``(a, b)`` counts in bin ``k size^2 + a size + b``. The
+    pairs are formed on the flattened planes, one contiguous pass each; the
+    pairs that straddle two rows or two planes are counted separately and
+    taken off.
+    """
+    n_res, height, width = codes.shape
+    n_bins = n_res * size * size
+    flat = codes.reshape(n_res, -1)
+    scaled = flat * np.uint8(size)
+    scaled += (np.arange(n_res, dtype=np.uint8) * np.uint8(size * size))[:, None]
+    scaled, flat = scaled.ravel(), flat.ravel()
+    pairs = np.full(flat.size, 255, np.uint8)  # 255 is outside the bins: the tail holds no pair
+    pairs2d = pairs.reshape(-1, width)
+    np.add(scaled[:-1], flat[1:], out=pairs[:-1])
+    horiz = count_uint8(pairs2d, n_bins)
+    straddle = scaled[width - 1 :: width][:-1] + flat[width::width]
+    horiz -= np.bincount(straddle, minlength=256)[:n_bins]
+    pairs[-width:] = 255
+    np.add(scaled[:-width], flat[width:], out=pairs[:-width])
+    vert = count_uint8(pairs2d, n_bins)
+    scaled3d = scaled.reshape(n_res, height, width)
+    straddle = (scaled3d[:-1, -1, :] + codes[1:, 0, :]).ravel()
+    vert -= np.bincount(straddle, minlength=256)[:n_bins]
+    return horiz, vert
+
+
 def _median_residual_stats(image):
     """Per-channel std and excess kurtosis of ``image - median3x3(image)``, and channel correlations."""
     res = cv2.subtract(image, cv2.medianBlur(image, 3), dtype=cv2.CV_32F)[_MARGIN:-_MARGIN, _MARGIN:-_MARGIN]
@@ -198,9 +224,14 @@ def _median_residual_stats(image):
     square = cv2.multiply(centred, centred)
     fourth = np.array(cv2.mean(cv2.multiply(square, square))[:3])
     kurt = np.divide(fourth, var**2, out=np.full(3, 3.0), where=var > 0) - 3.0
-    # channel pairs (0, 1), (1, 2), (2, 0) by rotating the channels; reordered to RG, RB, GB
-    rolled = np.ascontiguousarray(centred[:, :, (1, 2, 0)])
-    cov = np.array(cv2.mean(cv2.multiply(centred, rolled))[:3])[[0, 2, 1]]
+    # products of channels c and c + 1 (RG, GB), and c and c + 2 (RB), on the interleaved values
+    flat = centred.ravel()
+    prod = np.zeros_like(centred)
+    np.multiply(flat[:-1], flat[1:], out=prod.ravel()[:-1])
+    rg, gb, _ = cv2.mean(prod)[:3]
+    np.multiply(flat[:-2], flat[2:], out=prod.ravel()[:-2])
+    rb = cv2.mean(prod)[0]
+    cov = np.array([rg, rb, gb])
     pairs = [(0, 1), (0, 2), (1, 2)]
     denom = np.array([std[i] * std[j] for i, j in pairs])
     corr = np.divide(cov, denom, out=np.zeros(3), where=denom > 0)

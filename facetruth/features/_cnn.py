@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from .._cache import hash_file
-from ._base import ImageFeatureTransformer, check_images
+from ._base import ImageFeatureTransformer, check_images, tune_allocator
 
 logger = logging.getLogger(__name__)
 
@@ -289,6 +289,7 @@ class CNNEmbedding(ImageFeatureTransformer):
         if model is None:
             model = self._build_model()
         size = kwargs["image_size"]
+        tune_allocator()
         with _torch_threads(self.n_jobs):
             return cnn_embedding(images, model=model, batch_size=self.batch_size, image_size=size)
 

@@ -111,16 +111,12 @@ def _scale_codes(padded, step, shape, n_points, radius, margin, work):
             else:  # a pixel of the image: exact comparison
                 np.greater_equal(shifted(padded, r0, c0), shifted(padded, 0, 0), out=bits[p])
     as_int = bits.view(np.uint8)
-    ones = as_int[0].copy()
-    for p in range(1, n_points):
-        ones += as_int[p]
+    ones = np.add.reduce(as_int, axis=0, dtype=np.uint8)
     # transitions between circular neighbours; a pattern is uniform when there are at most two
     differ = np.empty_like(as_int)
     np.bitwise_xor(as_int[1:], as_int[:-1], out=differ[1:])
     np.bitwise_xor(as_int[0], as_int[-1], out=differ[0])
-    changes = differ[0]
-    for p in range(1, n_points):
-        changes += differ[p]
+    changes = np.add.reduce(differ, axis=0, dtype=np.uint8)
     # codes: ``ones`` for uniform patterns, ``P + 1`` otherwise (``ones <= P`` always)
     np.greater(changes, 2, out=changes.view(bool))
     np.multiply(changes, np.uint8(n_points + 1), out=changes)

@@ -117,3 +117,13 @@ def test_pair_counts_match_a_direct_count(rng):
     expected_v = np.bincount((wide[:, :-1, :] * 5 + wide[:, 1:, :] + offsets).ravel(), minlength=250)
     np.testing.assert_array_equal(horiz, expected_h)
     np.testing.assert_array_equal(vert, expected_v)
+
+
+def test_tune_allocator_is_applied_once_and_keeps_results(textured_image):
+    from facetruth.features._base import tune_allocator
+
+    before = noise_residual_features(textured_image)
+    first = tune_allocator()
+    assert isinstance(first, bool)
+    assert tune_allocator() is first
+    np.testing.assert_array_equal(noise_residual_features(textured_image), before)

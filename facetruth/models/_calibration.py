@@ -33,7 +33,9 @@ def _scores(estimator, X):
 def _fit_one(estimator, X, y, validation_fraction, random_state):
     """Fit a clone; XGBoost-like estimators early-stop on a stratified inner split."""
     est = clone(estimator)
-    if getattr(est, "early_stopping_rounds", None) and validation_fraction:
+    n_val = int(np.ceil(len(y) * (validation_fraction or 0)))
+    enough = n_val >= 4 and np.bincount(y).min() >= 4  # a split needs both classes on each side
+    if getattr(est, "early_stopping_rounds", None) and validation_fraction and enough:
         X_tr, X_va, y_tr, y_va = train_test_split(
             X, y, test_size=validation_fraction, stratify=y, random_state=random_state
         )
@@ -130,11 +132,12 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         self : object
         """
         self._validate_params_()
-        X, y = validate_data(self, X, y, dtype=np.float32, ensure_min_samples=2)
-        if type_of_target(y) != "binary":
+        y_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if y_type != "binary":
             raise ValueError(
-                f"CalibratedDetector is a binary classifier; got target type {type_of_target(y)}."
+                f"Only binary classification is supported (real vs fake). The type of the target is {y_type}."
             )
+        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), ensure_min_samples=2)
         self.classes_, y_enc = np.unique(y, return_inverse=True)
         estimator = self.estimator if self.estimator is not None else _default_estimator(self.random_state)
         n_splits = int(min(self.cv, np.bincount(y_enc).min()))
@@ -158,7 +161,7 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         """Calibrated probabilities, shape (n_samples, 2); column 1 is P(fake)."""
         check_is_fitted(self, "estimator_")
-        X = validate_data(self, X, dtype=np.float32, reset=False)
+        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         p = _apply_calibrator(self.calibrator_, _scores(self.estimator_, X))
         return np.column_stack([1.0 - p, p])
 
@@ -166,10 +169,6 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         """Labels from the stored threshold (not 0.5)."""
         p = self.predict_proba(X)[:, 1]
         return self.classes_[(p >= self.threshold_).astype(int)]
-
-    def decision_function(self, X):
-        """Calibrated probability minus the threshold; positive means fake."""
-        return self.predict_proba(X)[:, 1] - self.threshold_
 
     @property
     def feature_importances_(self):
@@ -210,6 +209,9 @@ def _choose_threshold(rule, y, prob):
         return float(rule)
     if np.unique(prob).size < 2:
         return 0.5
-    if rule == "eer":
-        return equal_error_rate(y, prob)[1]
-    return f1_threshold(y, prob)[1]
+    t = equal_error_rate(y, prob)[1] if rule == "eer" else f1_threshold(y, prob)[1]
+    # The rule returns an observed score; move to the midpoint below it, so that the
+    # same out-of-fold items are called fake but rounding noise cannot flip a score
+    # that equals the threshold.
+    below = prob[prob < t]
+    return float((t + below.max()) / 2) if below.size else float(t)

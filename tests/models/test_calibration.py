@@ -76,5 +76,5 @@ def test_invalid_params(data, params, match):
 
 def test_multiclass_rejected():
     X = np.random.default_rng(0).normal(size=(30, 2))
-    with pytest.raises(ValueError, match="binary"):
+    with pytest.raises(ValueError, match="Only binary classification"):
         CalibratedDetector(LogisticRegression()).fit(X, np.arange(30) % 3)

@@ -7,6 +7,7 @@ stdout carries only results, so ``--json`` output can be piped.
 
 import argparse
 import logging
+import os
 import sys
 import textwrap
 
@@ -74,7 +75,10 @@ def build_parser():
     p.add_argument("--face", default="auto", choices=["auto", "off", "dlib", "haar"])
     p.add_argument("--out", required=True, help="model file to write (.joblib)")
     p.add_argument(
-        "--holdout", type=float, default=None, metavar="FRACTION",
+        "--holdout",
+        type=float,
+        default=None,
+        metavar="FRACTION",
         help="hold out this share (stratified, group-disjoint) and report test metrics in the model card",
     )
     _common_run_options(p)
@@ -208,6 +212,9 @@ def _model_options(p):
 
 def main(argv=None):
     """Entry point of the ``facetruth`` console script; returns the exit code."""
+    # torch's OpenMP threads busy-wait by default, which stalls inference badly on a
+    # shared CPU; passive waiting must be chosen before torch is first imported.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

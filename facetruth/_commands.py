@@ -296,9 +296,31 @@ def cmd_demo(args):
         "note": "demo data: a smoke test of the whole pipeline, not evidence of accuracy",
     }
     atomic_write_json(out / "demo_results.json", report)
+    from .evaluation import run_experiment, write_report
+
+    sets = (
+        ("fft", "dct", "handcrafted", args.features)
+        if args.features != "handcrafted"
+        else ("fft", "handcrafted")
+    )
+    results = run_experiment(
+        train,
+        sets,
+        n_splits=3,
+        face="auto",
+        cache=out / "cache",
+        random_state=args.seed,
+        progress=_progress(),
+    )
+    atomic_write_json(out / "experiment" / "results.json", results)
+    write_report(results, out / "experiment")
     print(f"demo data:   {out / 'data'} ({len(train)} train, {len(test)} test images)")
     print(f"model:       {model_path} (+ model card {model_path.name}.json)")
     print(f"results:     {out / 'demo_results.json'}")
+    print(
+        f"report:      {out / 'experiment' / 'report.html'} (and report.md; 3-fold comparison of feature sets)"
+    )
     print(f"test AUC on the demo set: {metrics['auc']:.3f} (synthetic demo data, not evidence of accuracy)")
     print(f"next:        facetruth predict {model_path} {out / 'data' / 'test'}")
+    print(f"serve it:    facetruth serve {model_path}")
     return 0

@@ -65,3 +65,49 @@ def tiny_set(tmp_path_factory):
         Image.fromarray(real).save(root / "real" / f"r{i:02d}.png")
         Image.fromarray(fake).save(root / "fake" / f"f{i:02d}.png")
     return root
+
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+
+
+def free_port():
+    """A free TCP port on the loopback interface."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    """Factory of headless Chromium drivers (Debian's chromium + chromedriver), quit at teardown."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide /usr/bin/chromium and /usr/bin/chromedriver")
+        pytest.skip("headless Chromium not installed (apt-get install chromium chromium-driver)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    drivers = []
+
+    def start(window_size="1280,1000"):
+        options = webdriver.ChromeOptions()
+        options.binary_location = str(CHROMIUM)
+        for arg in (
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--window-size={window_size}",
+            f"--user-data-dir={tmp_path / f'chromium-profile-{len(drivers)}'}",
+        ):
+            options.add_argument(arg)
+        service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER), port=free_port())
+        drivers.append(webdriver.Chrome(options=options, service=service))
+        return drivers[-1]
+
+    yield start
+    for drv in drivers:
+        drv.quit()

@@ -2,7 +2,6 @@
 
 import json
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
@@ -10,42 +9,14 @@ import pytest
 from facetruth.data import load_dataset
 from facetruth.evaluation import run_experiment, write_report
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 pytestmark = pytest.mark.browser
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def driver(tmp_path):
-    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
-        pytest.skip("headless Chromium not installed (apt-get install chromium chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1280,2400",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):
-        options.add_argument(arg)
-    service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER), port=_free_port())
-    drv = webdriver.Chrome(options=options, service=service)
-    yield drv
-    drv.quit()
+def driver(chromium):
+    return chromium("1280,2400")
 
 
 def test_report_images_render_in_chromium(tiny_set, tmp_path, driver):

@@ -15,7 +15,6 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.shared_data, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
 
 def _free_port():
@@ -84,31 +83,8 @@ def server(tiny_model, tmp_path):
 
 
 @pytest.fixture
-def browser(tmp_path):
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        if os.environ.get("CI"):
-            pytest.fail("CI must provide /usr/bin/chromium and /usr/bin/chromedriver")
-        pytest.skip("Chromium or chromedriver is not installed")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1280,1000",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(str(CHROMEDRIVER)))
-    try:
-        yield driver
-    finally:
-        driver.quit()
+def browser(chromium):
+    return chromium("1280,1000")
 
 
 def test_upload_shows_the_verdict(server, browser, hardfake_dir):

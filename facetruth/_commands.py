@@ -259,12 +259,8 @@ def cmd_finetune(args):
         random_state=args.seed,
         progress=True,
     )
-    print(f"saved {args.out}; best validation AUC {_get(result, 'best_val_auc'):.4f}")
+    print(f"saved {args.out}; best validation AUC {result.best_val_auc:.4f}")
     return 0
-
-
-def _get(result, key):
-    return result[key] if isinstance(result, dict) else getattr(result, key)
 
 
 def cmd_demo(args):

@@ -1,4 +1,4 @@
-"""Reading images and videos, dataset layouts, face cropping, augmentation and the demo set."""
+"""Reading images and videos, dataset layouts, face cropping, augmentation, pseudo-fakes and the demo set."""
 
 from .._lazy import attach
 
@@ -10,6 +10,7 @@ __getattr__, __dir__, __all__ = attach(
         "._faces": ["FaceCropper", "FaceDetection", "crop_face", "crop_faces", "detect_face"],
         "._augment": ["jpeg_compress", "rescale", "gaussian_blur", "gaussian_noise", "random_augment"],
         "._demo": ["DemoData", "make_demo_dataset"],
+        "._sbi": ["self_blend", "make_pseudo_fakes", "parse_pseudo_fakes"],
         "..exceptions": ["ImageDecodeError", "DatasetLayoutError"],
     },
 )

@@ -27,6 +27,14 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm"})
 """Lower-case file suffixes read as videos."""
 
+DECODED_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP")
+"""Pillow formats :func:`read_image` decodes; any other content is refused unread.
+
+Pillow knows many more formats, some of which hand the file to outside
+programs (EPS to Ghostscript); a forensic tool fed untrusted files opens only
+the formats it needs. MPO (multi-picture JPEG) opens as JPEG.
+"""
+
 _BACKGROUNDS = {"white": (255, 255, 255, 255), "black": (0, 0, 0, 255)}
 _ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
 _SIXTEEN_BIT = {"I;16", "I;16L", "I;16B", "I;16N"}
@@ -35,8 +43,10 @@ _SIXTEEN_BIT = {"I;16", "I;16L", "I;16B", "I;16N"}
 def read_image(source, *, max_pixels=64_000_000, background="white"):
     """Decode an image file or buffer into an RGB array.
 
-    The EXIF orientation tag is applied, the first frame of a multi-frame
-    file (GIF, TIFF) is used, and every Pillow mode is converted to 8-bit RGB:
+    Only the :data:`DECODED_FORMATS` (JPEG, PNG, GIF, BMP, TIFF, WebP) are
+    recognised, from the content and never from the file name. The EXIF
+    orientation tag is applied, the first frame of a multi-frame file (GIF,
+    TIFF, WebP) is used, and every Pillow mode is converted to 8-bit RGB:
 
     - ``1``, ``L``, ``P``, ``CMYK``, ``YCbCr``, ``LAB``, ``HSV``: Pillow's
       conversion to RGB;
@@ -139,39 +149,52 @@ def _open_path(path, name):
 
 
 def _decode(fh, name, max_pixels, background):
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(record=True) as caught:
+        # Pillow's complaints about a damaged file become log lines naming it.
         # With an explicit limit we check the size ourselves; without one,
         # Pillow's own bomb warning becomes an error.
+        warnings.simplefilter("always")
         action = "ignore" if max_pixels is not None else "error"
         warnings.simplefilter(action, Image.DecompressionBombWarning)
         try:
-            img = Image.open(fh)
-        except UnidentifiedImageError as exc:
-            raise ImageDecodeError(f"{name}: not an image (unrecognised format)") from exc
+            return _decode_image(fh, name, max_pixels, background)
+        finally:
+            for warning in caught:
+                logger.warning("%s: %s", name, warning.message)
+
+
+def _decode_image(fh, name, max_pixels, background):
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        img = Image.open(fh, formats=DECODED_FORMATS)
+    except UnidentifiedImageError as exc:
+        raise ImageDecodeError(
+            f"{name}: not an image of a supported format ({', '.join(DECODED_FORMATS)} expected)"
+        ) from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageDecodeError(f"{name}: too many pixels ({exc})") from exc
+    with img:
+        width, height = img.size
+        if width <= 0 or height <= 0:
+            raise ImageDecodeError(f"{name}: zero-size image ({width}x{height})")
+        if max_pixels is not None and width * height > max_pixels:
+            raise ImageDecodeError(
+                f"{name}: too many pixels ({width}x{height} = {width * height} > max_pixels={max_pixels})"
+            )
+        try:
+            img.load()  # full decode: truncated data raises here
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise ImageDecodeError(f"{name}: too many pixels ({exc})") from exc
-        with img:
-            width, height = img.size
-            if width <= 0 or height <= 0:
-                raise ImageDecodeError(f"{name}: zero-size image ({width}x{height})")
-            if max_pixels is not None and width * height > max_pixels:
-                raise ImageDecodeError(
-                    f"{name}: too many pixels ({width}x{height} = {width * height} > max_pixels={max_pixels})"
-                )
-            try:
-                img.load()  # full decode: truncated data raises here
-            except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-                raise ImageDecodeError(f"{name}: too many pixels ({exc})") from exc
-            except OSError as exc:
-                raise ImageDecodeError(f"{name}: truncated or corrupt image data ({exc})") from exc
-            try:
-                oriented = ImageOps.exif_transpose(img)
-            except Exception as exc:  # a malformed EXIF block does not spoil the pixels
-                logger.warning("%s: ignoring unreadable EXIF orientation (%s)", name, exc)
-                oriented = img
-            return _to_rgb_array(oriented, background)
+        except OSError as exc:
+            raise ImageDecodeError(f"{name}: truncated or corrupt image data ({exc})") from exc
+        try:
+            ImageOps.exif_transpose(img, in_place=True)  # no second full-size copy
+        except Exception as exc:  # a malformed EXIF block does not spoil the pixels
+            logger.warning("%s: ignoring unreadable EXIF orientation (%s)", name, exc)
+        return _to_rgb_array(img, background)
 
 
 def _to_rgb_array(img, background):

@@ -6,6 +6,7 @@ inter-coded files, and the frame count in the container header may be wrong,
 so the sampled indices are always checked against what was really decoded.
 """
 
+import contextlib
 import logging
 import os
 
@@ -122,23 +123,19 @@ def video_frame_count(path, *, max_pixels=64_000_000):
     import cv2
 
     name = _check_video_path(path)
-    cap = None
     try:
-        cap = _open(path, name, max_pixels)
-        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        if count > 0:
+        with _capture(path, name, max_pixels) as cap:
+            count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+            if count > 0:
+                return count
+            count = 0
+            while cap.grab():
+                count += 1
             return count
-        count = 0
-        while cap.grab():
-            count += 1
-        return count
     except ImageDecodeError:
         raise
     except Exception as exc:  # cv2.error and anything else from the decoder
         raise ImageDecodeError(f"{name}: cannot read video ({type(exc).__name__}: {exc})") from exc
-    finally:
-        if cap is not None:
-            cap.release()
 
 
 def _check_video_path(path):
@@ -154,21 +151,48 @@ def _check_video_path(path):
     return name
 
 
-def _open(path, name, max_pixels):
+def _capture_name(path):
+    """The name handed to OpenCV for ``path``: an absolute path, never a URL-like string.
+
+    FFmpeg reads a name such as ``concat:a.mp4|b.mp4`` or ``pipe:0`` as a
+    protocol, and OpenCV crashes on names that are not valid UTF-8; an
+    absolute path is always a plain file to FFmpeg.
+    """
+    name = os.path.abspath(os.fsdecode(path))
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return name
+
+
+@contextlib.contextmanager
+def _capture(path, name, max_pixels):
+    """Open ``path`` with OpenCV, check the frame size, release on exit."""
     import cv2
 
-    cap = cv2.VideoCapture(os.fsdecode(path))
-    if not cap.isOpened():
+    fd = None
+    target = _capture_name(path)
+    if target is None:  # a non-UTF-8 file name: reach the file through its descriptor
+        if not os.path.isdir("/proc/self/fd"):
+            raise ImageDecodeError(f"{name}: OpenCV cannot open a file whose name is not valid UTF-8")
+        fd = os.open(path, os.O_RDONLY)
+        target = f"/proc/self/fd/{fd}"
+    cap = cv2.VideoCapture(target)
+    try:
+        if not cap.isOpened():
+            raise ImageDecodeError(f"{name}: not a readable video")
+        width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
+        height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
+        if max_pixels is not None and width * height > max_pixels:
+            raise ImageDecodeError(
+                f"{name}: too many pixels per frame ({width}x{height} > max_pixels={max_pixels})"
+            )
+        yield cap
+    finally:
         cap.release()
-        raise ImageDecodeError(f"{name}: not a readable video")
-    width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
-    height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
-    if max_pixels is not None and width * height > max_pixels:
-        cap.release()
-        raise ImageDecodeError(
-            f"{name}: too many pixels per frame ({width}x{height} > max_pixels={max_pixels})"
-        )
-    return cap
+        if fd is not None:
+            os.close(fd)
 
 
 def _read(path, name, wanted, max_pixels):
@@ -181,32 +205,28 @@ def _read(path, name, wanted, max_pixels):
     frames, indices, n_read = [], [], 0
     keep = None if wanted is None else set(wanted)
     last = None if wanted is None else max(wanted, default=-1)
-    cap = None
     try:
-        cap = _open(path, name, max_pixels)
-        while last is None or n_read <= last:
-            if not cap.grab():
-                break
-            index, n_read = n_read, n_read + 1
-            if keep is not None and index not in keep:
-                continue
-            ok, bgr = cap.retrieve()
-            if not ok or bgr is None:
-                logger.warning("%s: frame %d could not be decoded", name, index)
-                continue
-            if max_pixels is not None and bgr.shape[0] * bgr.shape[1] > max_pixels:
-                raise ImageDecodeError(
-                    f"{name}: too many pixels in frame {index} ({bgr.shape[1]}x{bgr.shape[0]})"
-                )
-            frames.append(_to_rgb(bgr))
-            indices.append(index)
+        with _capture(path, name, max_pixels) as cap:
+            while last is None or n_read <= last:
+                if not cap.grab():
+                    break
+                index, n_read = n_read, n_read + 1
+                if keep is not None and index not in keep:
+                    continue
+                ok, bgr = cap.retrieve()
+                if not ok or bgr is None:
+                    logger.warning("%s: frame %d could not be decoded", name, index)
+                    continue
+                if max_pixels is not None and bgr.shape[0] * bgr.shape[1] > max_pixels:
+                    raise ImageDecodeError(
+                        f"{name}: too many pixels in frame {index} ({bgr.shape[1]}x{bgr.shape[0]})"
+                    )
+                frames.append(_to_rgb(bgr))
+                indices.append(index)
     except ImageDecodeError:
         raise
     except Exception as exc:  # cv2.error and anything else from the decoder
         raise ImageDecodeError(f"{name}: cannot decode video ({type(exc).__name__}: {exc})") from exc
-    finally:
-        if cap is not None:
-            cap.release()
     return frames, indices, n_read
 
 

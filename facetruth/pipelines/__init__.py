@@ -15,6 +15,9 @@ __getattr__, __dir__, __all__ = attach(
             "resolve_features",
             "make_classifier",
         ],
+        "._dask": ["DistributedXGBClassifier", "dask_client"],
+        "._dask_train": ["train_on_shards"],
+        "._extract": ["ExtractionResult", "extract_features"],
         "._train": ["train_detector", "TrainingResult", "holdout_split", "predict_items", "load_images"],
     },
 )

@@ -1,0 +1,273 @@
+"""Feature extraction in shards, in this process, over local cores, or on a Dask cluster.
+
+:func:`extract_features` runs the detector's first two steps (the
+:class:`ImageLoader` and the feature union that
+:func:`~facetruth.pipelines.build_pipeline` assembles) over a data set in
+shards of items. Each shard is computed by :func:`run_shard`, which keeps one
+loader and feature union per process (so the CNN is built once per process,
+not once per shard) and writes one atomic file named by the shard's content;
+a re-run skips the shards already on disk, so a killed run resumes.
+"""
+
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ._dask_tasks import feature_config, run_shard
+from ._shards import item_identity, plan_shards, read_shard, shard_is_done, write_manifest
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ExtractionResult:
+    """Features of a data set, stored as shard files in ``directory``.
+
+    Attributes
+    ----------
+    directory : pathlib.Path
+        The shard folder (``*.npz`` and ``manifest.json``).
+    items : list
+        Every input item, in order.
+    labels, groups : ndarray of shape (n_items,) or None
+        Of every input item (``None`` for an unlabelled list of items).
+    ok : ndarray of int
+        Positions in ``items`` of the rows of :attr:`X`.
+    feature_names : list of str
+        ``fft__fft_bin_000``-style names, as the pipeline's feature union gives them.
+    failed : list of (str, str)
+        Item and message of every item that failed (decoding or features).
+    shard_files : list of pathlib.Path
+        In item order.
+    shards_done, shards_skipped : int
+        Shards computed by this call, and shards found finished on disk.
+    face_found : ndarray of bool of shape (n_ok,)
+    spectrum_sum : ndarray of shape (2, n_bins)
+        Summed log power profiles of the real (row 0) and fake (row 1) crops.
+    spectrum_count : ndarray of shape (2,)
+    """
+
+    directory: Path
+    items: list
+    labels: object
+    groups: object
+    ok: np.ndarray
+    feature_names: list
+    failed: list = field(default_factory=list)
+    shard_files: list = field(default_factory=list)
+    shards_done: int = 0
+    shards_skipped: int = 0
+    face_found: object = None
+    spectrum_sum: object = None
+    spectrum_count: object = None
+
+    @cached_property
+    def X(self):
+        """Feature matrix of shape (n_ok, n_features), float32, read from the shards on first use."""
+        parts = [read_shard(p)["X"] for p in self.shard_files]
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return np.empty((0, len(self.feature_names)), dtype=np.float32)
+        return np.concatenate(parts)
+
+    @property
+    def y(self):
+        """Labels of the rows of :attr:`X` (``None`` when unlabelled)."""
+        return None if self.labels is None else np.asarray(self.labels)[self.ok]
+
+    def to_dask_array(self):
+        """:attr:`X` as a lazy ``dask.array`` with one chunk per shard (needs a shared filesystem)."""
+        import dask
+        import dask.array as da
+
+        counts = [int(read_shard(p, arrays=False)["ok"].size) for p in self.shard_files]
+        n = len(self.feature_names)
+        blocks = [
+            da.from_delayed(dask.delayed(_shard_matrix)(os.fspath(p)), shape=(c, n), dtype=np.float32)
+            for p, c in zip(self.shard_files, counts)
+        ]
+        return da.concatenate(blocks, axis=0)
+
+
+def _shard_matrix(path):
+    return read_shard(path)["X"]
+
+
+def _as_inputs(dataset):
+    from ._train import dataset_items
+
+    if hasattr(dataset, "paths") and hasattr(dataset, "labels"):
+        return dataset_items(dataset), np.asarray(dataset.labels), np.asarray(dataset.groups, dtype=object)
+    if isinstance(dataset, (str, os.PathLike)):
+        raise ValueError("Expected a Dataset or a sequence of items, got a single path; wrap it in a list.")
+    return list(dataset), None, None
+
+
+def _run_dask(client, shards, config, directory, bar, retries):
+    from uuid import uuid4
+
+    from distributed import as_completed
+
+    token = uuid4().hex[:8]  # fresh keys: never reuse a result the scheduler still holds
+    futures = client.map(
+        run_shard,
+        shards,
+        config={**config, "single_thread": True},
+        directory=directory,
+        key=[f"facetruth-shard-{s.name}-{token}" for s in shards],
+        retries=retries,
+        pure=False,
+    )
+    out = []
+    for future in as_completed(futures):
+        out.append(future.result())
+        bar.update(1)
+    return out
+
+
+def _run_local(shards, config, directory, n_jobs, bar):
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    if n_jobs is None or effective_n_jobs(n_jobs) == 1 or len(shards) < 2:
+        out = []
+        for spec in shards:
+            out.append(run_shard(spec, config, directory))
+            bar.update(1)
+        return out
+    tasks = (delayed(run_shard)(s, {**config, "single_thread": True}, directory) for s in shards)
+    out = []
+    for summary in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks):
+        out.append(summary)
+        bar.update(1)
+    return out
+
+
+def extract_features(
+    dataset,
+    features="all",
+    *,
+    client=None,
+    out,
+    shard_size=256,
+    face="auto",
+    image_size=256,
+    n_jobs=None,
+    cache=None,
+    device="auto",
+    retries=2,
+    progress=False,
+    **params,
+):
+    """Decode, crop and extract the pipeline's features of a data set, shard by shard.
+
+    The features equal those of the pipeline's ``loader`` and ``features``
+    steps applied in one process; only where and in what order they are
+    computed differs.
+
+    Parameters
+    ----------
+    dataset : Dataset or sequence
+        A :class:`~facetruth.data.Dataset` (labels and groups are kept), or a
+        list of loader items (paths, ``(video, frame)`` tuples, arrays).
+    features : str or sequence of str, default="all"
+        Feature families or a named set, as in :func:`build_pipeline`.
+    client : dask.distributed.Client, default=None
+        Run the shards as tasks on this client's cluster (the workers must
+        see the data and ``out`` at the same paths). ``None`` runs them here.
+    out : str or os.PathLike
+        Shard folder; shards already there with the same content hash are
+        skipped, so re-running a killed extraction finishes it.
+    shard_size : int, default=256
+        Items per shard (one task, one file).
+    face, image_size :
+        Settings of the :class:`ImageLoader`.
+    n_jobs : int, default=None
+        Without a client: processes running shards (joblib); ``None`` runs
+        them one after another in this process.
+    cache : str or os.PathLike, default=None
+        Crop and feature cache folder of the loader and transformers.
+    device : str, default="auto"
+        For the ``cnn`` family (resolved in each worker).
+    retries : int, default=2
+        With a client: times a failed task is retried (a task on a worker
+        that dies is rescheduled by Dask regardless).
+    progress : bool, default=False
+        A tqdm bar of shards on stderr.
+    **params :
+        ``family__param`` settings, as in :func:`build_pipeline`.
+
+    Returns
+    -------
+    result : ExtractionResult
+
+    Raises
+    ------
+    ValueError
+        For an empty data set or a bad ``shard_size``.
+    """
+    items, labels, groups = _as_inputs(dataset)
+    if not items:
+        raise ValueError("No images given (empty data set).")
+    config, names = feature_config(
+        features, face=face, image_size=image_size, cache=cache, device=device, **params
+    )
+    directory = Path(out)
+    directory.mkdir(parents=True, exist_ok=True)
+    shards = plan_shards(items, labels, config["params_hash"], shard_size)
+    todo = [s for s in shards if not shard_is_done(directory / s.filename)]
+    logger.info("%d shards, %d already done in %s", len(shards), len(shards) - len(todo), directory)
+    with tqdm(total=len(todo), desc="feature shards", unit="shard", disable=not progress) as bar:
+        if client is not None:
+            summaries = _run_dask(client, todo, config, os.fspath(directory), bar, retries)
+        else:
+            summaries = _run_local(todo, config, os.fspath(directory), n_jobs, bar)
+    done = sum(1 for s in summaries if s["computed"])
+    result = _collect(directory, shards, items, labels, groups, names)
+    result.shards_done, result.shards_skipped = done, len(shards) - done
+    write_manifest(
+        directory,
+        {
+            "params_hash": config["params_hash"],
+            "features": config["features"],
+            "face": face,
+            "image_size": int(image_size),
+            "n_items": len(items),
+            "n_ok": int(result.ok.size),
+            "feature_names": names,
+            "shards": [{"file": s.filename, "start": s.start, "stop": s.stop} for s in shards],
+            "shards_done": result.shards_done,
+            "shards_skipped": result.shards_skipped,
+            "failed": [{"item": item, "error": msg} for item, msg in result.failed],
+        },
+    )
+    return result
+
+
+def _collect(directory, shards, items, labels, groups, names):
+    files = [directory / s.filename for s in shards]
+    ok, failed, found, spec_sum, spec_count = [], [], [], 0.0, 0
+    for path in files:
+        shard = read_shard(path, arrays=False)
+        ok.append(shard["ok"])
+        found.append(shard["face_found"])
+        failed.extend((item_identity(items[i]), msg) for i, msg in shard["errors"])
+        spec_sum = spec_sum + shard["spectrum_sum"]
+        spec_count = spec_count + shard["spectrum_count"]
+    return ExtractionResult(
+        directory=directory,
+        items=items,
+        labels=labels,
+        groups=groups,
+        ok=np.concatenate(ok).astype(int),
+        feature_names=names,
+        failed=failed,
+        shard_files=files,
+        face_found=np.concatenate(found),
+        spectrum_sum=np.asarray(spec_sum),
+        spectrum_count=np.asarray(spec_count),
+    )

@@ -33,7 +33,9 @@ def atomic_open(path, mode="wb"):
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
+        # text: UTF-8; a file name that is not UTF-8 (surrogate escapes) is written back as its bytes
+        text = {} if "b" in mode else {"encoding": "utf-8", "errors": "surrogateescape"}
+        with os.fdopen(fd, mode, **text) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())

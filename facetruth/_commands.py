@@ -173,6 +173,11 @@ def _video_summaries(rows, threshold):
     return summaries
 
 
+def _printable(path):
+    """A path for the terminal: bytes that are not UTF-8 shown as ``\\xNN`` escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def cmd_predict(args):
     from .models import load
 
@@ -188,9 +193,9 @@ def cmd_predict(args):
                 )
             )
         elif row["error"]:
-            print(f"{row['path']}\tERROR\t{row['error']}")
+            print(f"{_printable(row['path'])}\tERROR\t{row['error']}")
         else:
-            print(f"{row['path']}\t{row['label']}\tprob_fake={row['prob_fake']:.4f}")
+            print(f"{_printable(row['path'])}\t{row['label']}\tprob_fake={row['prob_fake']:.4f}")
     if args.out:
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")

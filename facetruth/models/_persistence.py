@@ -8,6 +8,7 @@ Load only models you made yourself or got from someone you trust.
 
 import datetime as _dt
 import hashlib
+import io
 import json
 import logging
 import os
@@ -146,7 +147,10 @@ def read_model_card(path):
     """
     card_path = metadata_path(path)
     try:
-        return json.loads(card_path.read_text(encoding="utf-8"))
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        if not isinstance(card, dict):
+            raise ValueError(f"expected a JSON object, found {type(card).__name__}")
+        return card
     except FileNotFoundError:
         raise ModelIntegrityError(
             f"{path}: no model card {card_path.name} beside it, so its integrity cannot be checked. "
@@ -187,17 +191,24 @@ def load(path, *, trust=False):
         if not trust or metadata_path(path).exists():
             raise
         card = None
+    # The bytes that are hashed are the bytes that are unpickled: swapping the
+    # file between the check and the load changes nothing.
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelIntegrityError(f"{path}: cannot read the model file ({exc.strerror or exc}).") from exc
     if card is not None:
-        actual = sha256_file(path)
+        actual = hashlib.sha256(data).hexdigest()
         expected = str(card.get("sha256"))
         if actual != expected:
             raise ModelIntegrityError(
                 f"{path}: sha256 {actual[:16]}... does not match the model card's {expected[:16]}.... "
                 "The file was changed or replaced after it was saved; refusing to unpickle it."
             )
-        _warn_versions(path, card.get("versions") or {})
+        versions = card.get("versions")
+        _warn_versions(path, versions if isinstance(versions, dict) else {})
     try:
-        pipeline = joblib.load(path)
+        pipeline = joblib.load(io.BytesIO(data))
     except Exception as exc:  # any unpickling failure is reported as integrity
         raise ModelIntegrityError(f"{path}: cannot be loaded ({type(exc).__name__}: {exc}).") from exc
     if not hasattr(pipeline, "predict_proba"):

@@ -79,3 +79,66 @@ def test_version_difference_warns(saved):
     path.with_name(path.name + ".json").write_text(json.dumps(card))
     with pytest.warns(UserWarning, match="scikit-learn 0.0.1"):
         facetruth.load(path)
+
+
+class _Planted:
+    """Unpickling this object creates ``marker``: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_code_in_a_tampered_pickle_never_runs(saved, tmp_path):
+    _, path, _, _ = saved
+    marker = tmp_path / "code-ran"
+    joblib.dump(_Planted(marker), path)
+    for trust in (False, True):
+        with pytest.raises(ModelIntegrityError, match="does not match the model card"):
+            facetruth.load(path, trust=trust)
+    assert not marker.exists()
+    card = path.with_name(path.name + ".json")
+    for text in ("not json", "[1, 2]", '"a string"'):  # a damaged card never means 'no card'
+        card.write_text(text)
+        for trust in (False, True):
+            with pytest.raises(ModelIntegrityError, match="unreadable model card"):
+                facetruth.load(path, trust=trust)
+    assert not marker.exists()
+    card.unlink()
+    with pytest.raises(ModelIntegrityError, match="no model card"):
+        facetruth.load(path)
+    assert not marker.exists()
+    with pytest.raises(ModelIntegrityError, match="not a detector"):
+        facetruth.load(path, trust=True)  # the owner vouched for it: it runs
+    assert marker.exists()
+
+
+def test_card_with_odd_fields_is_refused_not_crashed(saved):
+    _, path, card, _ = saved
+    card_path = path.with_name(path.name + ".json")
+    for sha in (None, 12, ["x"]):
+        card_path.write_text(json.dumps({**card, "sha256": sha}))
+        with pytest.raises(ModelIntegrityError, match="does not match"):
+            facetruth.load(path)
+    card_path.write_text(json.dumps({**card, "versions": ["odd"]}))
+    assert hasattr(facetruth.load(path), "predict_proba")
+
+
+def test_the_bytes_checked_are_the_bytes_loaded(saved, monkeypatch):
+    """Replacing the file after the sha256 check cannot slip another pickle in."""
+    from facetruth.models import _persistence
+
+    model, path, _, X = saved
+    good = path.read_bytes()
+    real_sha = _persistence.hashlib.sha256
+
+    def swap_after_hashing(data):
+        path.write_bytes(pickle.dumps({"not": "a model"}))  # lands after the check
+        return real_sha(data)
+
+    monkeypatch.setattr(_persistence.hashlib, "sha256", swap_after_hashing)
+    loaded = facetruth.load(path)
+    assert np.array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert path.read_bytes() != good

@@ -77,6 +77,7 @@ class ArrayCache:
             value = np.load(path, allow_pickle=False)
         except FileNotFoundError:
             self.misses += 1
+            logger.debug("cache miss %s/%s", namespace, key)
             return None
         except (OSError, ValueError) as exc:  # damaged entry: recompute it
             logger.warning("ignoring damaged cache entry %s: %s", path, exc)
@@ -90,6 +91,7 @@ class ArrayCache:
         with atomic_open(self._path(namespace, key), "wb") as fh:
             np.save(fh, np.asarray(value), allow_pickle=False)
         self.writes += 1
+        logger.debug("cache write %s/%s", namespace, key)
 
     def __len__(self):
         return sum(1 for _ in self.directory.rglob("*.npy")) if self.directory.exists() else 0

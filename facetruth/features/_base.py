@@ -165,9 +165,14 @@ class ImageFeatureTransformer(TransformerMixin, BaseEstimator):
                     out[i] = hit
                 else:
                     todo.append(i)
-        if todo:
-            rows = self._compute_rows([images[i] for i in todo], kwargs)
-            for i, row in zip(todo, rows, strict=True):
+        # with a cache, rows are stored batch by batch: a killed run keeps what it finished
+        n_jobs = getattr(self, "n_jobs", None)
+        workers = 1 if n_jobs in (None, 1) else effective_n_jobs(n_jobs)
+        step = _CACHE_BATCH * workers if cache is not None else max(len(todo), 1)
+        for start in range(0, len(todo), step):
+            batch = todo[start : start + step]
+            rows = self._compute_rows([images[i] for i in batch], kwargs)
+            for i, row in zip(batch, rows, strict=True):
                 out[i] = row
                 if cache is not None:
                     cache.put(self.family, keys[i], row)
@@ -199,6 +204,9 @@ class ImageFeatureTransformer(TransformerMixin, BaseEstimator):
 
 #: chunks per worker process when images are spread over processes
 _CHUNKS_PER_WORKER = 4
+
+#: images per worker computed between two writes to the feature cache
+_CACHE_BATCH = 64
 
 #: bump when a feature function's output changes, to invalidate old cache entries
 _FEATURE_VERSION = 1

@@ -33,6 +33,15 @@ def _pipeline_params(args):
     return params
 
 
+def _dask_client(args):
+    """The client context of ``--scheduler`` / ``--dask-workers``, or ``None`` without them."""
+    if getattr(args, "scheduler", None) is None and getattr(args, "dask_workers", None) is None:
+        return None
+    from .pipelines import dask_client
+
+    return dask_client(args.scheduler, args.dask_workers)
+
+
 def cmd_train(args):
     from .data import load_dataset
     from .models import save
@@ -47,15 +56,33 @@ def cmd_train(args):
     params = _pipeline_params(args)
     if "cnn__weights" in params and "cnn" not in resolve_features(args.features):
         raise ValueError("--backbone needs the cnn family in --features.")
-    result = train_detector(
-        dataset,
-        features=args.features,
-        classifier=args.classifier,
-        face=args.face,
-        random_state=args.seed,
-        progress=_progress(),
-        **params,
-    )
+    dask = _dask_client(args)
+    if dask is None:
+        result = train_detector(
+            dataset,
+            features=args.features,
+            classifier=args.classifier,
+            face=args.face,
+            random_state=args.seed,
+            progress=_progress(),
+            **params,
+        )
+    else:
+        from .pipelines import train_on_shards
+
+        with dask as client:
+            result = train_on_shards(
+                dataset,
+                out=args.shard_dir or f"{args.out}.shards",
+                client=client,
+                features=args.features,
+                classifier=args.classifier,
+                face=args.face,
+                shard_size=args.shard_size,
+                random_state=args.seed,
+                progress=_progress(),
+                **params,
+            )
     for _, msg in result.skipped:
         print(f"skipped: {msg}", file=sys.stderr)
     metadata = result.metadata

@@ -2,10 +2,11 @@
 
 import json
 import logging
+import sys
 from pathlib import Path
 
 from ._atomic import atomic_write_json
-from ._commands import _cache_dir, _progress
+from ._commands import _cache_dir, _dask_client, _progress
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +42,18 @@ def cmd_experiment(args):
     repeats = args.repeats if args.repeats is not None else int(config.get("repeats", 1))
     seed = args.seed if args.seed is not None else int(config.get("seed", 0))
     dataset = load_dataset(args.data)
+    cache = _cache_dir(args)
+    dask = _dask_client(args)
+    if dask is not None:  # extract on the cluster into the cache; the folds below read it
+        cache = cache or str(Path(args.out) / "cache")
+        _extract_on_dask(dask, args, dataset, sets, cache)
     results = run_experiment(
         dataset,
         sets,
         n_splits=folds,
         n_repeats=repeats,
         face=args.face,
-        cache=_cache_dir(args),
+        cache=cache,
         n_jobs=args.n_jobs,
         device=args.device,
         random_state=seed,
@@ -61,6 +67,32 @@ def cmd_experiment(args):
     auc = results["feature_sets"][best]["summary"]["auc"]
     print(f"best set {best}: AUC {auc['mean']:.4f} ± {auc['std']:.4f}; wrote {', '.join(map(str, paths))}")
     return 0
+
+
+def _extract_on_dask(dask, args, dataset, sets, cache):
+    from .evaluation._experiment import resolve_sets
+    from .pipelines import extract_features
+
+    families = list(dict.fromkeys(f for fams in resolve_sets(sets).values() for f in fams))
+    with dask as client:
+        ext = extract_features(
+            dataset,
+            families,
+            client=client,
+            out=args.shard_dir or Path(args.out) / "shards",
+            shard_size=args.shard_size,
+            face=args.face,
+            cache=cache,
+            device=args.device,
+            progress=_progress(),
+        )
+    for item, msg in ext.failed:
+        print(f"skipped: {item}: {msg}", file=sys.stderr)
+    print(
+        f"Dask: features of {ext.ok.size} images in {ext.shards_done} new shards "
+        f"({ext.shards_skipped} already done) in {ext.directory}",
+        file=sys.stderr,
+    )
 
 
 def cmd_report(args):

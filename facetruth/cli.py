@@ -65,7 +65,9 @@ def build_parser():
         """
         facetruth train --data ../shared/data/hardfake --out model.joblib
         facetruth train --data ../shared/data/hardfake --holdout 0.2 --out model.joblib
-        facetruth train --data faces.csv --features fft,lbp --classifier logistic --out m.joblib""",
+        facetruth train --data faces.csv --features fft,lbp --classifier logistic --out m.joblib
+        facetruth train --data DATA --scheduler tcp://10.0.0.5:8786 --out model.joblib
+        facetruth train --data DATA --dask-workers 2 --out model.joblib""",
     )
     p.add_argument("--data", required=True, help="dataset folder or CSV manifest")
     p.add_argument(
@@ -82,6 +84,7 @@ def build_parser():
         help="hold out this share (stratified, group-disjoint) and report test metrics in the model card",
     )
     _common_run_options(p)
+    _dask_options(p, "<out>.shards")
     p.set_defaults(func=c.cmd_train)
 
     p = _add(
@@ -164,7 +167,8 @@ def build_parser():
         """
         facetruth experiment --data ../shared/data/hardfake --out runs/hardfake --cache /tmp/ft-cache
         facetruth experiment --data DATA --config experiments/configs/feature_sets.yaml --folds 5 --out RUN_DIR
-        facetruth experiment --data DATA --sets fft,dct,handcrafted --repeats 3 --out RUN_DIR""",
+        facetruth experiment --data DATA --sets fft,dct,handcrafted --repeats 3 --out RUN_DIR
+        facetruth experiment --data DATA --dask-workers 2 --cache /tmp/ft-cache --out RUN_DIR""",
     )
     p.add_argument("--data", required=True, help="dataset folder or CSV manifest")
     p.add_argument("--config", default=None, help="YAML file of feature sets (default: the seven sets)")
@@ -179,6 +183,7 @@ def build_parser():
     p.add_argument(
         "--cache", default=None, help="feature/crop cache folder (default: $FACETRUTH_CACHE or none)"
     )
+    _dask_options(p, "<out>/shards")
     p.set_defaults(func=ce.cmd_experiment)
 
     p = _add(
@@ -203,6 +208,21 @@ def _common_run_options(p):
         "--cache", default=None, help="feature/crop cache folder (default: $FACETRUTH_CACHE or none)"
     )
     p.add_argument("--backbone", default=None, help="fine-tuned CNN backbone file for the cnn family")
+
+
+def _dask_options(p, default_shards):
+    group = p.add_argument_group("Dask cluster (feature extraction in shards, XGBoost on the workers)")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (tcp://host:8786)"
+    )
+    where.add_argument(
+        "--dask-workers", type=int, default=None, metavar="N", help="start N local Dask worker processes"
+    )
+    group.add_argument(
+        "--shard-dir", default=None, help=f"feature shard folder, resumable (default: {default_shards})"
+    )
+    group.add_argument("--shard-size", type=int, default=256, help="images per shard (default: %(default)s)")
 
 
 def _model_options(p):

@@ -54,7 +54,9 @@ def dask_client(scheduler=None, n_workers=None):
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            # no dashboard; the scheduler's HTTP endpoints on a free loopback port
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
         )
         client = Client(cluster)
     logger.info("Dask client %s with %d workers", client.scheduler.address, n_dask_workers(client))

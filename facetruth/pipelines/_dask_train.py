@@ -98,7 +98,7 @@ def train_on_shards(
         )
     base = classifier
     if isinstance(classifier, str):
-        base = make_classifier(classifier, random_state=random_state, device=device, n_jobs=n_jobs)
+        base = make_classifier(classifier, random_state=random_state, device=device)
     estimator = base
     if client is not None and classifier == "xgboost":
         estimator = DistributedXGBClassifier(**base.get_params())

@@ -61,7 +61,7 @@ def item_identity(item):
 
 
 def plan_shards(items, labels, params_hash, shard_size):
-    """Cut items into shards named by content.
+    """Cut items into shards named by content (positions, items, labels, parameters).
 
     Parameters
     ----------
@@ -89,7 +89,7 @@ def plan_shards(items, labels, params_hash, shard_size):
         part_labels = None if labels is None else labels[start:stop]
         ident = "\n".join(item_identity(item) for item in part).encode()
         label_bytes = b"" if part_labels is None else part_labels.tobytes()
-        name = hash_bytes(params_hash.encode(), ident, label_bytes)
+        name = hash_bytes(params_hash.encode(), f"{start}:{stop}".encode(), ident, label_bytes)
         shards.append(ShardSpec(name, start, stop, part, part_labels))
     return shards
 

@@ -1,0 +1,110 @@
+"""Scale-out of the feature extraction: a Dask LocalCluster of 1 worker, then of 2.
+
+The same 2,000 images (a seeded random subset of ``../shared/data/ciplab``,
+160x160 JPEG, taken relative to the repository root) go through
+:func:`facetruth.pipelines.extract_features` with the handcrafted families,
+``face="off"`` and no cache, on a LocalCluster of one worker process and then
+of two (one thread each, on the loopback interface). Each run writes to a
+fresh shard folder, so nothing is skipped. Before timing, every worker runs a
+small warm-up extraction, so imports and the per-process feature pipeline are
+not counted; the timed figure is the steady throughput a long run sees.
+
+It prints images/s for each cluster size, the speed-up from 1 to 2 workers,
+the CPU cost per image (worker-milliseconds) and the load average of the
+machine before and after. It asserts nothing: figures depend on the machine
+and on what else runs on it.
+
+Usage::
+
+    python benchmarks/bench_scale.py
+    python benchmarks/bench_scale.py --data ../shared/data/hardfake --n-images 1000 --workers 1 2
+"""
+
+import argparse
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+logger = logging.getLogger("bench_scale")
+
+
+def select(dataset, n_images, seed):
+    """A seeded random subset of ``n_images`` items, in data-set order."""
+    if n_images >= len(dataset):
+        return dataset
+    keep = np.random.default_rng(seed).choice(len(dataset), n_images, replace=False)
+    return dataset.subset(np.sort(keep))
+
+
+def run(dataset, n_workers, *, features, image_size, shard_size, workdir):
+    """Extract on a fresh LocalCluster of ``n_workers``; returns the timed seconds."""
+    from facetruth.pipelines import dask_client, extract_features
+
+    kw = {"face": "off", "image_size": image_size}
+    with dask_client(n_workers=n_workers) as client:
+        warm = dataset.subset(np.arange(min(len(dataset), 4 * n_workers)))
+        extract_features(warm, features, client=client, out=workdir / f"warm-{n_workers}", shard_size=2, **kw)
+        out = workdir / f"run-{n_workers}"
+        start = time.perf_counter()
+        result = extract_features(dataset, features, client=client, out=out, shard_size=shard_size, **kw)
+        seconds = time.perf_counter() - start
+    if result.shards_skipped or result.failed:
+        raise SystemExit(f"unexpected: {result.shards_skipped} shards skipped, {len(result.failed)} failed")
+    return seconds, result.X.shape
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default="../shared/data/ciplab", help="data set, relative to the repo root")
+    parser.add_argument("--n-images", type=int, default=2000)
+    parser.add_argument("--features", default="handcrafted")
+    parser.add_argument("--image-size", type=int, default=256, help="side of the crops (default: 256)")
+    parser.add_argument("--shard-size", type=int, default=50)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    from facetruth.data import load_dataset
+
+    data = Path(args.data) if Path(args.data).is_absolute() else REPO / args.data
+    dataset = select(load_dataset(data), args.n_images, args.seed)
+    print(
+        f"{len(dataset)} images from {data.resolve()}, features={args.features}, face=off, "
+        f"{args.image_size} px crops, shards of {args.shard_size}, no cache"
+    )
+    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} ({os.cpu_count()} CPUs)")
+    workdir = Path(tempfile.mkdtemp(prefix="facetruth-bench-scale-"))
+    rates = {}
+    try:
+        for n in args.workers:
+            seconds, shape = run(
+                dataset,
+                n,
+                features=args.features,
+                image_size=args.image_size,
+                shard_size=args.shard_size,
+                workdir=workdir,
+            )
+            rates[n] = len(dataset) / seconds
+            print(
+                f"{n} worker(s): {seconds:7.2f} s, {rates[n]:7.1f} images/s, "
+                f"{1000 * seconds * n / len(dataset):6.2f} worker-ms/image, X {shape}"
+            )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    base = min(rates)
+    for n in sorted(rates):
+        if n != base:
+            print(f"speed-up {base} -> {n} workers: {rates[n] / rates[base]:.2f}x")
+    print(f"load average after:  {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

@@ -18,9 +18,7 @@ def _is_loopback(host):
 
 def cmd_serve(args):
     """Load the model once, then serve the page and the API until interrupted."""
-    from waitress import serve
-
-    from .web import create_app
+    from .web import create_app, make_server
 
     if not 1 <= args.port <= 65535:
         raise ValueError(f"--port must lie in 1..65535, got {args.port}.")
@@ -36,14 +34,8 @@ def cmd_serve(args):
     if not _is_loopback(args.host):
         logger.warning("listening on %s: the detector is reachable from other machines", args.host)
     print(f"facetruth serve: http://{args.host}:{args.port}/ (Ctrl+C to stop)", file=sys.stderr, flush=True)
-    serve(
-        app,
-        host=args.host,
-        port=args.port,
-        threads=args.workers,
-        # bodies are buffered in memory (never spooled to disk) up to the size limit
-        max_request_body_size=config["MAX_CONTENT_LENGTH"] + 1024 * 1024,
-        inbuf_overflow=config["MAX_CONTENT_LENGTH"] + 1024 * 1024,
-        ident="facetruth",
+    server = make_server(
+        app, host=args.host, port=args.port, threads=args.workers, max_body=config["MAX_CONTENT_LENGTH"]
     )
+    server.run()
     return 0

@@ -11,5 +11,6 @@ __getattr__, __dir__, __all__ = attach(
     {
         ".app": ["create_app", "DEFAULT_CONFIG"],
         "._service": ["DetectorService", "sniff_format"],
+        "._server": ["make_server"],
     },
 )

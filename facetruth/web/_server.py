@@ -1,0 +1,117 @@
+"""The production WSGI server of ``facetruth serve``: waitress with limits and JSON errors.
+
+waitress answers some requests itself, before the app sees them: a body over
+its size limit (refused from the ``Content-Length`` header, unread), a
+malformed request line or headers, an unsupported transfer encoding. Its own
+answers are plain text; here they are JSON ``{"error": ...}`` like every
+answer of the app. Request bodies stay in memory up to the size limit (never
+spooled to a temporary file), and a client that stops sending is dropped
+after ``channel_timeout`` seconds while the others are served.
+"""
+
+import json
+import logging
+
+from waitress.channel import HTTPChannel
+from waitress.server import create_server
+from waitress.task import ErrorTask
+
+logger = logging.getLogger(__name__)
+
+#: headers every error answered by waitress carries (as the app's own answers do)
+_HEADERS = [
+    ("Content-Type", "application/json"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Cache-Control", "no-store"),
+]
+
+
+class JSONErrorTask(ErrorTask):
+    """waitress's error answer (400, 413, 431, 501, ...) as a JSON body."""
+
+    def execute(self):
+        error = self.request.error
+        code, reason = error.code, error.reason
+        if code == 413:
+            limit = self.channel.server.adj.max_request_body_size - 1
+            message = f"request body too large: more than {limit} bytes"
+        else:
+            detail = str(error.body).strip()
+            message = f"{reason.lower()}: {detail}" if detail else reason.lower()
+        if code >= 500:
+            # waitress's only 5xx here is 501 for a transfer coding it does not
+            # accept: the client's doing, and 5xx stays reserved for server faults
+            code, reason = 400, "Bad Request"
+        body = (json.dumps({"error": message}) + "\n").encode("utf-8")
+        self.status = f"{code} {reason}"
+        self.response_headers.extend(_HEADERS)
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class JSONErrorChannel(HTTPChannel):
+    """A waitress connection whose own error answers are JSON."""
+
+    error_task_class = JSONErrorTask
+
+
+def make_server(
+    app,
+    *,
+    host="127.0.0.1",
+    port=8000,
+    threads=4,
+    max_body=20 * 1024 * 1024,
+    channel_timeout=30,
+    cleanup_interval=5,
+    connection_limit=100,
+):
+    """Build (but do not start) a waitress server for ``app``.
+
+    Parameters
+    ----------
+    app : WSGI application
+        Usually :func:`~facetruth.web.create_app`'s result.
+    host : str, default="127.0.0.1"
+    port : int, default=8000
+        ``0`` picks a free port (see the server's ``effective_port``).
+    threads : int, default=4
+        Worker threads running the app.
+    max_body : int, default=20 MiB
+        Largest request body in bytes: a larger ``Content-Length`` is refused
+        with a JSON 413 before the body is read; smaller bodies are buffered
+        in memory. Use the app's ``MAX_CONTENT_LENGTH``.
+    channel_timeout : int, default=30
+        Seconds of silence after which a connection (e.g. a stalled upload)
+        is closed.
+    cleanup_interval : int, default=5
+        Seconds between checks for such connections.
+    connection_limit : int, default=100
+        Open connections at most; more wait in the listen backlog.
+
+    Returns
+    -------
+    server : waitress server
+        Call ``run()`` to serve until interrupted, ``close()`` to stop.
+    """
+    max_body = int(max_body)
+    sockets = {}
+    server = create_server(
+        app,
+        map=sockets,
+        host=host,
+        port=port,
+        threads=threads,
+        # waitress refuses Content-Length >= this: exactly the app's limit plus one
+        max_request_body_size=max_body + 1,
+        inbuf_overflow=max_body + 1,  # bodies up to the limit stay in memory
+        channel_timeout=channel_timeout,
+        cleanup_interval=cleanup_interval,
+        connection_limit=connection_limit,
+        ident="facetruth",
+        expose_tracebacks=False,
+    )
+    for listener in sockets.values():  # one per listening address
+        listener.channel_class = JSONErrorChannel
+    return server

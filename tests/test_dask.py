@@ -77,7 +77,7 @@ def test_in_process_extraction_resumes_and_reports_bad_items(tiny_set, tmp_path)
     dataset = Dataset(items, [0] * 11, [str(i) for i in range(11)], ["x"] * 11)
     kw = {"face": "off", "image_size": 48}
     out = tmp_path / "shards"
-    first = extract_features(dataset, "fft,lbp", out=out, shard_size=4, **kw)
+    first = extract_features(dataset, "fft,lbp", out=out, shard_size=4, n_jobs=2, **kw)  # joblib
     assert (first.shards_done, first.shards_skipped) == (3, 0)
     assert first.failed == [(str(broken), first.failed[0][1])] and "broken.png" in first.failed[0][1]
     np.testing.assert_array_equal(first.ok, [0, 1, 2, 3, 4, 6, 7, 8, 9, 10])
@@ -95,6 +95,27 @@ def test_in_process_extraction_resumes_and_reports_bad_items(tiny_set, tmp_path)
     again = extract_features(dataset, "fft,lbp", out=out, shard_size=4, **kw)
     assert (again.shards_done, again.shards_skipped) == (2, 1)
     np.testing.assert_array_equal(again.X, first.X)
+
+
+def test_distributed_xgboost_without_a_client_trains_locally():
+    from xgboost import XGBClassifier
+
+    from facetruth.pipelines import DistributedXGBClassifier, dask_client
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 5))
+    y = (X[:, 0] > 0).astype(int)
+    params = {"n_estimators": 20, "max_depth": 2, "n_jobs": 1, "random_state": 0}
+    model = DistributedXGBClassifier(**params).fit(X, y)
+    local = model.to_local()
+    assert type(local) is XGBClassifier
+    assert {k: local.get_params()[k] for k in params} == params
+    expected = XGBClassifier(**params).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(local.predict_proba(X), expected)
+    with pytest.raises(ValueError, match="either a scheduler"), dask_client():
+        pass
+    with pytest.raises(ValueError, match="at least 1"), dask_client(n_workers=0):
+        pass
 
 
 def test_in_process_training_from_shards_equals_train_detector(tiny_set, tmp_path):

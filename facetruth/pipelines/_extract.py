@@ -133,7 +133,7 @@ def _run_dask(client, shards, config, directory, bar, retries):
 def _run_local(shards, config, directory, n_jobs, bar):
     from joblib import Parallel, delayed, effective_n_jobs
 
-    if n_jobs is None or effective_n_jobs(n_jobs) == 1 or len(shards) < 2:
+    if effective_n_jobs(n_jobs) == 1 or len(shards) < 2:
         out = []
         for spec in shards:
             out.append(run_shard(spec, config, directory))
@@ -187,8 +187,9 @@ def extract_features(
     face, image_size :
         Settings of the :class:`ImageLoader`.
     n_jobs : int, default=None
-        Without a client: processes running shards (joblib); ``None`` runs
-        them one after another in this process.
+        Without a client: joblib processes running shards (one thread
+        each); ``None`` means 1 unless a ``joblib.parallel_config`` context
+        says otherwise, and 1 runs them one after another in this process.
     cache : str or os.PathLike, default=None
         Crop and feature cache folder of the loader and transformers.
     device : str, default="auto"

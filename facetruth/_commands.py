@@ -269,7 +269,12 @@ def cmd_finetune(args):
     from .pipelines import ImageLoader
     from .pipelines._train import dataset_items
 
-    dataset = load_dataset(args.data)
+    pseudo_fakes = getattr(args, "pseudo_fakes", None)
+    if pseudo_fakes:
+        from .data import parse_pseudo_fakes
+
+        parse_pseudo_fakes(pseudo_fakes)  # fail before decoding any image
+    dataset = _real_only_dataset(args.data) if pseudo_fakes else load_dataset(args.data)
     items, labels = dataset_items(dataset), np.asarray(dataset.labels)
     if args.max_items and args.max_items < len(items):
         rng = np.random.default_rng(args.seed)
@@ -290,9 +295,27 @@ def cmd_finetune(args):
         device=args.device,
         random_state=args.seed,
         progress=True,
+        image_size=getattr(args, "image_size", 224),
+        pseudo_fakes=pseudo_fakes,
     )
     print(f"saved {args.out}; best validation AUC {result.best_val_auc:.4f}")
     return 0
+
+
+def _real_only_dataset(source):
+    """A dataset that may hold real images only (for pseudo-fakes); both classes are fine too."""
+    from .data import load_dataset
+    from .data._datasets import _build
+    from .data._layouts import detect_layout
+    from .exceptions import DatasetLayoutError
+
+    try:
+        return load_dataset(source)
+    except DatasetLayoutError:
+        dataset = _build(detect_layout(Path(source)), Path(source), 8)
+        if dataset.counts()[0] < 2:
+            raise
+        return dataset
 
 
 def cmd_demo(args):

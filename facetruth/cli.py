@@ -124,6 +124,7 @@ def build_parser():
         "fine-tune EfficientNet-Lite0 on a dataset (transfer learning)",
         """
         facetruth finetune --data ../shared/data/hardfake --out backbone.pt
+        facetruth finetune --data REAL_ONLY_DIR --pseudo-fakes sbi --out backbone.pt
         facetruth train --data DATA --features cnn --backbone backbone.pt --out m.joblib""",
     )
     p.add_argument("--data", required=True)
@@ -133,6 +134,13 @@ def build_parser():
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--max-items", type=int, default=None, help="train on a random subset of this size")
     p.add_argument("--face", default="auto", choices=["auto", "off", "dlib", "haar"])
+    p.add_argument("--image-size", type=int, default=224, help="network input side (default: %(default)s)")
+    p.add_argument(
+        "--pseudo-fakes",
+        default=None,
+        metavar="sbi[:RATIO]",
+        help="add self-blended fakes of the real images, fresh each epoch; the data may then be real only",
+    )
     _common_run_options(p)
     p.set_defaults(func=c.cmd_finetune)
 

@@ -143,11 +143,12 @@ def self_blend(image, *, landmarks=None, mask="auto", random_state=None):
     if mask not in MASK_KINDS:
         raise ValueError(f"mask must be one of {MASK_KINDS}; got {mask!r}.")
     image = check_images([image])[0]
-    rng = np.random.default_rng(random_state)
-    if landmarks is None:
-        landmarks = face_landmarks(image)
-    else:
-        landmarks = check_landmarks(landmarks)
+    landmarks = face_landmarks(image) if landmarks is None else check_landmarks(landmarks)
+    return _blend(image, landmarks, mask, np.random.default_rng(random_state))
+
+
+def _blend(image, landmarks, mask, rng):
+    """:func:`self_blend` with known landmarks (``None``: no face, use the fallback masks)."""
     kind = mask if mask != "auto" else ("hull" if rng.random() < 0.5 else "region")
     if kind == "hull":
         weights = hull_mask(image.shape[:2], landmarks, rng)
@@ -162,7 +163,7 @@ def self_blend(image, *, landmarks=None, mask="auto", random_state=None):
 
 
 def _blend_chunk(jobs, mask):
-    return [self_blend(img, landmarks=lm, mask=mask, random_state=seed)[0] for img, lm, seed in jobs]
+    return [_blend(img, lm, mask, np.random.default_rng(seed))[0] for img, lm, seed in jobs]
 
 
 def make_pseudo_fakes(images, *, ratio=1.0, mask="auto", random_state=0, n_jobs=None, landmarks=None):
@@ -215,7 +216,7 @@ def make_pseudo_fakes(images, *, ratio=1.0, mask="auto", random_state=0, n_jobs=
         found = dict(zip(unique.tolist(), _map(_landmarks_many, [images[i] for i in unique], n_jobs)))
         marks = [found[i] for i in sources.tolist()]
     else:
-        marks = [landmarks[i] for i in sources]
+        marks = [None if landmarks[i] is None else check_landmarks(landmarks[i]) for i in sources]
     seeds = [int(s.generate_state(1)[0]) for s in seq.spawn(n_fakes + 1)[1:]]
     chosen = [images[i] for i in sources]
     jobs = list(zip(chosen, marks, seeds))

@@ -25,6 +25,8 @@ References
        Convolutional Neural Networks", ICML 2019.
 .. [2] I. Loshchilov and F. Hutter, "SGDR: Stochastic Gradient Descent with
        Warm Restarts", ICLR 2017 (cosine schedule).
+.. [3] K. Shiohara and T. Yamasaki, "Detecting Deepfakes with Self-Blended
+       Images", CVPR 2022 (pseudo-fakes).
 """
 
 import logging
@@ -39,9 +41,11 @@ import numpy as np
 
 from .._atomic import atomic_open, atomic_write_json
 from .._version import __version__
+from ..data._sbi import parse_pseudo_fakes
 from ..features._cnn import _run_batches, autocast_context, images_to_tensor
 from ._backbone import ARCHITECTURE, EMBEDDING_DIM, INPUT_MEAN, INPUT_STD, load_backbone, resolve_device
 from ._finetune_data import check_params, class_counts, iterate_batches, load_items, stratified_split
+from ._finetune_sbi import PseudoFakes, validation_set, with_pseudo_fakes
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +110,7 @@ def finetune(
     random_state=0,
     max_items=None,
     progress=True,
+    pseudo_fakes=None,
 ):
     """Fine-tune EfficientNet-Lite0 on real (0) and fake (1) face images.
 
@@ -139,6 +144,14 @@ def finetune(
         Use a stratified subset of at most this many items.
     progress : bool, default=True
         Show a tqdm progress bar on stderr for each epoch.
+    pseudo_fakes : {None, "sbi", "sbi:RATIO"}, default=None
+        Add self-blended images [3]_ of the real training images, drawn
+        afresh every epoch (``RATIO`` per real image, 1 by default; see
+        :func:`facetruth.data.make_pseudo_fakes`), to the real fakes of the
+        data, which may then hold real images only. Landmarks are found once.
+        Validation uses the held-out real fakes when the data has any, else
+        one self-blended fake of each held-out real image; the metadata's
+        ``"validation"`` says which.
 
     Returns
     -------
@@ -156,18 +169,27 @@ def finetune(
     from tqdm.auto import tqdm
 
     paths = list(paths)
-    y = check_params(labels, len(paths), epochs, batch_size, lr, val_fraction, patience, image_size, dropout)
+    ratio = None if pseudo_fakes is None else parse_pseudo_fakes(pseudo_fakes)[1]
+    y = check_params(
+        labels, len(paths), epochs, batch_size, lr, val_fraction, patience, image_size, dropout,
+        pseudo_fakes=ratio is not None,
+    )  # fmt: skip
     device = resolve_device(device)
     train_idx, val_idx = stratified_split(y, val_fraction, max_items, random_state)
     x_train = load_items([paths[i] for i in train_idx], image_size)
     x_val = load_items([paths[i] for i in val_idx], image_size)
     y_train, y_val = y[train_idx], y[val_idx]
+    validation, pseudo = "held-out split", None
+    if ratio is not None:
+        pseudo = PseudoFakes(x_train[y_train == 0], ratio, random_state)
+        x_val, y_val, validation = validation_set(x_val, y_val, random_state)
 
     torch.manual_seed(random_state)
     rng = np.random.default_rng(random_state)
     net = build_network(dropout, device)
     optimiser = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
-    n_batches = len(x_train) // batch_size if len(x_train) >= batch_size else 1
+    n_epoch = len(x_train) + (0 if pseudo is None else max(1, round(ratio * len(pseudo.images))))
+    n_batches = n_epoch // batch_size if n_epoch >= batch_size else 1
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=epochs * n_batches)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     backbone_path, head_path, meta_path = artefact_paths(out)
@@ -176,8 +198,11 @@ def finetune(
     for epoch in range(1, epochs + 1):
         started, losses = time.perf_counter(), []
         net.train()
+        x_epoch, y_epoch = x_train, y_train
+        if pseudo is not None:
+            x_epoch, y_epoch = with_pseudo_fakes(x_train, y_train, pseudo.draw(epoch))
         batches = iterate_batches(
-            x_train, y_train, batch_size, rng, augment=augment, shuffle=True, drop_last=True
+            x_epoch, y_epoch, batch_size, rng, augment=augment, shuffle=True, drop_last=True
         )
         bar = tqdm(
             batches, total=n_batches, desc=f"epoch {epoch}/{epochs}", file=sys.stderr, disable=not progress
@@ -225,9 +250,17 @@ def finetune(
     params = {
         "epochs": epochs, "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay,
         "dropout": dropout, "val_fraction": val_fraction, "patience": patience, "image_size": image_size,
-        "augment": augment, "max_items": max_items,
+        "augment": augment, "max_items": max_items, "pseudo_fakes": pseudo_fakes,
     }  # fmt: skip
-    atomic_write_json(meta_path, _metadata(params, device, random_state, y_train, y_val, history, best_epoch))
+    meta = _metadata(params, device, random_state, y_train, y_val, history, best_epoch)
+    meta["validation"] = validation
+    if pseudo is not None:
+        meta["pseudo_fakes"] = {
+            "kind": "sbi", "ratio": ratio, "per_epoch": n_epoch - len(x_train),
+            "real_train_images": len(pseudo.images), "landmarks_found": pseudo.n_found,
+            "reference": "Shiohara & Yamasaki, Detecting Deepfakes with Self-Blended Images, CVPR 2022",
+        }  # fmt: skip
+    atomic_write_json(meta_path, meta)
     return FineTuneResult(
         backbone_path, head_path, meta_path, best_auc, best_epoch, len(history), tuple(history)
     )

@@ -136,14 +136,33 @@ def iterate_batches(images, labels, batch_size, rng, *, augment, shuffle, drop_l
         yield batch, labels[index].astype(np.float32)
 
 
-def check_params(labels, n_items, epochs, batch_size, lr, val_fraction, patience, image_size, dropout):
-    """Validate the arguments of :func:`~facetruth.models.finetune`; return the labels as int64."""
+def check_params(
+    labels,
+    n_items,
+    epochs,
+    batch_size,
+    lr,
+    val_fraction,
+    patience,
+    image_size,
+    dropout,
+    *,
+    pseudo_fakes=False,
+):
+    """Validate the arguments of :func:`~facetruth.models.finetune`; return the labels as int64.
+
+    With ``pseudo_fakes`` the data may hold real images only (at least 2).
+    """
     y = np.asarray(labels)
     if y.ndim != 1 or len(y) != n_items:
         raise ValueError(f"labels must be 1-D with one label per item; got {y.shape} for {n_items} items.")
     if not np.isin(y, [0, 1]).all():
         raise ValueError("labels must be 0 (real) or 1 (fake).")
-    if min(np.sum(y == 0), np.sum(y == 1)) < 2:
+    if pseudo_fakes and np.sum(y == 0) < 2:
+        raise ValueError("fine-tuning with pseudo-fakes needs at least 2 real images.")
+    if pseudo_fakes and np.sum(y == 1) == 1:
+        raise ValueError("fine-tuning needs no fake image or at least 2 (one per split).")
+    if not pseudo_fakes and min(np.sum(y == 0), np.sum(y == 1)) < 2:
         raise ValueError("fine-tuning needs at least 2 real and 2 fake images.")
     for name, value in [("epochs", epochs), ("batch_size", batch_size), ("patience", patience)]:
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -160,14 +179,20 @@ def check_params(labels, n_items, epochs, batch_size, lr, val_fraction, patience
 
 
 def stratified_split(y, val_fraction, max_items, random_state):
-    """Stratified ``(train, val)`` indices, after an optional stratified subset of ``max_items``."""
+    """Stratified ``(train, val)`` indices, after an optional stratified subset of ``max_items``.
+
+    When ``y`` holds real images only (training with pseudo-fakes), the split is a plain random one.
+    """
     from sklearn.model_selection import train_test_split
 
     index = np.arange(len(y))
+    one_class = len(np.unique(y)) == 1
+    stratify = None if one_class else y
     if max_items is not None and max_items < len(y):
-        index, _ = train_test_split(index, train_size=max_items, stratify=y, random_state=random_state)
-    train, val = train_test_split(index, test_size=val_fraction, stratify=y[index], random_state=random_state)
-    if len(np.unique(y[val])) < 2:
+        index, _ = train_test_split(index, train_size=max_items, stratify=stratify, random_state=random_state)
+    stratify = None if one_class else y[index]
+    train, val = train_test_split(index, test_size=val_fraction, stratify=stratify, random_state=random_state)
+    if not one_class and len(np.unique(y[val])) < 2:
         raise ValueError("the validation split needs both classes; use more images or a larger val_fraction.")
     return np.sort(train), np.sort(val)
 

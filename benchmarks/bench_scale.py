@@ -10,8 +10,9 @@ small warm-up extraction, so imports and the per-process feature pipeline are
 not counted; the timed figure is the steady throughput a long run sees.
 
 It prints images/s for each cluster size, the speed-up from 1 to 2 workers,
-the CPU cost per image (worker-milliseconds) and the load average of the
-machine before and after. It asserts nothing: figures depend on the machine
+the workers' CPU time per image, the share of the wall time the workers got a
+CPU (below 100% when other processes compete for the cores) and the load
+average of the machine before and after. It asserts nothing: figures depend on the machine
 and on what else runs on it.
 
 Usage::
@@ -51,12 +52,19 @@ def run(dataset, n_workers, *, features, image_size, shard_size, workdir):
         warm = dataset.subset(np.arange(min(len(dataset), 4 * n_workers)))
         extract_features(warm, features, client=client, out=workdir / f"warm-{n_workers}", shard_size=2, **kw)
         out = workdir / f"run-{n_workers}"
+        cpu_before = client.run(_cpu_seconds)
         start = time.perf_counter()
         result = extract_features(dataset, features, client=client, out=out, shard_size=shard_size, **kw)
         seconds = time.perf_counter() - start
+        cpu = sum(client.run(_cpu_seconds)[w] - c for w, c in cpu_before.items())
     if result.shards_skipped or result.failed:
         raise SystemExit(f"unexpected: {result.shards_skipped} shards skipped, {len(result.failed)} failed")
-    return seconds, result.X.shape
+    return seconds, cpu, result.X.shape
+
+
+def _cpu_seconds():
+    """CPU time of the calling process (a worker, when run through ``client.run``)."""
+    return time.process_time()
 
 
 def main(argv=None):
@@ -84,7 +92,7 @@ def main(argv=None):
     rates = {}
     try:
         for n in args.workers:
-            seconds, shape = run(
+            seconds, cpu, shape = run(
                 dataset,
                 n,
                 features=args.features,
@@ -95,7 +103,8 @@ def main(argv=None):
             rates[n] = len(dataset) / seconds
             print(
                 f"{n} worker(s): {seconds:7.2f} s, {rates[n]:7.1f} images/s, "
-                f"{1000 * seconds * n / len(dataset):6.2f} worker-ms/image, X {shape}"
+                f"{1000 * cpu / len(dataset):6.2f} CPU-ms/image, workers busy "
+                f"{100 * cpu / (seconds * n):3.0f}% of the wall time, X {shape}"
             )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -47,7 +47,7 @@ def feature_config(features="all", *, face="auto", image_size=256, cache=None, d
         "features": [name for name, _ in union.transformer_list],
         "face": face,
         "image_size": int(image_size),
-        "cache": None if cache is None else os.fspath(cache),
+        "cache": None if cache is None else os.path.abspath(cache),
         "device": device,
         "params": params,
     }
@@ -74,7 +74,7 @@ def _limit_threads():
 
 def process_pipeline(config):
     """This process's ``(loader, union)`` for ``config``, built and fitted on first use only."""
-    key = hash_params({k: v for k, v in config.items() if k != "single_thread"})
+    key = hash_params(config)
     if key not in _PIPELINES:
         from ._build import build_pipeline
 

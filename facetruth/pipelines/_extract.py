@@ -11,7 +11,7 @@ a re-run skips the shards already on disk, so a killed run resumes.
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -114,6 +114,8 @@ def _run_dask(client, shards, config, directory, bar, retries):
     from distributed import as_completed
 
     token = uuid4().hex[:8]  # fresh keys: never reuse a result the scheduler still holds
+    # workers may start in another folder: relative paths are made absolute here
+    shards = [replace(s, items=[_absolute(item) for item in s.items]) for s in shards]
     futures = client.map(
         run_shard,
         shards,
@@ -128,6 +130,14 @@ def _run_dask(client, shards, config, directory, bar, retries):
         out.append(future.result())
         bar.update(1)
     return out
+
+
+def _absolute(item):
+    if isinstance(item, (str, os.PathLike)):
+        return os.path.abspath(item)
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], (str, os.PathLike)):
+        return (os.path.abspath(item[0]), item[1])
+    return item
 
 
 def _run_local(shards, config, directory, n_jobs, bar):
@@ -217,7 +227,7 @@ def extract_features(
     config, names = feature_config(
         features, face=face, image_size=image_size, cache=cache, device=device, **params
     )
-    directory = Path(out)
+    directory = Path(out).absolute()
     directory.mkdir(parents=True, exist_ok=True)
     shards = plan_shards(items, labels, config["params_hash"], shard_size)
     todo = [s for s in shards if not shard_is_done(directory / s.filename)]

@@ -7,13 +7,20 @@ the server's resident memory (sampled with psutil). Without ``--model`` it
 first trains a handcrafted-only detector on a subset of the same data, in a
 temporary folder that is removed afterwards.
 
+With ``--hostile`` a few more threads (see ``hostile_client.py``) send bad
+requests the whole time: oversized, chunked and mistyped bodies, polyglots,
+bombs, too many files, traversal names, malformed HTTP, abandoned and stalled
+uploads; their answers are tallied separately, and any 5xx is a server fault.
+
     python benchmarks/bench_web.py
     python benchmarks/bench_web.py --model model.joblib --clients 8 --requests 400
+    python benchmarks/bench_web.py --hostile 2
 """
 
 import argparse
 import http.client
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -26,8 +33,10 @@ from pathlib import Path
 
 import numpy as np
 import psutil
+from hostile_client import HostileClient
 
 REPO = Path(__file__).resolve().parents[1]
+MAX_BODY = 20 * 1024 * 1024  # facetruth serve's default --max-upload-mb
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "hardfake"
 
 
@@ -142,12 +151,17 @@ def run(args, model):
         for body in bodies[: args.clients]:  # warm-up, not counted
             one_request(port, *body)
         rss_warm = psutil.Process(server.pid).memory_info().rss
-        start = time.perf_counter()
+        hostile = [HostileClient(port, MAX_BODY) for _ in range(args.hostile)]
+        for client in hostile:
+            client.start()
+        load_before, start = os.getloadavg(), time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
             results = list(
                 pool.map(lambda i: one_request(port, *bodies[i % len(bodies)]), range(args.requests))
             )
         wall = time.perf_counter() - start
+        hostile_summary = [client.finish() for client in hostile]
+        load_after = os.getloadavg()
         sampler.stop.set()
         sampler.join()
     finally:
@@ -160,6 +174,11 @@ def run(args, model):
         server_log = log.read()
         log.close()
     report(args, results, wall, rss_warm, sampler.samples, start)
+    for i, summary in enumerate(hostile_summary):
+        print(f"hostile client {i + 1}: " + "; ".join(f"{k} {v}" for k, v in summary.items()))
+    print(
+        f"load average (1 min): {load_before[0]:.2f} at start, {load_after[0]:.2f} at end, {os.cpu_count()} CPUs"
+    )
     print(f"server log: {server_log.count('Traceback')} tracebacks, {server_log.count('ERROR')} ERROR lines")
 
 
@@ -192,6 +211,9 @@ def main(argv=None):
     parser.add_argument("--train-n", type=int, default=400, help="images to train on without --model")
     parser.add_argument("--face", default="auto", choices=["auto", "off", "dlib", "haar"])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--hostile", type=int, default=0, metavar="N", help="hostile client threads beside the good ones"
+    )
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         parser.error(f"{args.data} not found")

@@ -34,7 +34,9 @@ def client():
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        # no dashboard (dashboard_address=None would still serve HTTP on :8787, often taken)
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
     )
     client = distributed.Client(cluster)
     yield client

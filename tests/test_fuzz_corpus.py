@@ -17,6 +17,9 @@ from PIL import Image
 from facetruth.data import read_image
 from facetruth.exceptions import ImageDecodeError
 
+# Pillow warns about the damaged files it is fed here; they are the point of the tests
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL")
+
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 
 

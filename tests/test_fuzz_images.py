@@ -21,6 +21,9 @@ from test_fuzz_corpus import HEADERS, SEEDS
 from facetruth.data import IMAGE_EXTENSIONS, read_image
 from facetruth.exceptions import ImageDecodeError
 
+# Pillow warns about the damaged files it is fed here; they are the point of the tests
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL")
+
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 MAGICS = [
     b"\xff\xd8\xff",

@@ -22,6 +22,9 @@ from facetruth.data import load_dataset
 from facetruth.data._video import read_video_frames, video_frame_count
 from facetruth.exceptions import DatasetLayoutError, ImageDecodeError
 
+# Pillow warns about the damaged files it is fed here; they are the point of the tests
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL")
+
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 
 

@@ -151,18 +151,12 @@ def _open_path(path, name):
 def _decode(fh, name, max_pixels, background):
     from PIL import Image
 
-    with warnings.catch_warnings(record=True) as caught:
-        # Pillow's complaints about a damaged file become log lines naming it.
+    with warnings.catch_warnings():
         # With an explicit limit we check the size ourselves; without one,
         # Pillow's own bomb warning becomes an error.
-        warnings.simplefilter("always")
         action = "ignore" if max_pixels is not None else "error"
         warnings.simplefilter(action, Image.DecompressionBombWarning)
-        try:
-            return _decode_image(fh, name, max_pixels, background)
-        finally:
-            for warning in caught:
-                logger.warning("%s: %s", name, warning.message)
+        return _decode_image(fh, name, max_pixels, background)
 
 
 def _decode_image(fh, name, max_pixels, background):

@@ -220,6 +220,9 @@ def extract_features(
     ------
     ValueError
         For an empty data set or a bad ``shard_size``.
+    Exception
+        A shard task's error after ``retries`` retries, re-raised as is; the
+        shards finished so far stay on disk and a re-run resumes from them.
     """
     items, labels, groups = _as_inputs(dataset)
     if not items:

@@ -30,7 +30,14 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from facetruth.data import FaceCropper
-from facetruth.features import CNNEmbedding, DCTFeatures, FFTFeatures, LBPFeatures, NoiseFeatures
+from facetruth.features import (
+    CNNEmbedding,
+    DCTFeatures,
+    FFTFeatures,
+    LBPFeatures,
+    NoiseFeatures,
+    RegionFeatures,
+)
 from facetruth.models import CalibratedDetector, FineTunedCNNClassifier
 from facetruth.pipelines import ImageLoader
 
@@ -50,6 +57,7 @@ FFTFeatures2D = _claims_2d(FFTFeatures)
 DCTFeatures2D = _claims_2d(DCTFeatures)
 NoiseFeatures2D = _claims_2d(NoiseFeatures)
 LBPFeatures2D = _claims_2d(LBPFeatures)
+RegionFeatures2D = _claims_2d(RegionFeatures)
 CNNEmbedding2D = _claims_2d(CNNEmbedding)
 FaceCropper2D = _claims_2d(FaceCropper)
 ImageLoader2D = _claims_2d(ImageLoader)
@@ -61,6 +69,7 @@ ESTIMATORS = [
     DCTFeatures(n_modes=2, spectrum_size=4),
     NoiseFeatures(),
     LBPFeatures(scales=((8, 1),)),
+    RegionFeatures(),
     CNNEmbedding(batch_size=8, image_size=32),
     FaceCropper(method="off", size=16),
     ImageLoader(face="off", image_size=16),
@@ -74,6 +83,7 @@ _CHECKABLE = {
     DCTFeatures: DCTFeatures2D,
     NoiseFeatures: NoiseFeatures2D,
     LBPFeatures: LBPFeatures2D,
+    RegionFeatures: RegionFeatures2D,
     CNNEmbedding: CNNEmbedding2D,
     FaceCropper: FaceCropper2D,
     ImageLoader: ImageLoader2D,

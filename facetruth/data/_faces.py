@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..features._base import check_images
 from . import _landmarks
+from ._canonical import canonical_crop
 from ._landmarks import DETECT_METHODS, FaceDetection, _check_method, detect_face
 
 __all__ = ["FaceCropper", "FaceDetection", "crop_face", "crop_faces", "detect_face"]
@@ -21,6 +22,8 @@ __all__ = ["FaceCropper", "FaceDetection", "crop_face", "crop_faces", "detect_fa
 logger = logging.getLogger(__name__)
 
 CROP_METHODS = (*DETECT_METHODS, "off")
+#: accepted ``align`` values and the alignment each one means
+ALIGN_MODES = {False: False, True: "eyes", "eyes": "eyes", "canonical": "canonical", "none": False}
 
 
 def _as_image(image):
@@ -53,9 +56,11 @@ def _resize(square, size):
     return cv2.resize(np.ascontiguousarray(square), (size, size), interpolation=interpolation)
 
 
-def check_crop_params(size, margin, method, pad="reflect"):
+def check_crop_params(size, margin, method, pad="reflect", align=False):
     """Validate :func:`crop_face` parameters; raise ``ValueError`` on bad ones."""
     _check_method(method, CROP_METHODS)
+    if not isinstance(align, (bool, str)) or align not in ALIGN_MODES:
+        raise ValueError(f"align must be one of {list(ALIGN_MODES)}; got {align!r}.")
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
         raise ValueError(f"size must be a positive integer; got {size!r}.")
     if not np.isscalar(margin) or not np.isfinite(margin) or margin < 0:
@@ -80,9 +85,14 @@ def crop_face(image, *, size=256, margin=0.3, method="auto", align=False, pad="r
         Detector (see :func:`detect_face`); ``"off"`` skips detection and
         takes the centre square. When no face is found, the centre square is
         taken too and ``info["method"]`` is ``"centre"``.
-    align : bool
-        Rotate the image about the face centre so that the eyes lie on a
-        horizontal line (needs dlib landmarks; ignored otherwise).
+    align : {False, True, "eyes", "canonical"}
+        ``True`` or ``"eyes"`` rotates the image about the face centre so
+        that the eyes lie on a horizontal line. ``"canonical"`` warps the
+        face with a similarity transform that puts the eye centres, nose
+        tip and mouth corners on a fixed template
+        (:func:`~facetruth.data.canonical_crop`), so every crop has the same
+        geometry. Both need dlib landmarks; without them the plain crop is
+        taken and ``info["aligned"]`` is ``False``.
     pad : {"reflect", "black"}
         How the square is filled where it leaves the image.
     upsample : int
@@ -94,15 +104,16 @@ def crop_face(image, *, size=256, margin=0.3, method="auto", align=False, pad="r
         RGB crop; shrunk with ``cv2.INTER_AREA``, enlarged with ``cv2.INTER_LINEAR``.
     info : dict
         ``{"box": [x0, y0, x1, y1] or None, "method": "dlib" | "haar" | "lbp" |
-        "centre" | "off", "landmarks": list of [x, y] or None, "face_found": bool}``,
-        in the coordinates of the input image.
+        "centre" | "off", "landmarks": list of [x, y] or None, "face_found": bool,
+        "aligned": False | "eyes" | "canonical"}``, in the coordinates of the
+        input image.
 
     Raises
     ------
     ValueError
         When ``image`` is not an image or a parameter is invalid.
     """
-    check_crop_params(size, margin, method, pad)
+    check_crop_params(size, margin, method, pad, align)
     image = _as_image(image)
     height, width = image.shape[:2]
     found = None if method == "off" else detect_face(image, method=method, upsample=upsample)
@@ -110,23 +121,27 @@ def crop_face(image, *, size=256, margin=0.3, method="auto", align=False, pad="r
         side = min(height, width)
         square = _square_crop(image, width / 2, height / 2, side, pad)
         info = {"box": None, "method": method if method == "off" else "centre", "landmarks": None}
-        return _resize(square, size), {**info, "face_found": False}
+        return _resize(square, size), {**info, "face_found": False, "aligned": False}
     x0, y0, x1, y1 = found.box
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     side = max(1, int(round(max(x1 - x0, y1 - y0) * (1 + 2 * margin))))
-    if align and found.landmarks is not None:
-        import cv2
+    aligned = ALIGN_MODES[align] if found.landmarks is not None else False
+    if aligned == "canonical":
+        crop, _ = canonical_crop(image, found.landmarks, size=size, margin=margin)
+    else:
+        if aligned == "eyes":
+            import cv2
 
-        rotation = cv2.getRotationMatrix2D((cx, cy), _landmarks.eye_angle(found.landmarks), 1.0)
-        image = cv2.warpAffine(image, rotation, (width, height), borderMode=cv2.BORDER_REFLECT_101)
-    crop = _resize(_square_crop(image, cx, cy, side, pad), size)
+            rotation = cv2.getRotationMatrix2D((cx, cy), _landmarks.eye_angle(found.landmarks), 1.0)
+            image = cv2.warpAffine(image, rotation, (width, height), borderMode=cv2.BORDER_REFLECT_101)
+        crop = _resize(_square_crop(image, cx, cy, side, pad), size)
     landmarks = None if found.landmarks is None else found.landmarks.tolist()
     info = {"box": list(found.box), "method": found.method, "landmarks": landmarks, "face_found": True}
-    return crop, info
+    return crop, {**info, "aligned": aligned}
 
 
 #: bump when crop_face's output changes, to invalidate old cache entries
-_CROP_VERSION = 1
+_CROP_VERSION = 2
 
 
 def _crop_one(image, params):
@@ -164,9 +179,9 @@ def crop_faces(
 
     from .._cache import ArrayCache, hash_array, hash_bytes, hash_params
 
-    check_crop_params(size, margin, method, pad)
+    check_crop_params(size, margin, method, pad, align)
     images = check_images(images)
-    params = {"size": int(size), "margin": float(margin), "method": method, "align": bool(align), "pad": pad}
+    params = {"size": int(size), "margin": float(margin), "method": method, "align": align, "pad": pad}
     crops = np.empty((len(images), size, size, 3), dtype=np.uint8)
     infos = [None] * len(images)
     if cache is not None and not isinstance(cache, ArrayCache):
@@ -216,8 +231,8 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         Side of the output crops.
     margin : float
         Context around the face box, as a fraction of its side, on each side.
-    align : bool
-        Rotate faces so that the eyes are horizontal (dlib landmarks).
+    align : {False, "eyes", "canonical"}
+        Alignment of :func:`crop_face`.
     pad : {"reflect", "black"}
         Fill where the square leaves the image.
     cache : str, os.PathLike or None

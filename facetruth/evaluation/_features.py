@@ -68,14 +68,16 @@ class LoadedSet:
     load_seconds: float = 0.0
 
 
-def load_crops(dataset, *, face="auto", image_size=256, cache=None, n_jobs=None, progress=False):
+def load_crops(
+    dataset, *, face="auto", image_size=256, align=False, cache=None, n_jobs=None, progress=False
+):
     """Decode and face-crop every item of a data set once, skipping bad files.
 
     Parameters
     ----------
     dataset : Dataset
         From :func:`~facetruth.data.load_dataset`.
-    face, image_size, cache, n_jobs :
+    face, image_size, align, cache, n_jobs :
         Passed to :class:`~facetruth.pipelines.ImageLoader`.
     progress : bool, default=False
 
@@ -94,7 +96,7 @@ def load_crops(dataset, *, face="auto", image_size=256, cache=None, n_jobs=None,
     from ..pipelines._train import dataset_items, load_images
 
     start = time.perf_counter()
-    loader = ImageLoader(face=face, image_size=image_size, cache=cache, n_jobs=n_jobs).fit()
+    loader = ImageLoader(face=face, image_size=image_size, align=align, cache=cache, n_jobs=n_jobs).fit()
     items = dataset_items(dataset)
     result = load_images(Pipeline([("loader", loader)]), items, progress=progress)
     labels = np.asarray(dataset.labels)[result.ok]

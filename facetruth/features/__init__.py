@@ -8,6 +8,7 @@ dct        :func:`dct_features`                   :class:`DCTFeatures`
 noise      :func:`noise_residual_features`        :class:`NoiseFeatures`
 lbp        :func:`lbp_histograms`                 :class:`LBPFeatures`
 cnn        :func:`cnn_embedding`                  :class:`CNNEmbedding`
+region     :func:`region_features`                :class:`RegionFeatures`
 =========  =====================================  =====================
 """
 
@@ -22,5 +23,6 @@ __getattr__, __dir__, __all__ = attach(
         "._noise": ["noise_residual_features", "NoiseFeatures"],
         "._lbp": ["lbp_histograms", "LBPFeatures"],
         "._cnn": ["cnn_embedding", "CNNEmbedding"],
+        "._region": ["region_features", "region_feature_names", "region_boxes", "RegionFeatures"],
     },
 )

@@ -14,6 +14,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._cache import ArrayCache, hash_array, hash_file, hash_params
+from ..data._faces import ALIGN_MODES, check_crop_params
 from ..exceptions import ImageDecodeError
 
 logger = logging.getLogger(__name__)
@@ -72,9 +73,13 @@ def read_item(item, *, max_pixels):
     return read_image(item, max_pixels=max_pixels)
 
 
+_ALIGNED = (False, "eyes", "canonical")
+
+
 def _encode_info(info):
     box = info.get("box") or [-1, -1, -1, -1]
-    return np.array([*box, _METHODS.index(info["method"])], dtype=np.float64)
+    aligned = _ALIGNED.index(info.get("aligned", False))
+    return np.array([*box, _METHODS.index(info["method"]), aligned], dtype=np.float64)
 
 
 def _decode_info(row):
@@ -84,6 +89,7 @@ def _decode_info(row):
         "box": None if box[0] < 0 else box,
         "method": method,
         "face_found": method not in ("off", "centre"),
+        "aligned": _ALIGNED[int(row[5])] if len(row) > 5 else False,
     }
 
 
@@ -112,8 +118,14 @@ def _load_chunk(items, params, cache_dir):
                     out.append((crop, _decode_info(info), None))
                     continue
             image = read_item(item, max_pixels=params["max_pixels"])
-            crop, info = crop_face(image, size=params["size"], margin=params["margin"], method=params["face"])
-            info = {k: info[k] for k in ("box", "method", "face_found")}
+            crop, info = crop_face(
+                image,
+                size=params["size"],
+                margin=params["margin"],
+                method=params["face"],
+                align=params.get("align", False),
+            )
+            info = {k: info[k] for k in ("box", "method", "face_found", "aligned")}
             if cache is not None:
                 cache.put("crops", key, crop)
                 cache.put("crop_info", key, _encode_info(info))
@@ -138,6 +150,11 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         Side of the output crops, in pixels.
     margin : float, default=0.3
         Border around the face box, as a fraction of its size.
+    align : {False, "eyes", "canonical"}, default=False
+        ``"canonical"`` warps each face onto a fixed five-point template
+        (eye centres, nose tip, mouth corners), so features compare the same
+        facial positions across images; ``"eyes"`` only levels the eyes.
+        Needs dlib landmarks; other faces get the plain crop.
     max_pixels : int, default=64_000_000
         Larger images are refused as decompression bombs.
     cache : str or os.PathLike, default=None
@@ -147,11 +164,20 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     """
 
     def __init__(
-        self, *, face="auto", image_size=256, margin=0.3, max_pixels=64_000_000, cache=None, n_jobs=None
+        self,
+        *,
+        face="auto",
+        image_size=256,
+        margin=0.3,
+        align=False,
+        max_pixels=64_000_000,
+        cache=None,
+        n_jobs=None,
     ):
         self.face = face
         self.image_size = image_size
         self.margin = margin
+        self.align = align
         self.max_pixels = max_pixels
         self.cache = cache
         self.n_jobs = n_jobs
@@ -163,12 +189,16 @@ class ImageLoader(TransformerMixin, BaseEstimator):
             raise ValueError(f"image_size must be at least 16 pixels, got {self.image_size!r}.")
         if not 0 <= float(self.margin) <= 2:
             raise ValueError(f"margin must lie in [0, 2], got {self.margin!r}.")
-        return {
+        params = {
             "face": self.face,
             "size": int(self.image_size),
             "margin": float(self.margin),
             "max_pixels": int(self.max_pixels),
         }
+        if self.align not in (False, None, "none"):
+            check_crop_params(params["size"], params["margin"], "auto", align=self.align)
+            params["align"] = ALIGN_MODES[self.align]  # absent when off: older cache keys stay valid
+        return params
 
     def fit(self, X=None, y=None):
         """Validate the parameters; nothing is learnt."""

@@ -13,6 +13,7 @@ FAMILIES = {
     "noise": ("facetruth.features._noise", "NoiseFeatures"),
     "lbp": ("facetruth.features._lbp", "LBPFeatures"),
     "cnn": ("facetruth.features._cnn", "CNNEmbedding"),
+    "region": ("facetruth.features._region", "RegionFeatures"),
 }
 
 HANDCRAFTED = ("fft", "dct", "noise", "lbp")
@@ -22,6 +23,7 @@ FEATURE_SETS = {
     "handcrafted": HANDCRAFTED,
     "spectral": ("fft", "dct"),
     "all": (*HANDCRAFTED, "cnn"),
+    "all+region": (*HANDCRAFTED, "cnn", "region"),
     **{name: (name,) for name in FAMILIES},
 }
 

@@ -92,14 +92,14 @@ def test_crop_face_square_around_the_face(face_image):
 def test_noise_gives_the_centre_crop(rng):
     noise = rng.integers(0, 256, size=(64, 96, 3), dtype=np.uint8)
     crop, info = crop_face(noise, size=64)
-    assert info == {"box": None, "method": "centre", "landmarks": None, "face_found": False}
+    assert info == {"box": None, "method": "centre", "landmarks": None, "face_found": False, "aligned": False}
     np.testing.assert_array_equal(crop, noise[:, 16:80])
     assert detect_face(noise) is None
 
 
 def test_method_off_skips_detection(face_image):
     crop, info = crop_face(face_image[:, :400], size=100, method="off")
-    assert info == {"box": None, "method": "off", "landmarks": None, "face_found": False}
+    assert info == {"box": None, "method": "off", "landmarks": None, "face_found": False, "aligned": False}
     expected = cv2.resize(face_image[56:456, :400], (100, 100), interpolation=cv2.INTER_AREA)
     np.testing.assert_array_equal(crop, expected)
 

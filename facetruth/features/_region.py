@@ -1,0 +1,244 @@
+"""Per-region noise, sharpness, colour and texture of a face (the ``region`` family).
+
+A face-part composite pastes an eye, a nose or a mouth from another photo.
+The pasted part brings its own sensor noise, blur, colour balance and
+compression history, so its statistics differ from those of the skin around
+it, while in an untouched face they agree. This family measures each facial
+region and the *differences* between the inner regions (eyes, nose, mouth)
+and the surrounding skin (cheeks, forehead, chin), and between the two eyes,
+in the spirit of the local-inconsistency cues of face-warping and
+face-blending detectors [1]_, [2]_.
+
+Regions are boxes placed on the canonical face template
+(:data:`~facetruth.data.FACE_TEMPLATE`, the dlib landmark layout): they
+match each face best on crops made with ``align="canonical"``, and roughly
+on plain face crops of upright, frontal faces.
+
+References
+----------
+.. [1] Y. Li and S. Lyu, "Exposing DeepFake videos by detecting face warping
+       artifacts", CVPR Workshops 2019.
+.. [2] L. Li et al., "Face X-ray for more general face forgery detection",
+       CVPR 2020.
+"""
+
+import numpy as np
+
+from ._base import ImageFeatureTransformer
+
+#: region name -> (centre x, centre y, half width, half height) in the tight
+#: face square of :data:`facetruth.data.FACE_TEMPLATE` (side 1)
+REGIONS = {
+    "left_eye": (0.287, 0.303, 0.11, 0.07),
+    "right_eye": (0.713, 0.303, 0.11, 0.07),
+    "nose": (0.500, 0.450, 0.08, 0.12),
+    "mouth": (0.500, 0.755, 0.18, 0.08),
+    "left_cheek": (0.250, 0.560, 0.08, 0.08),
+    "right_cheek": (0.750, 0.560, 0.08, 0.08),
+    "forehead": (0.500, 0.060, 0.20, 0.05),
+    "chin": (0.500, 0.930, 0.12, 0.05),
+}
+INNER = ("left_eye", "right_eye", "nose", "mouth")
+SKIN = ("left_cheek", "right_cheek", "forehead", "chin")
+#: statistics per region; the first three are means compared by difference,
+#: the others are spreads compared by log ratio
+STATS = (
+    "y_mean",
+    "cb_mean",
+    "cr_mean",
+    "y_std",
+    "cb_std",
+    "cr_std",
+    "lap_std",
+    "lap_mad",
+    "srm_std",
+    "grad_mean",
+)
+_N_MEANS = 3
+LBP_BINS = 10  # uniform LBP, 8 neighbours, radius 1
+#: 5x5 third-order SRM kernel ("KV") of Fridrich and Kodovsky, divided by 12
+_SRM_KV = (
+    np.array(
+        [
+            [-1, 2, -2, 2, -1],
+            [2, -6, 8, -6, 2],
+            [-2, 8, -12, 8, -2],
+            [2, -6, 8, -6, 2],
+            [-1, 2, -2, 2, -1],
+        ],
+        dtype=np.float32,
+    )
+    / 12.0
+)
+_EPS = 1e-3
+#: smaller or non-square inputs are stretched to a square of at least this side
+MIN_SIDE = 32
+
+
+def region_boxes(size, margin=0.3):
+    """Pixel boxes ``(x0, y0, x1, y1)`` of :data:`REGIONS` in a square crop.
+
+    Parameters
+    ----------
+    size : int
+        Side of the face crop.
+    margin : float, default=0.3
+        The crop's margin (see :func:`~facetruth.data.crop_face`).
+
+    Returns
+    -------
+    boxes : dict of str to tuple of int
+        Each box holds at least 2 x 2 pixels and lies inside the crop.
+    """
+    from ..data._canonical import to_template_frame
+
+    boxes = {}
+    for name, (cx, cy, hw, hh) in REGIONS.items():
+        (x0, y0), (x1, y1) = to_template_frame([[cx - hw, cy - hh], [cx + hw, cy + hh]], size, margin)
+        x0, y0 = (int(np.clip(np.floor(v), 0, size - 2)) for v in (x0, y0))
+        x1, y1 = (int(np.clip(np.ceil(v), lo + 2, size)) for v, lo in ((x1, x0), (y1, y0)))
+        boxes[name] = (x0, y0, x1, y1)
+    return boxes
+
+
+def _square(image):
+    """Stretch a non-square or tiny image to a square of at least ``MIN_SIDE`` pixels."""
+    import cv2
+
+    height, width = image.shape[:2]
+    side = max(height, width, MIN_SIDE)
+    if height == width == side:
+        return image
+    return cv2.resize(np.ascontiguousarray(image), (side, side), interpolation=cv2.INTER_LINEAR)
+
+
+def _maps(image):
+    """Luminance, chroma, Laplacian, SRM residual, gradient magnitude and LBP codes."""
+    import cv2
+    from skimage.feature import local_binary_pattern
+
+    ycc = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2YCrCb).astype(np.float32)
+    y, cr, cb = ycc[:, :, 0], ycc[:, :, 1], ycc[:, :, 2]
+    lap = cv2.Laplacian(y, cv2.CV_32F, ksize=1)
+    srm = cv2.filter2D(y, cv2.CV_32F, _SRM_KV, borderType=cv2.BORDER_REFLECT)
+    grad = cv2.magnitude(cv2.Sobel(y, cv2.CV_32F, 1, 0), cv2.Sobel(y, cv2.CV_32F, 0, 1))
+    codes = local_binary_pattern(y.astype(np.uint8), 8, 1, method="uniform").astype(np.intp)
+    return y, cb, cr, lap, srm, grad, codes
+
+
+def _region_stats(maps, box):
+    y, cb, cr, lap, srm, grad, codes = (m[box[1] : box[3], box[0] : box[2]] for m in maps)
+    lap_abs = np.abs(lap - np.median(lap))
+    stats = [
+        y.mean(),
+        cb.mean(),
+        cr.mean(),
+        y.std(),
+        cb.std(),
+        cr.std(),
+        lap.std(),
+        np.median(lap_abs) / 0.6745,
+        srm.std(),
+        grad.mean(),
+    ]
+    hist = np.bincount(codes.ravel(), minlength=LBP_BINS)[:LBP_BINS].astype(np.float64)
+    return np.asarray(stats, dtype=np.float64), hist / max(hist.sum(), 1.0)
+
+
+def _compare(stats_a, hist_a, stats_b, hist_b):
+    means = stats_a[:_N_MEANS] - stats_b[:_N_MEANS]
+    spreads = np.log((stats_a[_N_MEANS:] + _EPS) / (stats_b[_N_MEANS:] + _EPS))
+    chi2 = 0.5 * np.sum((hist_a - hist_b) ** 2 / (hist_a + hist_b + 1e-12))
+    return np.concatenate([means, spreads, [chi2]])
+
+
+def region_features(image, *, margin=0.3):
+    """Noise, sharpness, colour and LBP statistics per facial region, and their contrasts.
+
+    Parameters
+    ----------
+    image : ndarray of shape (size, size, 3), dtype uint8
+        RGB face crop, ideally from ``crop_face(..., align="canonical")``.
+        A non-square image, or one smaller than 32 pixels, is stretched to a
+        square first.
+    margin : float, default=0.3
+        The margin the crop was made with; it places the regions.
+
+    Returns
+    -------
+    features : ndarray of shape (len(REGIONS) * 20 + 5 * 11,), dtype float32
+        For each region of :data:`REGIONS`: the :data:`STATS` (mean and
+        standard deviation of Y, Cb and Cr; standard deviation and robust
+        MAD-based sigma of the Laplacian; standard deviation of the 5x5 SRM
+        residual; mean Sobel gradient) and the 10-bin uniform LBP histogram.
+        Then, for each inner region against the skin (the per-statistic
+        median of the skin regions, the mean skin histogram), and for the
+        left eye against the right eye: differences of the means, log ratios
+        of the spreads, and the chi-squared distance of the LBP histograms.
+    """
+    image = _square(np.asarray(image))
+    boxes = region_boxes(image.shape[0], margin)
+    maps = _maps(image)
+    per = {name: _region_stats(maps, box) for name, box in boxes.items()}
+    skin_stats = np.median([per[n][0] for n in SKIN], axis=0)
+    skin_hist = np.mean([per[n][1] for n in SKIN], axis=0)
+    parts = [np.concatenate(per[n]) for n in REGIONS]
+    parts += [_compare(*per[n], skin_stats, skin_hist) for n in INNER]
+    parts.append(_compare(*per["left_eye"], *per["right_eye"]))
+    return np.concatenate(parts).astype(np.float32)
+
+
+def region_feature_names():
+    """Names of :func:`region_features`'s outputs (without the family prefix)."""
+    per = [*STATS, *(f"lbp_{i}" for i in range(LBP_BINS))]
+    contrast = [f"{s}_{'diff' if i < _N_MEANS else 'logratio'}" for i, s in enumerate(STATS)] + ["lbp_chi2"]
+    names = [f"{r}_{s}" for r in REGIONS for s in per]
+    pairs = [f"{n}_vs_skin" for n in INNER] + ["left_eye_vs_right_eye"]
+    return names + [f"{p}_{c}" for p in pairs for c in contrast]
+
+
+class RegionFeatures(ImageFeatureTransformer):
+    """Transformer computing :func:`region_features` for each face crop of a batch.
+
+    Parameters
+    ----------
+    margin : float, default=0.3
+        Margin of the face crops (the :class:`~facetruth.pipelines.ImageLoader`'s).
+    n_jobs : int, default=None
+        Number of parallel jobs over images (joblib semantics).
+    cache : str or path-like, default=None
+        Folder of an on-disk feature cache, or None.
+
+    Attributes
+    ----------
+    feature_names_out_ : ndarray of str
+        ``region_left_eye_y_mean``, ..., ``region_left_eye_vs_right_eye_lbp_chi2``.
+    n_features_out_ : int
+
+    See Also
+    --------
+    region_features : The per-image function.
+    """
+
+    family = "region"
+
+    def __init__(self, *, margin=0.3, n_jobs=None, cache=None):
+        self.margin = margin
+        self.n_jobs = n_jobs
+        self.cache = cache
+
+    def _function(self):
+        return region_features
+
+    def _feature_kwargs(self):
+        margin = self.margin
+        if (
+            isinstance(margin, bool)
+            or not isinstance(margin, (int, float, np.number))
+            or not 0 <= margin <= 2
+        ):
+            raise ValueError(f"margin must be a number in [0, 2]; got {margin!r}.")
+        return {"margin": float(margin)}
+
+    def _feature_names(self):
+        return region_feature_names()

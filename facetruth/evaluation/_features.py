@@ -68,9 +68,7 @@ class LoadedSet:
     load_seconds: float = 0.0
 
 
-def load_crops(
-    dataset, *, face="auto", image_size=256, align=False, cache=None, n_jobs=None, progress=False
-):
+def load_crops(dataset, *, face="auto", image_size=256, align=False, cache=None, n_jobs=None, progress=False):
     """Decode and face-crop every item of a data set once, skipping bad files.
 
     Parameters

@@ -7,6 +7,7 @@ __getattr__, __dir__, __all__ = attach(
     {
         "._image": ["read_image", "read_video_frames", "IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS"],
         "._datasets": ["Dataset", "load_dataset"],
+        "._canonical": ["FACE_TEMPLATE", "canonical_crop", "to_template_frame"],
         "._faces": ["FaceCropper", "FaceDetection", "crop_face", "crop_faces", "detect_face"],
         "._augment": ["jpeg_compress", "rescale", "gaussian_blur", "gaussian_noise", "random_augment"],
         "._demo": ["DemoData", "make_demo_dataset"],

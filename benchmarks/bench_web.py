@@ -160,8 +160,11 @@ def run(args, model):
                 pool.map(lambda i: one_request(port, *bodies[i % len(bodies)]), range(args.requests))
             )
         wall = time.perf_counter() - start
-        hostile_summary = [client.finish() for client in hostile]
         load_after = os.getloadavg()
+        # facetruth serve drops a silent connection after 30 s; give it that long after the run
+        for client in hostile:
+            client.stop.set()
+        hostile_summary = [client.finish(wait=40) for client in hostile]
         sampler.stop.set()
         sampler.join()
     finally:

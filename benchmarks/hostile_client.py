@@ -167,10 +167,15 @@ class HostileClient(threading.Thread):
                 self.stalled.remove(sock)
                 sock.close()
 
-    def finish(self):
+    def finish(self, wait=0.0):
+        """Stop sending; wait up to ``wait`` seconds for the server to drop the stalled uploads."""
         self.stop.set()
         self.join()
+        deadline = time.monotonic() + wait
         self._reap()
+        while self.stalled and time.monotonic() < deadline:
+            time.sleep(0.5)
+            self._reap()
         still_open = len(self.stalled)
         for sock in self.stalled:
             sock.close()
@@ -189,11 +194,14 @@ def main(argv=None):
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--max-body", type=int, default=20 * 1024 * 1024, help="the server's upload limit")
+    parser.add_argument(
+        "--stall-wait", type=float, default=40, help="seconds to wait for stalled uploads to be dropped"
+    )
     args = parser.parse_args(argv)
     client = HostileClient(args.port, args.max_body)
     client.start()
     time.sleep(args.seconds)
-    for key, value in client.finish().items():
+    for key, value in client.finish(wait=args.stall_wait).items():
         print(f"{key}: {value}")
 
 

@@ -11,8 +11,10 @@ not counted; the timed figure is the steady throughput a long run sees.
 
 It prints images/s for each cluster size, the speed-up from 1 to 2 workers,
 the workers' CPU time per image, the share of the wall time the workers got a
-CPU (below 100% when other processes compete for the cores) and the load
-average of the machine before and after. It asserts nothing: figures depend on the machine
+CPU (below 100% when other processes compete for the cores), the load
+average before and after, and a control: the speed-up of a pure-Python loop
+from 1 to 2 processes measured just before and after, i.e. the parallelism
+the machine offered at the time (about 2 on an idle 2-core machine). It asserts nothing: figures depend on the machine
 and on what else runs on it.
 
 Usage::
@@ -62,6 +64,32 @@ def run(dataset, n_workers, *, features, image_size, shard_size, workdir):
     return seconds, cpu, result.X.shape
 
 
+def _spin(n):
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def machine_parallelism(n_loop=20_000_000):
+    """Speed-up of a pure-Python loop from 1 to 2 processes: what the machine offers right now.
+
+    About 2 on an idle 2-core machine; near 1 when other jobs keep the cores busy.
+    """
+    from multiprocessing import get_context
+
+    walls = []
+    for n in (1, 2):
+        procs = [get_context("spawn").Process(target=_spin, args=(n_loop,)) for _ in range(n)]
+        start = time.perf_counter()
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+        walls.append(time.perf_counter() - start)
+    return 2 * walls[0] / walls[1]
+
+
 def _cpu_seconds():
     """CPU time of the calling process (a worker, when run through ``client.run``)."""
     return time.process_time()
@@ -88,6 +116,9 @@ def main(argv=None):
         f"{args.image_size} px crops, shards of {args.shard_size}, no cache"
     )
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} ({os.cpu_count()} CPUs)")
+    print(
+        f"control before: a pure-Python loop runs {machine_parallelism():.2f}x faster in 2 processes than 1"
+    )
     workdir = Path(tempfile.mkdtemp(prefix="facetruth-bench-scale-"))
     rates = {}
     try:
@@ -112,6 +143,9 @@ def main(argv=None):
     for n in sorted(rates):
         if n != base:
             print(f"speed-up {base} -> {n} workers: {rates[n] / rates[base]:.2f}x")
+    print(
+        f"control after:  a pure-Python loop runs {machine_parallelism():.2f}x faster in 2 processes than 1"
+    )
     print(f"load average after:  {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 

@@ -18,7 +18,7 @@ import zipfile
 import numpy as np
 import pytest
 from PIL import Image
-from test_fuzz_corpus import png_bomb, png_header
+from test_fuzz_corpus import jpeg_header, png_bomb, png_header
 
 from facetruth.web import create_app, make_server
 
@@ -198,6 +198,16 @@ def test_bombs_and_junk_are_422(server):
         assert body["results"][0]["prob_fake"] is None
 
 
+def test_small_files_claiming_many_pixels_are_refused_unread(server):
+    """633 bytes claiming 6000x6000 (under MAX_PIXELS) cost ~350 MB to decode; a flat photo is fine."""
+    body = assert_4xx_json(predict(server[0], [("tiny.jpg", jpeg_header(6000, 6000))]), 422)
+    assert "decompression bomb" in body["results"][0]["error"]
+    flat = io.BytesIO()
+    Image.new("RGB", (2500, 2000), (120, 130, 140)).save(flat, "PNG")  # ~270 pixels per byte
+    code, _, answer = predict(server[0], [("flat.png", flat.getvalue())])
+    assert code == 200 and json.loads(answer)["results"][0]["error"] is None
+
+
 def test_many_files_and_many_fields_are_413(server):
     port = server[0]
     assert_4xx_json(predict(port, [("a.png", b"x")] * 9), 413)
@@ -239,3 +249,32 @@ def test_no_hostile_request_left_a_5xx_or_a_file(server):
     assert code == 200 and json.loads(body)["status"] == "ok"
     assert list(spool.iterdir()) == [] and list(cwd.iterdir()) == []
     assert not [p for p in os.listdir(tempfile.gettempdir()) if p.startswith("facetruth-upload")]
+
+
+def test_pixel_budget_bounds_concurrent_decodes():
+    from facetruth.web._limits import PixelBudget
+
+    budget = PixelBudget(100)
+    release_a, release_b, b_inside = threading.Event(), threading.Event(), threading.Event()
+
+    def holder(pixels, inside, release):
+        with budget.hold(pixels):
+            inside.set()
+            release.wait(30)
+
+    a_inside = threading.Event()
+    a = threading.Thread(target=holder, args=(60, a_inside, release_a))
+    b = threading.Thread(target=holder, args=(60, b_inside, release_b))
+    a.start()
+    assert a_inside.wait(30)
+    b.start()
+    assert not b_inside.wait(0.3) and budget.in_use == 60  # 60 + 60 > 100: b waits
+    release_a.set()
+    assert b_inside.wait(30)  # ... and runs once a is done
+    with budget.hold(10):  # small ones share the rest
+        assert budget.in_use == 70
+    release_b.set()
+    a.join(), b.join()
+    with budget.hold(500):  # larger than the whole budget: runs alone
+        assert budget.in_use == 500
+    assert budget.in_use == 0

@@ -10,6 +10,8 @@ image's log spectrum.
 import logging
 import os
 
+from ._limits import PixelBudget, bomb_reason, claimed_pixels
+
 logger = logging.getLogger(__name__)
 
 #: leading bytes of the accepted formats; everything else is refused unread
@@ -68,6 +70,10 @@ class DetectorService:
         the sha256 is checked before anything is unpickled).
     max_pixels : int, default=40_000_000
         Uploads whose header claims more pixels are refused before decoding.
+    pixel_budget : int, default=None
+        Pixels decoded at once across all threads (see
+        :class:`~facetruth.web._limits.PixelBudget`); ``None`` means
+        ``2 * max_pixels``, about 1 GB at the decoders' peak.
 
     Raises
     ------
@@ -75,7 +81,7 @@ class DetectorService:
         The model file or its card is missing, tampered with or unreadable.
     """
 
-    def __init__(self, model_path, *, max_pixels=40_000_000):
+    def __init__(self, model_path, *, max_pixels=40_000_000, pixel_budget=None):
         from ..models import load, read_model_card
 
         self.model_path = os.fspath(model_path)
@@ -86,6 +92,7 @@ class DetectorService:
         self.max_pixels = int(min(int(max_pixels), int(loader.max_pixels)))
         self.pipeline.set_params(loader__max_pixels=self.max_pixels, loader__n_jobs=1)
         self.threshold = float(self.pipeline.named_steps["classifier"].threshold_)
+        self.budget = PixelBudget(2 * self.max_pixels if pixel_budget is None else pixel_budget)
         logger.info("loaded %s (threshold %.4f)", self.model_path, self.threshold)
 
     def predict(self, uploads):
@@ -108,16 +115,18 @@ class DetectorService:
         from ..models._explain import family_contributions, log_spectrum
 
         rows = [self._empty_row(name) for name, _ in uploads]
-        good = []
+        good, need = [], 0
         for i, (_, data) in enumerate(uploads):
-            error = self._check(data)
+            error, pixels = self._check(data)
             if error:
                 rows[i]["error"] = error
             else:
                 good.append(i)
+                need = max(need, pixels or 0)  # one image at a time is decoded, then cropped
         if not good:
             return rows
-        loaded = self.pipeline.named_steps["loader"].load([uploads[i][1] for i in good], errors="collect")
+        with self.budget.hold(need):
+            loaded = self.pipeline.named_steps["loader"].load([uploads[i][1] for i in good], errors="collect")
         if len(loaded.ok):
             feats = self.pipeline.named_steps["features"].transform(loaded.images)
             prob = self.pipeline.named_steps["classifier"].predict_proba(feats)[:, 1]
@@ -153,11 +162,13 @@ class DetectorService:
         }
 
     def _check(self, data):
+        """``(reason to refuse or None, pixels claimed by the header or None)``."""
         if not data:
-            return "empty file"
+            return "empty file", None
         if sniff_format(data) is None:
-            return "not a supported image (JPEG, PNG, GIF, BMP, TIFF or WebP content expected)"
-        return None
+            return "not a supported image (JPEG, PNG, GIF, BMP, TIFF or WebP content expected)", None
+        pixels = claimed_pixels(data)
+        return bomb_reason(data, pixels), pixels
 
     def summary(self):
         """Liveness facts for ``/healthz``."""

@@ -17,6 +17,7 @@ DEFAULT_CONFIG = {
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
     "MAX_PIXELS": 40_000_000,
     "MAX_FILES": 16,
+    "DECODE_PIXEL_BUDGET": None,
 }
 """Defaults of :func:`create_app`; ``FACETRUTH_MODEL`` falls back to the environment variable."""
 
@@ -42,8 +43,10 @@ def create_app(config=None):
         Overrides of :data:`DEFAULT_CONFIG`: ``FACETRUTH_MODEL`` (path of a
         model saved by :func:`facetruth.save`; default ``$FACETRUTH_MODEL``),
         ``MAX_CONTENT_LENGTH`` (bytes per request), ``MAX_PIXELS`` (per
-        image, checked from the header before decoding) and ``MAX_FILES``
-        (uploads per request), plus any Flask setting.
+        image, checked from the header before decoding), ``MAX_FILES``
+        (uploads per request) and ``DECODE_PIXEL_BUDGET`` (pixels decoded
+        at once across threads; default ``2 * MAX_PIXELS``), plus any Flask
+        setting.
 
     Returns
     -------
@@ -70,7 +73,9 @@ def create_app(config=None):
     app.config["FACETRUTH_MODEL"] = os.fspath(model_path)
     # a multipart body has one part per file; a few more are allowed for plain fields
     app.config["MAX_FORM_PARTS"] = max_files + 8
-    app.extensions["facetruth"] = DetectorService(model_path, max_pixels=app.config["MAX_PIXELS"])
+    app.extensions["facetruth"] = DetectorService(
+        model_path, max_pixels=app.config["MAX_PIXELS"], pixel_budget=app.config["DECODE_PIXEL_BUDGET"]
+    )
 
     from .api import bp as api_bp
     from .pages import bp as pages_bp

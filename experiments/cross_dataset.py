@@ -79,17 +79,40 @@ def main(argv=None):
     parser.add_argument("--device", default="auto")
     parser.add_argument("--cache", default=None, help="crop/feature cache folder")
     parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--align", default="none", choices=["none", "eyes", "canonical"])
+    parser.add_argument(
+        "--pseudo-fakes", default=None, metavar="sbi[:RATIO]", help="add SBI fakes of the reals"
+    )
+    parser.add_argument("--augment", default=None, metavar="robust[:COPIES]", help="robust training copies")
+    parser.add_argument("--backbone", default=None, help="fine-tuned CNN backbone for the cnn family")
+    parser.add_argument(
+        "--real-only", action="store_true", help="train on the real images of the training set only"
+    )
+    parser.add_argument("--one-way", action="store_true", help="only train on --a and test on --b")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     sets = [s.strip() for s in args.sets.split(",") if s.strip()]
     data = {Path(p).name: load_dataset(p) for p in (args.a, args.b)}
     (na, a), (nb, b) = data.items()
-    kw = {"face": args.face, "cache": args.cache, "n_jobs": args.n_jobs, "device": args.device}
-    results = {
-        f"{na}->{nb}": cross_dataset(a, b, sets, random_state=args.seed, **kw),
-        f"{nb}->{na}": cross_dataset(b, a, sets, random_state=args.seed, **kw),
+    kw = {
+        "face": args.face,
+        "cache": args.cache,
+        "n_jobs": args.n_jobs,
+        "device": args.device,
+        "align": False if args.align == "none" else args.align,
+        "pseudo_fakes": args.pseudo_fakes,
+        "augment": args.augment,
+        "backbone": args.backbone,
+        "random_state": args.seed,
     }
+    directions = [(na, a, nb, b)] if args.one_way else [(na, a, nb, b), (nb, b, na, a)]
+    results = {}
+    for name_train, train, name_test, test in directions:
+        if args.real_only:
+            train = train.subset(np.asarray(train.labels) == 0)
+            name_train += " (real only)"
+        results[f"{name_train}->{name_test}"] = cross_dataset(train, test, sets, **kw)
     out = Path(args.out)
     atomic_write_json(out / "cross_dataset.json", results)
     atomic_write_bytes(out / "cross_dataset.png", auc_bars_png(results))

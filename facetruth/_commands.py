@@ -33,6 +33,12 @@ def _pipeline_params(args):
     return params
 
 
+def _align(args):
+    """The loader's ``align`` from ``--align`` (``False`` for none)."""
+    align = getattr(args, "align", "none")
+    return False if align in (None, "none") else align
+
+
 def _dask_client(args):
     """The client context of ``--scheduler`` / ``--dask-workers``, or ``None`` without them."""
     if getattr(args, "scheduler", None) is None and getattr(args, "dask_workers", None) is None:
@@ -47,7 +53,7 @@ def cmd_train(args):
     from .models import save
     from .pipelines import resolve_features, train_detector
 
-    dataset = load_dataset(args.data)
+    dataset = load_dataset(args.data, one_class=bool(args.pseudo_fakes))
     test = None
     if args.holdout:
         from .pipelines import holdout_split
@@ -65,9 +71,14 @@ def cmd_train(args):
             face=args.face,
             random_state=args.seed,
             progress=_progress(),
+            align=_align(args),
+            pseudo_fakes=args.pseudo_fakes,
+            augment=args.augment,
             **params,
         )
     else:
+        if args.pseudo_fakes or args.augment or _align(args):
+            raise ValueError("--pseudo-fakes, --augment and --align do not run on a Dask cluster yet.")
         from .pipelines import train_on_shards
 
         with dask as client:

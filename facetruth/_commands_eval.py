@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ._atomic import atomic_write_json
-from ._commands import _cache_dir, _dask_client, _progress
+from ._commands import _align, _cache_dir, _dask_client, _progress
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,10 @@ def cmd_experiment(args):
     dataset = load_dataset(args.data)
     cache = _cache_dir(args)
     dask = _dask_client(args)
+    if dask is not None and (args.pseudo_fakes or args.augment or _align(args) or args.backbone):
+        raise ValueError(
+            "--pseudo-fakes, --augment, --align and --backbone do not run on a Dask cluster yet."
+        )
     if dask is not None:  # extract on the cluster into the cache; the folds below read it
         cache = cache or str(Path(args.out) / "cache")
         _extract_on_dask(dask, args, dataset, sets, cache)
@@ -58,6 +62,10 @@ def cmd_experiment(args):
         device=args.device,
         random_state=seed,
         progress=_progress(),
+        align=_align(args),
+        pseudo_fakes=args.pseudo_fakes,
+        augment=args.augment,
+        backbone=args.backbone,
     )
     results["meta"]["config"] = str(args.config) if args.config else None
     out = Path(args.out)

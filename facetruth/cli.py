@@ -84,6 +84,7 @@ def build_parser():
         help="hold out this share (stratified, group-disjoint) and report test metrics in the model card",
     )
     _common_run_options(p)
+    _generalisation_options(p)
     _dask_options(p, "<out>.shards")
     p.set_defaults(func=c.cmd_train)
 
@@ -191,6 +192,8 @@ def build_parser():
     p.add_argument(
         "--cache", default=None, help="feature/crop cache folder (default: $FACETRUTH_CACHE or none)"
     )
+    p.add_argument("--backbone", default=None, help="fine-tuned CNN backbone file for the cnn family")
+    _generalisation_options(p)
     _dask_options(p, "<out>/shards")
     p.set_defaults(func=ce.cmd_experiment)
 
@@ -216,6 +219,28 @@ def _common_run_options(p):
         "--cache", default=None, help="feature/crop cache folder (default: $FACETRUTH_CACHE or none)"
     )
     p.add_argument("--backbone", default=None, help="fine-tuned CNN backbone file for the cnn family")
+
+
+def _generalisation_options(p):
+    group = p.add_argument_group("generalisation (face alignment, pseudo-fakes, robust training)")
+    group.add_argument(
+        "--align",
+        default="none",
+        choices=["none", "eyes", "canonical"],
+        help="face alignment before features (default: %(default)s)",
+    )
+    group.add_argument(
+        "--pseudo-fakes",
+        default=None,
+        metavar="sbi[:RATIO]",
+        help="add self-blended fakes made from the real images (a real-only data set is then enough)",
+    )
+    group.add_argument(
+        "--augment",
+        default=None,
+        metavar="robust[:COPIES]",
+        help="add copies of the training crops degraded by JPEG, resizing, blur and noise",
+    )
 
 
 def _dask_options(p, default_shards):

@@ -190,7 +190,7 @@ class Dataset:
         return read_video_frame(self.paths[i], frame, max_pixels=kwargs.get("max_pixels", 64_000_000))
 
 
-def load_dataset(source, *, n_frames=8, layout=None, subset=None):
+def load_dataset(source, *, n_frames=8, layout=None, subset=None, one_class=False):
     """Read a data set from a folder or a CSV manifest.
 
     The layouts are tried in this order (see ``data/README.md``):
@@ -214,6 +214,10 @@ def load_dataset(source, *, n_frames=8, layout=None, subset=None):
         Keep only the items of this official split (e.g. ``"test"`` for
         Celeb-DF's ``List_of_testing_videos.txt``, ``"train"`` for the rest).
 
+    one_class : bool, default=False
+        Accept a data set with one class only, e.g. real faces to train on
+        with self-blended pseudo-fakes.
+
     Returns
     -------
     dataset : Dataset
@@ -222,7 +226,8 @@ def load_dataset(source, *, n_frames=8, layout=None, subset=None):
     ------
     DatasetLayoutError
         When ``source`` is missing or empty, matches no layout, is
-        inconsistent (bad CSV rows), holds only one class, or when
+        inconsistent (bad CSV rows), holds only one class (unless
+        ``one_class``), or when
         ``subset`` is given for a layout without splits.
     """
     if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < 1:
@@ -241,7 +246,7 @@ def load_dataset(source, *, n_frames=8, layout=None, subset=None):
                 f"{str(path)!r}: the {layout!r} layout defines no split; cannot take {subset!r}."
             )
         dataset = dataset.subset(np.array([s == subset for s in dataset.split], dtype=bool))
-    _check_classes(dataset, path)
+    _check_classes(dataset, path, one_class)
     logger.info("loaded %r", dataset)
     return dataset
 
@@ -257,14 +262,14 @@ def _build(layout, path, n_frames):
     return builders[layout](path, n_frames)
 
 
-def _check_classes(dataset, path):
+def _check_classes(dataset, path, one_class=False):
     counts = dataset.counts()
     skipped = f"; {len(dataset.skipped)} file(s) skipped" if dataset.skipped else ""
     if len(dataset) == 0:
         raise DatasetLayoutError(
             f"{str(path)!r}: no usable image or video found ({dataset.layout} layout){skipped}."
         )
-    if counts[0] == 0 or counts[1] == 0:
+    if not one_class and (counts[0] == 0 or counts[1] == 0):
         raise DatasetLayoutError(
             f"{str(path)!r}: only one class found ({counts[0]} real, {counts[1]} fake, "
             f"{dataset.layout} layout){skipped}; both real and fake items are needed."

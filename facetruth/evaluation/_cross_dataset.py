@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from ..pipelines._extras import training_extras
 from ._features import extract_families, load_crops, make_detector, stack_families
 from ._metrics import detection_metrics
 
@@ -27,6 +28,10 @@ def cross_dataset(
     n_jobs=None,
     device="auto",
     random_state=0,
+    align=False,
+    pseudo_fakes=None,
+    augment=None,
+    backbone=None,
 ):
     """Fit one detector per feature set on ``train_set`` and score ``test_set``.
 
@@ -41,6 +46,14 @@ def cross_dataset(
         Set names or ``{name: [families]}``.
     face, image_size, cache, n_jobs, device, random_state :
         Loader, feature and classifier settings.
+    align : {False, "eyes", "canonical"}, default=False
+        Face alignment of the loader, for both sets.
+    pseudo_fakes, augment : str or None
+        Extra training rows made from ``train_set``'s crops (see
+        :func:`~facetruth.pipelines.training_extras`); with pseudo-fakes,
+        ``train_set`` may hold real images only.
+    backbone : str or os.PathLike, default=None
+        Fine-tuned CNN backbone for the ``cnn`` family.
 
     Returns
     -------
@@ -53,20 +66,28 @@ def cross_dataset(
     start = time.perf_counter()
     sets = resolve_sets(feature_sets)
     families = list(dict.fromkeys(f for fams in sets.values() for f in fams))
-    kw = {"face": face, "image_size": image_size, "cache": cache, "n_jobs": n_jobs}
-    train, test = load_crops(train_set, **kw), load_crops(test_set, **kw)
-    feats_train = extract_families(
-        train.images, families, cache=cache, n_jobs=n_jobs, device=device, timing_sample=0
+    kw = {"face": face, "image_size": image_size, "align": align, "cache": cache, "n_jobs": n_jobs}
+    train = load_crops(train_set, one_class=bool(pseudo_fakes), **kw)
+    test = load_crops(test_set, **kw)
+    extra = training_extras(
+        train.images,
+        train.labels,
+        pseudo_fakes=pseudo_fakes,
+        augment=augment,
+        random_state=random_state,
+        n_jobs=n_jobs,
     )
-    feats_test = extract_families(
-        test.images, families, cache=cache, n_jobs=n_jobs, device=device, timing_sample=0
-    )
+    fkw = {"cache": cache, "n_jobs": n_jobs, "device": device, "timing_sample": 0, "backbone": backbone}
+    feats_train = extract_families(np.concatenate([train.images, extra.images]), families, **fkw)
+    feats_test = extract_families(test.images, families, **fkw)
+    y_train = np.concatenate([train.labels, extra.labels])
+    g_train = np.concatenate([train.groups, np.asarray(train.groups)[extra.sources]])
     metrics = {}
     for name, fams in sets.items():
         X_train, _ = stack_families(feats_train, fams)
         X_test, _ = stack_families(feats_test, fams)
         det = make_detector(random_state=random_state, device=device)
-        det.fit(X_train, train.labels, groups=train.groups)
+        det.fit(X_train, y_train, groups=g_train)
         prob = det.predict_proba(X_test)[:, 1]
         metrics[name] = detection_metrics(test.labels, prob, det.threshold_)
         metrics[name]["train_oof_auc"] = det.oof_metrics_["auc"]
@@ -79,6 +100,11 @@ def cross_dataset(
             "seed": random_state,
             "face": face,
             "image_size": image_size,
+            "align": align,
+            "pseudo_fakes": pseudo_fakes,
+            "augment": augment,
+            "backbone": str(backbone) if backbone else None,
+            "extra_training_rows": extra.counts(),
             "wall_seconds": round(time.perf_counter() - start, 1),
         },
     }

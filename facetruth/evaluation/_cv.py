@@ -130,7 +130,17 @@ def video_scores(prob, labels, videos):
 
 
 def cross_validate_features(
-    X, labels, groups, splits, *, videos=None, column_family=None, random_state=0, device="auto", inner_cv=3
+    X,
+    labels,
+    groups,
+    splits,
+    *,
+    videos=None,
+    column_family=None,
+    random_state=0,
+    device="auto",
+    inner_cv=3,
+    extra=None,
 ):
     """Cross-validate one feature matrix on given folds.
 
@@ -146,6 +156,11 @@ def cross_validate_features(
         Family of each column; adds the gain importance summed per family.
     random_state, device, inner_cv :
         Passed to the :class:`~facetruth.models.CalibratedDetector` of each fold.
+    extra : tuple of (ndarray, ndarray, ndarray), default=None
+        ``(X_extra, labels_extra, sources)``: extra training rows (pseudo-fakes,
+        augmented copies) and the index of the sample each was made from. A
+        fold trains on the extra rows whose source is in its training part,
+        and never tests on extra rows.
 
     Returns
     -------
@@ -164,7 +179,8 @@ def cross_validate_features(
     for split in splits:
         train, test = split["train"], split["test"]
         det = make_detector(random_state=random_state, device=device, inner_cv=inner_cv)
-        det.fit(X[train], labels[train], groups=groups[train])
+        X_fit, y_fit, g_fit = _training_rows(X, labels, groups, train, extra)
+        det.fit(X_fit, y_fit, groups=g_fit)
         prob = det.predict_proba(X[test])[:, 1]
         m = detection_metrics(labels[test], prob, det.threshold_)
         folds.append({"repeat": split["repeat"], "fold": split["fold"], "n_train": len(train), **m})
@@ -190,6 +206,19 @@ def cross_validate_features(
         fams = [str(f) for f in dict.fromkeys(np.asarray(column_family, dtype=str))]
         result["importance"] = {f: float(np.mean([imp[f] for imp in importances])) for f in fams}
     return result
+
+
+def _training_rows(X, labels, groups, train, extra):
+    """Features, labels and groups of a fold's training part, with its extra rows."""
+    if extra is None:
+        return X[train], labels[train], groups[train]
+    X_extra, labels_extra, sources = extra
+    keep = np.isin(sources, train)
+    return (
+        np.concatenate([X[train], X_extra[keep]]),
+        np.concatenate([labels[train], np.asarray(labels_extra)[keep]]),
+        np.concatenate([groups[train], groups[np.asarray(sources)[keep]]]),
+    )
 
 
 def _family_shares(importance, column_family):

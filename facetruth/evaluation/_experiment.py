@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 import numpy as np
 from sklearn import metrics as skm
 
+from ..pipelines._extras import training_extras
 from ._cv import cross_validate_features, cv_splits
 from ._features import extract_families, load_crops, stack_families
 from ._metrics import reliability_curve
@@ -50,6 +51,10 @@ def run_experiment(
     inner_cv=3,
     n_errors=8,
     progress=False,
+    align=False,
+    pseudo_fakes=None,
+    augment=None,
+    backbone=None,
 ):
     """Cross-validate several feature sets on the same folds of one data set.
 
@@ -71,6 +76,13 @@ def run_experiment(
     n_errors : int, default=8
         Most confident false positives and false negatives kept for the gallery.
     progress : bool, default=False
+    align : {False, "eyes", "canonical"}, default=False
+        Face alignment of the loader.
+    pseudo_fakes, augment : str or None
+        Extra training rows in every fold, made from that fold's training
+        crops only (see :func:`~facetruth.pipelines.training_extras`).
+    backbone : str or os.PathLike, default=None
+        Fine-tuned CNN backbone for the ``cnn`` family.
 
     Returns
     -------
@@ -80,10 +92,20 @@ def run_experiment(
     start = time.perf_counter()
     sets = resolve_sets(feature_sets)
     loaded = load_crops(
-        dataset, face=face, image_size=image_size, cache=cache, n_jobs=n_jobs, progress=progress
+        dataset, face=face, image_size=image_size, align=align, cache=cache, n_jobs=n_jobs, progress=progress
     )
     families = list(dict.fromkeys(f for fams in sets.values() for f in fams))
-    matrices = extract_families(loaded.images, families, cache=cache, n_jobs=n_jobs, device=device)
+    kw = {"cache": cache, "n_jobs": n_jobs, "device": device, "backbone": backbone}
+    matrices = extract_families(loaded.images, families, **kw)
+    extra = training_extras(
+        loaded.images,
+        loaded.labels,
+        pseudo_fakes=pseudo_fakes,
+        augment=augment,
+        random_state=random_state,
+        n_jobs=n_jobs,
+    )
+    extra_matrices = extract_families(extra.images, families, timing_sample=0, **kw) if len(extra) else None
     splits = cv_splits(
         loaded.labels, loaded.groups, n_splits=n_splits, n_repeats=n_repeats, random_state=random_state
     )
@@ -104,6 +126,9 @@ def run_experiment(
             random_state=random_state,
             device=device,
             inner_cv=inner_cv,
+            extra=None
+            if extra_matrices is None
+            else (stack_families(extra_matrices, fams)[0], extra.labels, extra.sources),
         )
         res["families"] = list(fams)
         res["n_features"] = int(X.shape[1])
@@ -118,7 +143,14 @@ def run_experiment(
     for res in results_sets.values():
         res["oof_prob"] = [None if np.isnan(p) else round(float(p), 6) for p in res["oof_prob"]]
     return {
-        "meta": _metadata(dataset, loaded, n_splits, n_repeats, face, image_size, random_state, inner_cv),
+        "meta": {
+            **_metadata(dataset, loaded, n_splits, n_repeats, face, image_size, random_state, inner_cv),
+            "align": align,
+            "pseudo_fakes": pseudo_fakes,
+            "augment": augment,
+            "backbone": str(backbone) if backbone else None,
+            "extra_training_rows": extra.counts(),
+        },
         "families": {
             f: {
                 "n_features": int(m.X.shape[1]),

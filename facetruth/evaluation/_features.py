@@ -68,7 +68,17 @@ class LoadedSet:
     load_seconds: float = 0.0
 
 
-def load_crops(dataset, *, face="auto", image_size=256, align=False, cache=None, n_jobs=None, progress=False):
+def load_crops(
+    dataset,
+    *,
+    face="auto",
+    image_size=256,
+    align=False,
+    cache=None,
+    n_jobs=None,
+    progress=False,
+    one_class=False,
+):
     """Decode and face-crop every item of a data set once, skipping bad files.
 
     Parameters
@@ -78,6 +88,8 @@ def load_crops(dataset, *, face="auto", image_size=256, align=False, cache=None,
     face, image_size, align, cache, n_jobs :
         Passed to :class:`~facetruth.pipelines.ImageLoader`.
     progress : bool, default=False
+    one_class : bool, default=False
+        Accept a set of one class (real images for pseudo-fake training).
 
     Returns
     -------
@@ -98,7 +110,7 @@ def load_crops(dataset, *, face="auto", image_size=256, align=False, cache=None,
     items = dataset_items(dataset)
     result = load_images(Pipeline([("loader", loader)]), items, progress=progress)
     labels = np.asarray(dataset.labels)[result.ok]
-    if np.bincount(labels, minlength=2).min() < 2:
+    if not one_class and np.bincount(labels, minlength=2).min() < 2:
         raise ValueError("An experiment needs at least two decodable images of each class.")
     found = [info.get("face_found", False) for info in result.infos if "error" not in info]
     return LoadedSet(
@@ -123,7 +135,7 @@ def family_transformer(family, *, cache=None, n_jobs=None, device="auto", **para
 
 
 def extract_families(
-    images, families, *, cache=None, n_jobs=None, device="auto", timing_sample=TIMING_SAMPLE
+    images, families, *, cache=None, n_jobs=None, device="auto", timing_sample=TIMING_SAMPLE, backbone=None
 ):
     """Compute each family once for all images, and time its uncached extraction.
 
@@ -137,6 +149,8 @@ def extract_families(
     n_jobs : int, default=None
     device : str, default="auto"
         For the ``cnn`` family.
+    backbone : str or os.PathLike, default=None
+        Fine-tuned CNN backbone file for the ``cnn`` family (its ``weights``).
     timing_sample : int, default=32
         Images (the first ones) extracted again without the cache to measure
         ms/image, so the measurement never reflects cache hits; 0 skips the
@@ -148,14 +162,16 @@ def extract_families(
     """
     out = {}
     for family in families:
-        transformer = family_transformer(family, cache=cache, n_jobs=n_jobs, device=device)
+        params = {"weights": backbone} if family == "cnn" and backbone else {}
+        transformer = family_transformer(family, cache=cache, n_jobs=n_jobs, device=device, **params)
         start = time.perf_counter()
         X = transformer.fit(images[:2]).transform(images)
         pass_seconds = time.perf_counter() - start
         ms, n_timed = float("nan"), 0
         if timing_sample:
             sample = images[: min(int(timing_sample), len(images))]
-            timer = family_transformer(family, cache=None, n_jobs=n_jobs, device=device).fit(sample[:2])
+            timer = family_transformer(family, cache=None, n_jobs=n_jobs, device=device, **params)
+            timer = timer.fit(sample[:2])
             timer.transform(sample[:2])  # warm-up: first-call costs (thread pools, kernels)
             start = time.perf_counter()
             timer.transform(sample)

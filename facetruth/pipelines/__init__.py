@@ -7,6 +7,7 @@ __getattr__, __dir__, __all__ = attach(
     {
         "._build": ["build_pipeline"],
         "._loader": ["ImageLoader", "LoadResult"],
+        "._extras": ["ExtraRows", "training_extras", "parse_augment"],
         "._registry": [
             "FEATURE_SETS",
             "FAMILIES",

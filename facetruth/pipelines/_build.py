@@ -15,6 +15,7 @@ def build_pipeline(
     face="auto",
     image_size=256,
     *,
+    align=False,
     cache=None,
     calibration="isotonic",
     threshold="eer",
@@ -38,6 +39,9 @@ def build_pipeline(
         Face cropping of the :class:`ImageLoader`.
     image_size : int, default=256
         Side of the face crops the features are computed on.
+    align : {False, "eyes", "canonical"}, default=False
+        Face alignment of the :class:`ImageLoader`; ``"canonical"`` warps
+        every face onto a fixed five-point template.
     cache : str or os.PathLike, default=None
         Folder of the content-addressed crop and feature cache (one namespace per step).
     calibration, threshold, cv :
@@ -74,7 +78,7 @@ def build_pipeline(
     detector = CalibratedDetector(
         base, calibration=calibration, threshold=threshold, cv=cv, random_state=random_state
     )
-    loader = ImageLoader(face=face, image_size=image_size, cache=cache, n_jobs=n_jobs)
+    loader = ImageLoader(face=face, image_size=image_size, align=align, cache=cache, n_jobs=n_jobs)
     pipe = Pipeline([("loader", loader), ("features", union), ("classifier", detector)])
     if params:
         pipe.set_params(**{f"features__{k}": v for k, v in params.items()})

@@ -23,7 +23,6 @@ FEATURE_SETS = {
     "handcrafted": HANDCRAFTED,
     "spectral": ("fft", "dct"),
     "all": (*HANDCRAFTED, "cnn"),
-    "all+region": (*HANDCRAFTED, "cnn", "region"),
     **{name: (name,) for name in FAMILIES},
 }
 
@@ -37,7 +36,8 @@ def resolve_features(features):
     ----------
     features : str or sequence of str
         A name of :data:`FEATURE_SETS` (``"all"``, ``"handcrafted"``, ``"fft"``),
-        a comma-separated list (``"fft,lbp"``) or a sequence of family names.
+        a list joined by commas or plus signs (``"fft,lbp"``, ``"all+region"``)
+        or a sequence of family and set names.
 
     Returns
     -------
@@ -47,7 +47,7 @@ def resolve_features(features):
     if isinstance(features, str):
         if features in FEATURE_SETS:
             return FEATURE_SETS[features]
-        features = [f.strip() for f in features.split(",") if f.strip()]
+        features = [f.strip() for f in features.replace("+", ",").split(",") if f.strip()]
     families = []
     for name in features:
         expanded = FEATURE_SETS.get(name)

@@ -9,6 +9,7 @@ from tqdm.auto import tqdm
 
 from ..models._explain import training_summary
 from ._build import build_pipeline
+from ._extras import training_extras
 from ._loader import LoadResult
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,8 @@ def train_detector(
     face="auto",
     random_state=0,
     progress=False,
+    pseudo_fakes=None,
+    augment=None,
     **pipeline_params,
 ):
     """Fit a detector pipeline on a dataset.
@@ -127,6 +130,14 @@ def train_detector(
         Passed to :func:`~facetruth.pipelines.build_pipeline`.
     progress : bool, default=False
         Show tqdm progress bars on stderr.
+    pseudo_fakes : str or None, default=None
+        ``"sbi"`` or ``"sbi:RATIO"``: add self-blended pseudo-fakes made from
+        the real crops (:func:`~facetruth.data.make_pseudo_fakes`), so a
+        data set of real images alone can train a detector.
+    augment : str or None, default=None
+        ``"robust"`` or ``"robust:COPIES"``: add copies of every training
+        crop degraded by JPEG, rescaling, blur and noise
+        (:func:`~facetruth.pipelines.training_extras`).
 
     Returns
     -------
@@ -139,23 +150,41 @@ def train_detector(
     loaded = load_images(pipe, items, progress=progress)
     labels = np.asarray(dataset.labels)[loaded.ok]
     groups = np.asarray(dataset.groups)[loaded.ok]
+    images = loaded.images
+    extra = training_extras(
+        images,
+        labels,
+        pseudo_fakes=pseudo_fakes,
+        augment=augment,
+        random_state=random_state,
+        n_jobs=pipeline_params.get("n_jobs"),
+    )
+    if len(extra):
+        images = np.concatenate([images, extra.images])
+        labels = np.concatenate([labels, extra.labels])
+        groups = np.concatenate([groups, groups[extra.sources]])  # calibration folds keep them together
     if np.unique(labels).size < 2:
         raise ValueError(
-            "Training needs both real (0) and fake (1) images that decode; found one class only."
+            "Training needs both real (0) and fake (1) images that decode; found one class only "
+            "(with real images alone, add pseudo-fakes: pseudo_fakes='sbi')."
         )
     logger.info("extracting features for %d images", len(labels))
-    feats = pipe.named_steps["features"].fit_transform(loaded.images)
+    feats = pipe.named_steps["features"].fit_transform(images)
     logger.info("fitting the classifier on %d x %d features", *feats.shape)
     pipe.named_steps["classifier"].fit(feats, labels, groups=groups)
-    summary = training_summary(pipe, loaded.images, labels, features=feats)
+    summary = training_summary(pipe, images, labels, features=feats)
+    own = labels[: len(loaded.ok)]  # the data set's own images, without extra rows
     found = [info.get("face_found", False) for info in loaded.infos if "error" not in info]
     metadata = {
         "training_data": {
             "source": str(getattr(dataset, "root", "") or ""),
             "manifest_sha256": dataset.manifest_hash(),
-            "counts": {"real": int((labels == 0).sum()), "fake": int((labels == 1).sum())},
+            "counts": {"real": int((own == 0).sum()), "fake": int((own == 1).sum())},
             "n_skipped": len(loaded.errors),
             "face_found_rate": float(np.mean(found)) if found else 0.0,
+            "extra_rows": extra.counts(),
+            "pseudo_fakes": pseudo_fakes,
+            "augment": augment,
         },
         "features": list(pipe.named_steps["features"].named_transformers),
         "classifier": classifier if isinstance(classifier, str) else type(classifier).__name__,

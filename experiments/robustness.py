@@ -35,6 +35,11 @@ def main(argv=None):
     parser.add_argument("--device", default="auto")
     parser.add_argument("--cache", default=None, help="crop/feature cache folder")
     parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--align", default="none", choices=["none", "eyes", "canonical"])
+    parser.add_argument(
+        "--pseudo-fakes", default=None, metavar="sbi[:RATIO]", help="add SBI fakes of the reals"
+    )
+    parser.add_argument("--augment", default=None, metavar="robust[:COPIES]", help="robust training copies")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -47,6 +52,9 @@ def main(argv=None):
         n_jobs=args.n_jobs,
         device=args.device,
         random_state=args.seed,
+        align=False if args.align == "none" else args.align,
+        pseudo_fakes=args.pseudo_fakes,
+        augment=args.augment,
     )
     out = Path(args.out)
     atomic_write_json(out / "robustness.json", result)

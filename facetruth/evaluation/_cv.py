@@ -183,7 +183,7 @@ def cross_validate_features(
         det.fit(X_fit, y_fit, groups=g_fit)
         prob = det.predict_proba(X[test])[:, 1]
         m = detection_metrics(labels[test], prob, det.threshold_)
-        folds.append({"repeat": split["repeat"], "fold": split["fold"], "n_train": len(train), **m})
+        folds.append({"repeat": split["repeat"], "fold": split["fold"], "n_train": len(y_fit), **m})
         if split["repeat"] == 0:
             oof[test] = prob
             confusion += np.asarray(m["confusion"])

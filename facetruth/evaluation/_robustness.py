@@ -14,6 +14,7 @@ import time
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from ..pipelines._extras import training_extras
 from ._cv import cv_splits
 from ._features import extract_families, load_crops, make_detector, stack_families
 
@@ -129,11 +130,18 @@ def run_robustness(
     device="auto",
     random_state=0,
     perturbations=None,
+    align=False,
+    pseudo_fakes=None,
+    augment=None,
 ):
     """Train on the clean training part of a grouped split and measure AUC under perturbations.
 
     The first fold of :func:`~facetruth.evaluation.cv_splits` (``n_splits``
-    folds) is the test part, so the split is leak-free.
+    folds) is the test part, so the split is leak-free. ``align``,
+    ``pseudo_fakes`` and ``augment`` change the training as in
+    :func:`~facetruth.evaluation.run_experiment` (``augment="robust"``
+    trains on degraded copies as well; the test crops are degraded the
+    same way whatever the training).
 
     Returns
     -------
@@ -145,16 +153,27 @@ def run_robustness(
 
     start = time.perf_counter()
     sets = resolve_sets(feature_sets)
-    loaded = load_crops(dataset, face=face, image_size=image_size, cache=cache, n_jobs=n_jobs)
+    loaded = load_crops(dataset, face=face, image_size=image_size, align=align, cache=cache, n_jobs=n_jobs)
     split = cv_splits(loaded.labels, loaded.groups, n_splits=n_splits, random_state=random_state)[0]
     train, test = split["train"], split["test"]
     families = list(dict.fromkeys(f for fams in sets.values() for f in fams))
-    clean = extract_families(loaded.images[train], families, cache=cache, n_jobs=n_jobs, device=device)
+    extra = training_extras(
+        loaded.images[train],
+        loaded.labels[train],
+        pseudo_fakes=pseudo_fakes,
+        augment=augment,
+        random_state=random_state,
+        n_jobs=n_jobs,
+    )
+    images = np.concatenate([loaded.images[train], extra.images])
+    labels = np.concatenate([loaded.labels[train], extra.labels])
+    groups = np.concatenate([loaded.groups[train], loaded.groups[train][extra.sources]])
+    clean = extract_families(images, families, cache=cache, n_jobs=n_jobs, device=device)
     detectors = {}
     for name, fams in sets.items():
         X, _ = stack_families(clean, fams)
         det = make_detector(random_state=random_state, device=device)
-        detectors[name] = (det.fit(X, loaded.labels[train], groups=loaded.groups[train]), fams)
+        detectors[name] = (det.fit(X, labels, groups=groups), fams)
     curves = robustness_curves(
         detectors,
         loaded.images[test],
@@ -178,6 +197,10 @@ def run_robustness(
             "face": face,
             "image_size": image_size,
             "protocol": f"trained on clean crops of folds 2-{n_splits}, tested on fold 1 perturbed",
+            "align": align,
+            "pseudo_fakes": pseudo_fakes,
+            "augment": augment,
+            "extra_training_rows": extra.counts(),
             "wall_seconds": round(time.perf_counter() - start, 1),
         },
     }

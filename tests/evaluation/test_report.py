@@ -120,3 +120,20 @@ def test_report_includes_robustness_when_present(run_dir, tmp_path):
 def test_report_command_without_results_fails_cleanly(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "results.json" in capsys.readouterr().err
+
+
+def test_experiment_folds_train_on_pseudo_fakes_of_their_own_reals(tiny_set):
+    results = run_experiment(
+        load_dataset(tiny_set),
+        ["fft"],
+        n_splits=3,
+        face="off",
+        image_size=48,
+        device="cpu",
+        pseudo_fakes="sbi",
+    )
+    meta = results["meta"]
+    assert meta["pseudo_fakes"] == "sbi" and meta["extra_training_rows"] == {"sbi": 24}
+    folds = results["feature_sets"]["fft"]["folds"]
+    # each fold trains on its 32 crops plus the pseudo-fakes of its 16 reals
+    assert [f["n_train"] for f in folds] == [48, 48, 48]

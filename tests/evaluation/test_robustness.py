@@ -73,3 +73,30 @@ def test_cross_dataset_on_itself_is_near_perfect(tiny_set):
     m = result["metrics"]["fft"]
     assert m["n"] == 48 and m["auc"] > 0.95 and m["train_oof_auc"] > 0.9
     assert result["meta"]["train"]["manifest_sha256"] == result["meta"]["test"]["manifest_sha256"]
+
+
+def test_run_robustness_with_augmented_training(tiny_set):
+    result = run_robustness(
+        load_dataset(tiny_set),
+        ["fft"],
+        face="off",
+        image_size=48,
+        n_splits=4,
+        device="cpu",
+        perturbations={"jpeg": ("quality", (100, 60))},
+        augment="robust",
+    )
+    assert result["meta"]["augment"] == "robust"
+    assert result["meta"]["extra_training_rows"] == {"augment": 36}  # one copy per training crop
+    assert result["curves"]["fft"]["jpeg"]["auc"][0] > 0.9
+
+
+def test_cross_dataset_from_real_images_only(tiny_set):
+    dataset = load_dataset(tiny_set)
+    reals = dataset.subset(np.asarray(dataset.labels) == 0)
+    result = cross_dataset(
+        reals, dataset, ["fft"], face="off", image_size=48, device="cpu", pseudo_fakes="sbi"
+    )
+    assert result["meta"]["train"]["counts"] == {"real": 24, "fake": 0}
+    assert result["meta"]["extra_training_rows"] == {"sbi": 24}
+    assert 0.0 <= result["metrics"]["fft"]["auc"] <= 1.0

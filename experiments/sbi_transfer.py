@@ -8,7 +8,8 @@ and prints the ROC-AUCs as JSON:
     face crop resized to the fine-tuning input size (from the ``.json``
     beside the backbone).
 ``xgboost``
-    XGBoost on the backbone's pooled embedding (``CNNEmbedding(weights=...)``),
+    XGBoost on the backbone's pooled embedding (``CNNEmbedding(weights=...)``
+    at the fine-tuning input size),
     trained on the real images of ``--train`` plus one self-blended fake of
     each (:func:`facetruth.data.make_pseudo_fakes`), i.e. without any real fake.
     The same is done with the ImageNet backbone as a baseline.
@@ -64,14 +65,14 @@ def network_scores(backbone, crops):
     return 1 / (1 + np.exp(-logits))
 
 
-def xgboost_scores(weights, train_x, train_y, test_x, cache, seed):
+def xgboost_scores(weights, image_size, train_x, train_y, test_x, cache, seed):
     from sklearn.pipeline import make_pipeline
     from xgboost import XGBClassifier
 
     from facetruth.features import CNNEmbedding
 
     model = make_pipeline(
-        CNNEmbedding(weights=weights, device="cpu", cache=cache),
+        CNNEmbedding(weights=weights, device="cpu", image_size=image_size, cache=cache),
         XGBClassifier(
             n_estimators=300, max_depth=4, learning_rate=0.05, subsample=0.8, n_jobs=2, random_state=seed
         ),
@@ -106,8 +107,12 @@ def main(argv=None):
     train_x = np.concatenate([reals, np.stack(fakes)])
     train_y = np.r_[np.zeros(len(reals), int), np.ones(len(fakes), int)]
     results["n_train"] = {"real": len(reals), "sbi": len(fakes)}
-    for name, weights in [("xgboost", args.backbone), ("xgboost_imagenet", "imagenet")]:
-        scores = xgboost_scores(weights, train_x, train_y, test_x, args.cache, args.seed)
+    size = json.loads(Path(args.backbone).with_suffix(".json").read_text())["input"]["image_size"]
+    for name, weights, image_size in [
+        ("xgboost", args.backbone, size),
+        ("xgboost_imagenet", "imagenet", 224),
+    ]:
+        scores = xgboost_scores(weights, image_size, train_x, train_y, test_x, args.cache, args.seed)
         results[f"auc_{name}"] = float(roc_auc_score(test_y, scores))
         logger.info("%s AUC %.4f", name, results[f"auc_{name}"])
     print(json.dumps(results, indent=2))

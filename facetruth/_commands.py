@@ -308,6 +308,7 @@ def cmd_finetune(args):
         progress=True,
         image_size=getattr(args, "image_size", 224),
         pseudo_fakes=pseudo_fakes,
+        pseudo_fakes_mask=getattr(args, "pseudo_fakes_mask", "auto"),
     )
     print(f"saved {args.out}; best validation AUC {result.best_val_auc:.4f}")
     return 0

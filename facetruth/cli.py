@@ -142,6 +142,12 @@ def build_parser():
         metavar="sbi[:RATIO]",
         help="add self-blended fakes of the real images, fresh each epoch; the data may then be real only",
     )
+    p.add_argument(
+        "--pseudo-fakes-mask",
+        default="auto",
+        choices=["auto", "hull", "region"],
+        help="blend the face hull, eyes/nose/mouth regions, or either at random (default: %(default)s)",
+    )
     _common_run_options(p)
     p.set_defaults(func=c.cmd_finetune)
 

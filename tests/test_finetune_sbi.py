@@ -20,8 +20,12 @@ def _reals(n, size=40, seed=0):
 
 
 def test_real_only_training_validates_on_blends(tmp_path):
-    result = finetune(_reals(10), np.zeros(10, int), out=tmp_path / "t.pt", pseudo_fakes="sbi:0.5", **TINY)
+    out = tmp_path / "t.pt"
+    result = finetune(
+        _reals(10), np.zeros(10, int), out=out, pseudo_fakes="sbi:0.5", pseudo_fakes_mask="region", **TINY
+    )
     meta = json.loads(result.metadata_path.read_text())
+    assert meta["pseudo_fakes"]["mask"] == "region"
     assert meta["validation"] == VALIDATION_SBI
     assert meta["counts"] == {"train": {"real": 8, "fake": 0}, "val": {"real": 2, "fake": 2}}
     assert meta["pseudo_fakes"]["ratio"] == 0.5 and meta["pseudo_fakes"]["per_epoch"] == 4
@@ -59,6 +63,13 @@ def test_invalid_arguments(tmp_path, labels, spec, match):
     assert not (tmp_path / "t.pt").exists()
 
 
+def test_invalid_mask(tmp_path):
+    with pytest.raises(ValueError, match="pseudo_fakes_mask"):
+        finetune(
+            _reals(8), [0] * 8, out=tmp_path / "t.pt", pseudo_fakes="sbi", pseudo_fakes_mask="oval", **TINY
+        )
+
+
 def test_landmarks_once_and_fresh_blends_each_epoch(monkeypatch):
     calls = []
     monkeypatch.setattr(sbi, "face_landmarks", lambda img: calls.append(1))
@@ -86,10 +97,21 @@ def test_cli_finetune_on_a_real_only_folder(tmp_path, capsys):
         Image.fromarray(img).save(real / f"r{i}.png")
     out = tmp_path / "b.pt"
     args = ["finetune", "--data", str(tmp_path / "data"), "--out", str(out), "--epochs", "1", "--face", "off"]
-    assert main([*args, "--batch-size", "4", "--image-size", "48", "--pseudo-fakes", "sbi:0.5"]) == 0
+    args += [
+        "--batch-size",
+        "4",
+        "--image-size",
+        "48",
+        "--pseudo-fakes",
+        "sbi:0.5",
+        "--pseudo-fakes-mask",
+        "hull",
+    ]
+    assert main(args) == 0
     assert "best validation AUC" in capsys.readouterr().out
     meta = json.loads(out.with_suffix(".json").read_text())
     assert meta["validation"] == VALIDATION_SBI and meta["input"]["image_size"] == 48
+    assert meta["pseudo_fakes"]["mask"] == "hull"
     assert meta["counts"]["train"] == {"real": 8, "fake": 0}
 
 

@@ -179,7 +179,7 @@ def make_pseudo_fakes(images, *, ratio=1.0, mask="auto", random_state=0, n_jobs=
         with replacement above.
     mask : {"auto", "hull", "region"}
         See :func:`self_blend`.
-    random_state : int, default=0
+    random_state : int or None, default=0
         Seeds the sample and each blend; the result does not depend on ``n_jobs``.
     n_jobs : int or None
         Parallel joblib workers.
@@ -207,9 +207,9 @@ def make_pseudo_fakes(images, *, ratio=1.0, mask="auto", random_state=0, n_jobs=
         raise ValueError(f"mask must be one of {MASK_KINDS}; got {mask!r}.")
     if landmarks is not None and len(landmarks) != len(images):
         raise ValueError(f"landmarks has {len(landmarks)} entries for {len(images)} images.")
-    seq = np.random.SeedSequence(random_state)
-    rng = np.random.default_rng(seq.spawn(1)[0])
     n_fakes = max(1, round(ratio * len(images)))
+    children = np.random.SeedSequence(random_state).spawn(n_fakes + 1)
+    rng = np.random.default_rng(children[0])
     sources = np.sort(rng.choice(len(images), size=n_fakes, replace=ratio > 1)).astype(np.int64)
     if landmarks is None:
         unique = np.unique(sources)
@@ -217,7 +217,7 @@ def make_pseudo_fakes(images, *, ratio=1.0, mask="auto", random_state=0, n_jobs=
         marks = [found[i] for i in sources.tolist()]
     else:
         marks = [None if landmarks[i] is None else check_landmarks(landmarks[i]) for i in sources]
-    seeds = [int(s.generate_state(1)[0]) for s in seq.spawn(n_fakes + 1)[1:]]
+    seeds = [int(child.generate_state(1)[0]) for child in children[1:]]
     chosen = [images[i] for i in sources]
     jobs = list(zip(chosen, marks, seeds))
     fakes = _map(functools.partial(_blend_chunk, mask=mask), jobs, n_jobs)

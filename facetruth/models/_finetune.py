@@ -111,6 +111,7 @@ def finetune(
     max_items=None,
     progress=True,
     pseudo_fakes=None,
+    pseudo_fakes_mask="auto",
 ):
     """Fine-tune EfficientNet-Lite0 on real (0) and fake (1) face images.
 
@@ -152,6 +153,8 @@ def finetune(
         Validation uses the held-out real fakes when the data has any, else
         one self-blended fake of each held-out real image; the metadata's
         ``"validation"`` says which.
+    pseudo_fakes_mask : {"auto", "hull", "region"}, default="auto"
+        Mask of the self-blended images (see :func:`facetruth.data.self_blend`).
 
     Returns
     -------
@@ -170,6 +173,8 @@ def finetune(
 
     paths = list(paths)
     ratio = None if pseudo_fakes is None else parse_pseudo_fakes(pseudo_fakes)[1]
+    if pseudo_fakes_mask not in ("auto", "hull", "region"):
+        raise ValueError(f"pseudo_fakes_mask must be 'auto', 'hull' or 'region'; got {pseudo_fakes_mask!r}.")
     y = check_params(
         labels, len(paths), epochs, batch_size, lr, val_fraction, patience, image_size, dropout,
         pseudo_fakes=ratio is not None,
@@ -181,8 +186,8 @@ def finetune(
     y_train, y_val = y[train_idx], y[val_idx]
     validation, pseudo = "held-out split", None
     if ratio is not None:
-        pseudo = PseudoFakes(x_train[y_train == 0], ratio, random_state)
-        x_val, y_val, validation = validation_set(x_val, y_val, random_state)
+        pseudo = PseudoFakes(x_train[y_train == 0], ratio, random_state, mask=pseudo_fakes_mask)
+        x_val, y_val, validation = validation_set(x_val, y_val, random_state, mask=pseudo_fakes_mask)
 
     torch.manual_seed(random_state)
     rng = np.random.default_rng(random_state)
@@ -256,7 +261,7 @@ def finetune(
     meta["validation"] = validation
     if pseudo is not None:
         meta["pseudo_fakes"] = {
-            "kind": "sbi", "ratio": ratio, "per_epoch": n_epoch - len(x_train),
+            "kind": "sbi", "ratio": ratio, "mask": pseudo_fakes_mask, "per_epoch": n_epoch - len(x_train),
             "real_train_images": len(pseudo.images), "landmarks_found": pseudo.n_found,
             "reference": "Shiohara & Yamasaki, Detecting Deepfakes with Self-Blended Images, CVPR 2022",
         }  # fmt: skip

@@ -31,6 +31,8 @@ class PseudoFakes:
         Base seed; epoch ``e`` uses a seed derived from ``(random_state, e)``.
     n_jobs : int or None
         Parallel workers for the landmarks and the blends.
+    mask : {"auto", "hull", "region"}, default="auto"
+        Mask kind (see :func:`facetruth.data.self_blend`).
 
     Attributes
     ----------
@@ -38,13 +40,14 @@ class PseudoFakes:
         dlib landmarks of each image, ``None`` where no face was found.
     """
 
-    def __init__(self, images, ratio, random_state, n_jobs=None):
+    def __init__(self, images, ratio, random_state, n_jobs=None, mask="auto"):
         from ..data._sbi import _landmarks_many, _map
 
         self.images = images
         self.ratio = float(ratio)
         self.random_state = int(random_state)
         self.n_jobs = n_jobs
+        self.mask = mask
         self.landmarks = _map(_landmarks_many, list(images), n_jobs) if len(images) else []
         logger.info("landmarks found on %d of %d real crops", self.n_found, len(images))
 
@@ -68,7 +71,12 @@ class PseudoFakes:
 
         seed = int(np.random.SeedSequence([self.random_state, int(epoch)]).generate_state(1)[0])
         fakes, _ = make_pseudo_fakes(
-            self.images, ratio=self.ratio, random_state=seed, n_jobs=self.n_jobs, landmarks=self.landmarks
+            self.images,
+            ratio=self.ratio,
+            mask=self.mask,
+            random_state=seed,
+            n_jobs=self.n_jobs,
+            landmarks=self.landmarks,
         )
         return np.stack(fakes)
 
@@ -84,7 +92,7 @@ def with_pseudo_fakes(images, labels, fakes):
     return np.concatenate([images, fakes]), np.concatenate([labels, np.ones(len(fakes), np.int64)])
 
 
-def validation_set(x_val, y_val, random_state, n_jobs=None):
+def validation_set(x_val, y_val, random_state, n_jobs=None, mask="auto"):
     """The validation images: as they are when they hold real fakes, else reals plus one blend of each.
 
     Returns
@@ -96,6 +104,6 @@ def validation_set(x_val, y_val, random_state, n_jobs=None):
     """
     if np.any(y_val == 1):
         return x_val, y_val, VALIDATION_REAL
-    source = PseudoFakes(x_val[y_val == 0], 1.0, random_state + 1, n_jobs)
+    source = PseudoFakes(x_val[y_val == 0], 1.0, random_state + 1, n_jobs, mask)
     x, y = with_pseudo_fakes(x_val, y_val, source.draw(0))
     return x, y, VALIDATION_SBI

@@ -135,6 +135,9 @@ def train_on_shards(
             "counts": {"real": int((y == 0).sum()), "fake": int((y == 1).sum())},
             "n_skipped": len(ext.failed),
             "face_found_rate": float(np.mean(ext.face_found)) if ext.face_found.size else 0.0,
+            "extra_rows": {},  # no pseudo-fakes or augmented copies in the sharded path
+            "pseudo_fakes": None,
+            "augment": None,
         },
         "features": list(union.named_transformers),
         "classifier": classifier if isinstance(classifier, str) else type(classifier).__name__,

@@ -11,91 +11,23 @@ a re-run skips the shards already on disk, so a killed run resumes.
 
 import logging
 import os
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from ._dask_tasks import feature_config, run_shard
-from ._shards import item_identity, plan_shards, read_shard, shard_is_done, write_manifest
+from ._shards import (
+    ExtractionResult,
+    item_identity,
+    plan_shards,
+    read_shard,
+    shard_is_done,
+    write_manifest,
+)
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class ExtractionResult:
-    """Features of a data set, stored as shard files in ``directory``.
-
-    Attributes
-    ----------
-    directory : pathlib.Path
-        The shard folder (``*.npz`` and ``manifest.json``).
-    items : list
-        Every input item, in order.
-    labels, groups : ndarray of shape (n_items,) or None
-        Of every input item (``None`` for an unlabelled list of items).
-    ok : ndarray of int
-        Positions in ``items`` of the rows of :attr:`X`.
-    feature_names : list of str
-        ``fft__fft_bin_000``-style names, as the pipeline's feature union gives them.
-    failed : list of (str, str)
-        Item and message of every item that failed (decoding or features).
-    shard_files : list of pathlib.Path
-        In item order.
-    shards_done, shards_skipped : int
-        Shards computed by this call, and shards found finished on disk.
-    face_found : ndarray of bool of shape (n_ok,)
-    spectrum_sum : ndarray of shape (2, n_bins)
-        Summed log power profiles of the real (row 0) and fake (row 1) crops.
-    spectrum_count : ndarray of shape (2,)
-    """
-
-    directory: Path
-    items: list
-    labels: object
-    groups: object
-    ok: np.ndarray
-    feature_names: list
-    failed: list = field(default_factory=list)
-    shard_files: list = field(default_factory=list)
-    shards_done: int = 0
-    shards_skipped: int = 0
-    face_found: object = None
-    spectrum_sum: object = None
-    spectrum_count: object = None
-
-    @cached_property
-    def X(self):
-        """Feature matrix of shape (n_ok, n_features), float32, read from the shards on first use."""
-        parts = [read_shard(p)["X"] for p in self.shard_files]
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return np.empty((0, len(self.feature_names)), dtype=np.float32)
-        return np.concatenate(parts)
-
-    @property
-    def y(self):
-        """Labels of the rows of :attr:`X` (``None`` when unlabelled)."""
-        return None if self.labels is None else np.asarray(self.labels)[self.ok]
-
-    def to_dask_array(self):
-        """:attr:`X` as a lazy ``dask.array`` with one chunk per shard (needs a shared filesystem)."""
-        import dask
-        import dask.array as da
-
-        counts = [int(read_shard(p, arrays=False)["ok"].size) for p in self.shard_files]
-        n = len(self.feature_names)
-        blocks = [
-            da.from_delayed(dask.delayed(_shard_matrix)(os.fspath(p)), shape=(c, n), dtype=np.float32)
-            for p, c in zip(self.shard_files, counts)
-        ]
-        return da.concatenate(blocks, axis=0)
-
-
-def _shard_matrix(path):
-    return read_shard(path)["X"]
 
 
 def _as_inputs(dataset):

@@ -40,6 +40,7 @@ from facetruth.features import (
 )
 from facetruth.models import CalibratedDetector, FineTunedCNNClassifier
 from facetruth.pipelines import ImageLoader
+from facetruth.pipelines._dask import DistributedXGBClassifier
 
 
 def _claims_2d(cls):
@@ -74,6 +75,7 @@ ESTIMATORS = [
     FaceCropper(method="off", size=16),
     ImageLoader(face="off", image_size=16),
     CalibratedDetector(cv=2),
+    DistributedXGBClassifier(n_estimators=5),
     CalibratedDetector(LogisticRegression(), calibration="sigmoid", cv=2),
     FineTunedCNNClassifier(epochs=1, image_size=32, batch_size=4),
 ]
@@ -152,6 +154,28 @@ EXPECTED_FAILED_CHECKS["CalibratedDetector"] = {
         "check_classifiers_train(readonly_memmap=True)",
         "check_classifiers_train(readonly_memmap=True,X_dtype=float32)",
     ]
+}
+_XGB_LABELS = "inherited from xgboost.XGBClassifier: labels must be 0..n_classes-1"
+_XGB_OBJECTIVE = "inherited from xgboost.XGBClassifier: fit sets 'objective' for multi-class y"
+EXPECTED_FAILED_CHECKS["DistributedXGBClassifier"] = {
+    **{
+        name: _XGB_LABELS
+        for name in [
+            "check_estimators_dtypes",
+            "check_sample_weights_pandas_series",
+            "check_sample_weights_not_an_array",
+            "check_all_zero_sample_weights_error",
+            "check_sample_weights_shape",
+            "check_sample_weights_not_overwritten",
+            "check_classifier_data_not_an_array",
+            "check_classifiers_classes",
+            "check_classifiers_multilabel_output_format_predict",
+            "check_fit2d_1sample",
+            "check_fit2d_1feature",
+        ]
+    },
+    "check_estimators_overwrite_params": _XGB_OBJECTIVE,
+    "check_dont_overwrite_parameters": _XGB_OBJECTIVE,
 }
 _IMAGES_IN = "feeds a 2-D feature matrix (or no y); the fine-tuned CNN classifies images"
 EXPECTED_FAILED_CHECKS["FineTunedCNNClassifier"].update(

@@ -285,7 +285,7 @@ def cmd_finetune(args):
         from .data import parse_pseudo_fakes
 
         parse_pseudo_fakes(pseudo_fakes)  # fail before decoding any image
-    dataset = _real_only_dataset(args.data) if pseudo_fakes else load_dataset(args.data)
+    dataset = load_dataset(args.data, one_class=bool(pseudo_fakes))
     items, labels = dataset_items(dataset), np.asarray(dataset.labels)
     if args.max_items and args.max_items < len(items):
         rng = np.random.default_rng(args.seed)
@@ -312,22 +312,6 @@ def cmd_finetune(args):
     )
     print(f"saved {args.out}; best validation AUC {result.best_val_auc:.4f}")
     return 0
-
-
-def _real_only_dataset(source):
-    """A dataset that may hold real images only (for pseudo-fakes); both classes are fine too."""
-    from .data import load_dataset
-    from .data._datasets import _build
-    from .data._layouts import detect_layout
-    from .exceptions import DatasetLayoutError
-
-    try:
-        return load_dataset(source)
-    except DatasetLayoutError:
-        dataset = _build(detect_layout(Path(source)), Path(source), 8)
-        if dataset.counts()[0] < 2:
-            raise
-        return dataset
 
 
 def cmd_demo(args):

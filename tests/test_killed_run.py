@@ -83,7 +83,7 @@ def test_killed_training_leaves_no_partial_artefact_and_resumes(hardfake_dir, tm
     with open(tmp_path / "run1.log", "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=log, env=env)
         deadline = time.monotonic() + 180
-        while proc.poll() is None and len(entries(cache, "crops")) < 20 and time.monotonic() < deadline:
+        while proc.poll() is None and len(entries(cache, "crop_info")) < 20 and time.monotonic() < deadline:
             time.sleep(0.005)
         assert proc.poll() is None, "the run ended before it could be killed"
         os.kill(proc.pid, signal.SIGKILL)
@@ -97,7 +97,9 @@ def test_killed_training_leaves_no_partial_artefact_and_resumes(hardfake_dir, tm
             assert path.name.startswith(".") and path.name.endswith(".tmp"), path
     for path in cache.rglob("*.npy"):
         np.load(path, allow_pickle=False)  # raises on a partial entry
-    before = entries(cache, "crops")
+    # a crop is finished once its info is written too (the loader writes the crop first)
+    infos = {path.name for path in entries(cache, "crop_info")}
+    before = {path: stamp for path, stamp in entries(cache, "crops").items() if path.name in infos}
     n_done = len(before)
     assert 20 <= n_done < 2 * N_PER_CLASS
     assert len(ArrayCache(cache)) == sum(1 for _ in cache.rglob("*.npy"))

@@ -183,6 +183,8 @@ def run(args, model):
         f"load average (1 min): {load_before[0]:.2f} at start, {load_after[0]:.2f} at end, {os.cpu_count()} CPUs"
     )
     print(f"server log: {server_log.count('Traceback')} tracebacks, {server_log.count('ERROR')} ERROR lines")
+    if "Traceback" in server_log:
+        print(server_log[server_log.index("Traceback") :][-4000:])
 
 
 def report(args, results, wall, rss_warm, samples, start):

@@ -1,7 +1,10 @@
 """Face detection: dlib's HOG detector with 68 landmarks, and cascade fallbacks.
 
-Every model is loaded lazily, once per process (``functools.lru_cache``), on
-the first detection; importing this module loads nothing. Each backend takes
+Every model is loaded lazily on the first detection; importing this module
+loads nothing. The landmark model is shared by the process; the detectors
+(dlib's HOG scanner, OpenCV's and scikit-image's cascades) keep scratch state
+and are not safe to call from two threads at once, so each thread gets its
+own (the web server runs requests in threads). Each backend takes
 a ``(height, width)`` uint8 grey image and returns candidate boxes
 ``(x0, y0, x1, y1)`` in that image's coordinates; :func:`detect_face` runs
 them on one RGB image and returns the largest face.
@@ -29,6 +32,7 @@ import functools
 import importlib.util
 import logging
 import math
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +47,22 @@ LEFT_EYE = slice(36, 42)
 RIGHT_EYE = slice(42, 48)
 
 
+_THREAD = threading.local()
+
+
+def _per_thread(loader):
+    """Cache ``loader()`` once per thread (detectors are not thread-safe)."""
+
+    @functools.wraps(loader)
+    def cached():
+        models = _THREAD.__dict__.setdefault("models", {})
+        if loader.__name__ not in models:
+            models[loader.__name__] = loader()
+        return models[loader.__name__]
+
+    return cached
+
+
 def _models_folder():
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
@@ -52,9 +72,9 @@ def _models_folder():
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
-@functools.lru_cache(maxsize=1)
+@_per_thread
 def dlib_models():
-    """Return ``(detector, shape_predictor)``, loaded once per process.
+    """Return ``(detector, shape_predictor)``: the detector per thread, the predictor per process.
 
     Raises
     ------
@@ -65,14 +85,21 @@ def dlib_models():
         import dlib
     except ImportError as exc:
         raise FaceTruthError("dlib is not installed: install the PyPI package 'dlib-bin'.") from exc
-    path = _models_folder() / "shape_predictor_68_face_landmarks.dat"
-    if not path.is_file():
-        raise FaceTruthError(f"The 68-landmark model is missing: {path}")
-    logger.debug("loading dlib HOG detector and %s", path)
-    return dlib.get_frontal_face_detector(), dlib.shape_predictor(str(path))
+    return dlib.get_frontal_face_detector(), _shape_predictor()
 
 
 @functools.lru_cache(maxsize=1)
+def _shape_predictor():
+    import dlib
+
+    path = _models_folder() / "shape_predictor_68_face_landmarks.dat"
+    if not path.is_file():
+        raise FaceTruthError(f"The 68-landmark model is missing: {path}")
+    logger.debug("loading %s", path)
+    return dlib.shape_predictor(str(path))
+
+
+@_per_thread
 def haar_cascade():
     """Return OpenCV's frontal-face Haar cascade, or ``None`` when OpenCV lacks it."""
     import cv2
@@ -87,7 +114,7 @@ def haar_cascade():
     return None if cascade.empty() else cascade
 
 
-@functools.lru_cache(maxsize=1)
+@_per_thread
 def lbp_cascade():
     """Return scikit-image's bundled LBP frontal-face cascade."""
     from skimage.data import lbp_frontal_face_cascade_filename

@@ -29,7 +29,7 @@ def _progress():
 def _pipeline_params(args):
     params = {"cache": _cache_dir(args), "n_jobs": args.n_jobs, "device": args.device}
     if getattr(args, "backbone", None):
-        params["cnn__weights"] = args.backbone
+        params["cnn__weights"] = os.path.abspath(args.backbone)  # Dask workers may run elsewhere
     return params
 
 

@@ -199,6 +199,9 @@ def build_parser():
         "--cache", default=None, help="feature/crop cache folder (default: $FACETRUTH_CACHE or none)"
     )
     p.add_argument("--backbone", default=None, help="fine-tuned CNN backbone file for the cnn family")
+    p.add_argument(
+        "--image-size", type=int, default=256, help="side of the face crops (default: %(default)s)"
+    )
     _generalisation_options(p)
     _dask_options(p, "<out>/shards")
     p.set_defaults(func=ce.cmd_experiment)

@@ -143,6 +143,18 @@ EXPECTED_FAILED_CHECKS["ImageLoader"].update(
         "check_transformer_preserve_dtypes": "the loader outputs uint8 face crops whatever the input dtype",
     }
 )
+# fit ignores X, so the checks that only fit (or only inspect parameters) pass for the loader
+for _name in [
+    "check_estimators_overwrite_params",
+    "check_dont_overwrite_parameters",
+    "check_estimators_fit_returns_self",
+    "check_readonly_memmap_input",
+    "check_positive_only_tag_during_fit",
+    "check_fit2d_1sample",
+    "check_fit2d_1feature",
+    "check_fit_check_is_fitted",
+]:
+    del EXPECTED_FAILED_CHECKS["ImageLoader"][_name]
 _THRESHOLD = (
     "predict applies the threshold chosen at the out-of-fold equal error rate, so by design it differs "
     "from argmax(predict_proba), as with scikit-learn's TunedThresholdClassifierCV"

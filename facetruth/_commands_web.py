@@ -24,6 +24,8 @@ def cmd_serve(args):
         raise ValueError(f"--port must lie in 1..65535, got {args.port}.")
     if args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}.")
+    if args.idle_timeout < 1 or args.max_connections < 1:
+        raise ValueError("--idle-timeout and --max-connections must be at least 1.")
     config = {
         "FACETRUTH_MODEL": args.model,
         "MAX_FILES": args.max_files,
@@ -35,7 +37,13 @@ def cmd_serve(args):
         logger.warning("listening on %s: the detector is reachable from other machines", args.host)
     print(f"facetruth serve: http://{args.host}:{args.port}/ (Ctrl+C to stop)", file=sys.stderr, flush=True)
     server = make_server(
-        app, host=args.host, port=args.port, threads=args.workers, max_body=config["MAX_CONTENT_LENGTH"]
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.workers,
+        max_body=config["MAX_CONTENT_LENGTH"],
+        channel_timeout=args.idle_timeout,
+        connection_limit=args.max_connections,
     )
     server.run()
     return 0

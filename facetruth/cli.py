@@ -171,6 +171,15 @@ def build_parser():
     p.add_argument(
         "--max-pixels", type=int, default=40_000_000, help="pixels per image (default: %(default)s)"
     )
+    p.add_argument(
+        "--idle-timeout",
+        type=int,
+        default=30,
+        help="seconds of silence before a connection is dropped (default: %(default)s)",
+    )
+    p.add_argument(
+        "--max-connections", type=int, default=100, help="open connections at most (default: %(default)s)"
+    )
     p.set_defaults(func=cw.cmd_serve)
 
     from . import _commands_eval as ce

@@ -268,3 +268,25 @@ def test_serve_command_help_and_bad_arguments(tiny_model, capsys):
     assert main(["serve", str(tiny_model), "--port", "70000"]) == 2
     assert "--port" in capsys.readouterr().err
     assert main(["serve", str(tiny_model) + ".missing"]) == 2
+
+
+def test_serve_command_passes_connection_limits(tiny_model, capsys, monkeypatch):
+    import facetruth.web
+    from facetruth.cli import main
+
+    seen = {}
+
+    class Server:
+        def run(self):
+            seen["ran"] = True
+
+    def fake_make_server(app, **kwargs):
+        seen.update(kwargs)
+        return Server()
+
+    monkeypatch.setattr(facetruth.web, "make_server", fake_make_server)
+    argv = ["serve", str(tiny_model), "--port", "8123", "--idle-timeout", "7", "--max-connections", "9"]
+    assert main(argv) == 0
+    assert seen["channel_timeout"] == 7 and seen["connection_limit"] == 9 and seen["ran"]
+    assert main(["serve", str(tiny_model), "--idle-timeout", "0"]) == 2
+    assert "--idle-timeout" in capsys.readouterr().err

@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from ..features._base import check_images
+from ._augment import gaussian_blur, jpeg_compress, rescale
 from ._sbi_masks import MASK_KINDS, check_landmarks, face_landmarks, hull_mask, region_mask
 
 __all__ = ["self_blend", "make_pseudo_fakes", "parse_pseudo_fakes"]
@@ -54,17 +55,14 @@ def _frequency_transform(image, rng):
     height, width = image.shape[:2]
     choice = int(rng.integers(4))
     if choice == 0:
-        return cv2.GaussianBlur(image, (0, 0), sigmaX=float(rng.uniform(0.5, 1.5)))
+        return gaussian_blur(image, float(rng.uniform(0.5, 1.5)))
     if choice == 1:
-        blurred = cv2.GaussianBlur(image, (0, 0), sigmaX=float(rng.uniform(0.8, 2.0)))
+        blurred = gaussian_blur(image, float(rng.uniform(0.8, 2.0)))
         return cv2.addWeighted(image, 1 + rng.uniform(0.3, 1.0), blurred, -rng.uniform(0.3, 1.0), 0)
     if choice == 2:
-        factor = rng.uniform(0.4, 0.8)
-        small = (max(1, round(width * factor)), max(1, round(height * factor)))
-        down = cv2.resize(image, small, interpolation=cv2.INTER_AREA)
+        down = rescale(image, rng.uniform(0.4, 0.8))
         return cv2.resize(down, (width, height), interpolation=cv2.INTER_LINEAR)
-    ok, buf = cv2.imencode(".jpg", image[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 80))])
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1] if ok else image
+    return jpeg_compress(image, int(rng.integers(30, 80)))
 
 
 def _geometric_transform(image, rng):

@@ -6,9 +6,9 @@ jitter, JPEG re-encoding, Gaussian blur and Gaussian noise. Vertical flips are
 left out: upside-down faces do not occur in the data.
 """
 
-import cv2
 import numpy as np
 
+from ..data._augment import gaussian_blur, jpeg_compress
 from ..features._base import check_images
 from ..features._cnn import resize_square
 
@@ -69,9 +69,9 @@ def augment_image(image, rng):
     if rng.random() < 0.8:
         out = colour_jitter(out, rng.uniform(0.8, 1.2, size=3))
     if rng.random() < 0.5:
-        out = jpeg_reencode(out, int(rng.integers(50, 96)))
+        out = jpeg_compress(out, int(rng.integers(50, 96)))
     if rng.random() < 0.2:
-        out = cv2.GaussianBlur(np.ascontiguousarray(out), (0, 0), sigmaX=float(rng.uniform(0.3, 1.5)))
+        out = gaussian_blur(out, float(rng.uniform(0.3, 1.5)))
     if rng.random() < 0.2:
         noise = rng.normal(0.0, rng.uniform(2.0, 8.0), size=out.shape)
         out = np.clip(out + noise, 0, 255).astype(np.uint8)
@@ -98,15 +98,6 @@ def colour_jitter(image, factors):
     grey = (x @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
     x = (x - grey) * saturation + grey
     return np.clip(np.rint(x), 0, 255).astype(np.uint8)
-
-
-def jpeg_reencode(image, quality):
-    """Compress an RGB image to JPEG at ``quality`` (1-100) and decode it again."""
-    bgr = np.ascontiguousarray(image[:, :, ::-1])
-    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:
-        raise RuntimeError("OpenCV could not encode the image as JPEG")
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1]
 
 
 def iterate_batches(images, labels, batch_size, rng, *, augment, shuffle, drop_last):

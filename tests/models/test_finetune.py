@@ -8,10 +8,11 @@ import pytest
 import torch
 
 import facetruth.data
+from facetruth.data import jpeg_compress
 from facetruth.features._cnn import CNNEmbedding
 from facetruth.models._backbone import load_backbone
 from facetruth.models._finetune import artefact_paths, finetune
-from facetruth.models._finetune_data import augment_image, colour_jitter, iterate_batches, jpeg_reencode
+from facetruth.models._finetune_data import augment_image, colour_jitter, iterate_batches
 
 TINY = {"epochs": 1, "batch_size": 4, "image_size": 64, "progress": False}
 
@@ -136,7 +137,7 @@ def test_colour_jitter_and_jpeg():
     grey = colour_jitter(image, (1.0, 1.0, 0.0))
     assert np.abs(grey[..., 0].astype(int) - grey[..., 2]).max() <= 1
     flat = np.full((32, 32, 3), (200, 100, 50), np.uint8)
-    assert np.abs(jpeg_reencode(flat, 90).astype(int) - flat).max() <= 3
+    assert np.abs(jpeg_compress(flat, 90).astype(int) - flat).max() <= 3
 
 
 def test_iterate_batches_drops_the_remainder():

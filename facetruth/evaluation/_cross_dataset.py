@@ -78,10 +78,9 @@ def cross_dataset(
         n_jobs=n_jobs,
     )
     fkw = {"cache": cache, "n_jobs": n_jobs, "device": device, "timing_sample": 0, "backbone": backbone}
-    feats_train = extract_families(np.concatenate([train.images, extra.images]), families, **fkw)
+    images, y_train, g_train = extra.append_to(train.images, train.labels, train.groups)
+    feats_train = extract_families(images, families, **fkw)
     feats_test = extract_families(test.images, families, **fkw)
-    y_train = np.concatenate([train.labels, extra.labels])
-    g_train = np.concatenate([train.groups, np.asarray(train.groups)[extra.sources]])
     metrics = {}
     for name, fams in sets.items():
         X_train, _ = stack_families(feats_train, fams)

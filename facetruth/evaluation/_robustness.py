@@ -165,9 +165,7 @@ def run_robustness(
         random_state=random_state,
         n_jobs=n_jobs,
     )
-    images = np.concatenate([loaded.images[train], extra.images])
-    labels = np.concatenate([loaded.labels[train], extra.labels])
-    groups = np.concatenate([loaded.groups[train], loaded.groups[train][extra.sources]])
+    images, labels, groups = extra.append_to(loaded.images[train], loaded.labels[train], loaded.groups[train])
     clean = extract_families(images, families, cache=cache, n_jobs=n_jobs, device=device)
     detectors = {}
     for name, fams in sets.items():

@@ -43,6 +43,30 @@ class ExtraRows:
     def __len__(self):
         return len(self.labels)
 
+    def append_to(self, images, labels, groups):
+        """The source crops followed by the extra rows.
+
+        Parameters
+        ----------
+        images, labels, groups : array-like
+            The crops the extra rows were made from, their labels and groups.
+
+        Returns
+        -------
+        images, labels, groups : ndarray
+            With the extra rows appended; each extra row takes its source's
+            group, so calibration folds keep a crop and its copies together.
+            Without extra rows, the inputs as arrays (no copy).
+        """
+        images, labels, groups = np.asarray(images), np.asarray(labels), np.asarray(groups)
+        if not len(self):
+            return images, labels, groups
+        return (
+            np.concatenate([images, self.images]),
+            np.concatenate([labels, self.labels]),
+            np.concatenate([groups, groups[self.sources]]),
+        )
+
     def counts(self):
         """Number of rows of each kind."""
         names, counts = np.unique(self.kinds, return_counts=True)

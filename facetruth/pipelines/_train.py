@@ -159,10 +159,7 @@ def train_detector(
         random_state=random_state,
         n_jobs=pipeline_params.get("n_jobs"),
     )
-    if len(extra):
-        images = np.concatenate([images, extra.images])
-        labels = np.concatenate([labels, extra.labels])
-        groups = np.concatenate([groups, groups[extra.sources]])  # calibration folds keep them together
+    images, labels, groups = extra.append_to(images, labels, groups)
     if np.unique(labels).size < 2:
         raise ValueError(
             "Training needs both real (0) and fake (1) images that decode; found one class only "

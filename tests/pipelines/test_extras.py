@@ -108,3 +108,14 @@ def test_train_from_real_images_only(tiny_set, tmp_path, capsys):
     assert data["counts"] == {"real": 10, "fake": 0}
     assert data["extra_rows"] == {"sbi": 10, "augment": 20}
     assert main(["predict", str(out), str(sorted((tiny_set / "fake").iterdir())[0])]) == 0
+
+
+def test_append_to_gives_each_extra_row_its_sources_group(crops):
+    images, labels = crops
+    groups = np.array([f"g{i}" for i in range(6)], dtype=object)
+    extra = training_extras(images, labels, pseudo_fakes="sbi:0.5")
+    all_images, all_labels, all_groups = extra.append_to(images, labels, groups)
+    assert all_images.shape == (8, 48, 48, 3) and list(all_labels) == [0, 0, 0, 0, 1, 1, 1, 1]
+    assert list(all_groups[6:]) == [f"g{s}" for s in extra.sources]
+    same = training_extras(images, labels).append_to(images, labels, groups)
+    assert same[0] is images and same[2] is groups  # nothing to add: no copy

@@ -22,7 +22,7 @@ from ._build import build_pipeline
 from ._dask import DistributedXGBClassifier, n_dask_workers
 from ._extract import extract_features
 from ._registry import make_classifier
-from ._train import TrainingResult
+from ._train import TrainingResult, training_card
 
 logger = logging.getLogger(__name__)
 
@@ -128,31 +128,25 @@ def train_on_shards(
     if isinstance(detector.estimator_, DistributedXGBClassifier):
         detector.estimator_ = detector.estimator_.to_local()
         detector.set_params(estimator=base)
-    metadata = {
-        "training_data": {
-            "source": str(getattr(dataset, "root", "") or ""),
-            "manifest_sha256": dataset.manifest_hash(),
-            "counts": {"real": int((y == 0).sum()), "fake": int((y == 1).sum())},
-            "n_skipped": len(ext.failed),
-            "face_found_rate": float(np.mean(ext.face_found)) if ext.face_found.size else 0.0,
-            "extra_rows": {},  # no pseudo-fakes or augmented copies in the sharded path
-            "pseudo_fakes": None,
-            "augment": None,
-        },
-        "features": list(union.named_transformers),
-        "classifier": classifier if isinstance(classifier, str) else type(classifier).__name__,
-        "face": face,
-        "seed": random_state,
-        "fit_seconds": round(time.perf_counter() - start, 2),
-        "training_summary": shard_summary(ext, X),
-        "scale_out": {
-            "scheduler": None if client is None else client.scheduler.address,
-            "n_workers": None if client is None else n_dask_workers(client),
-            "shard_dir": os.fspath(out),
-            "shard_size": int(shard_size),
-            "shards_done": ext.shards_done,
-            "shards_skipped": ext.shards_skipped,
-        },
+    metadata = training_card(  # no pseudo-fakes or augmented copies in the sharded path
+        dataset,
+        pipe,
+        y,
+        n_skipped=len(ext.failed),
+        face_found=ext.face_found,
+        classifier=classifier,
+        face=face,
+        random_state=random_state,
+        seconds=time.perf_counter() - start,
+        summary=shard_summary(ext, X),
+    )
+    metadata["scale_out"] = {
+        "scheduler": None if client is None else client.scheduler.address,
+        "n_workers": None if client is None else n_dask_workers(client),
+        "shard_dir": os.fspath(out),
+        "shard_size": int(shard_size),
+        "shards_done": ext.shards_done,
+        "shards_skipped": ext.shards_skipped,
     }
     return TrainingResult(pipe, metadata, list(ext.failed))
 

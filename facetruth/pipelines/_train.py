@@ -78,6 +78,70 @@ def predict_items(pipeline, items, *, progress=False):
     return prob, loaded
 
 
+def training_card(
+    dataset,
+    pipeline,
+    labels,
+    *,
+    n_skipped,
+    face_found,
+    classifier,
+    face,
+    random_state,
+    seconds,
+    summary,
+    extra_rows=None,
+    pseudo_fakes=None,
+    augment=None,
+):
+    """The model card's description of a training run.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    pipeline : Pipeline
+        The fitted detector (its feature union names the families).
+    labels : array-like of int
+        Labels of the data set's images that were used (without extra rows).
+    n_skipped : int
+        Items that failed to load.
+    face_found : array-like of bool
+        Whether a face was found in each used image.
+    classifier, face, random_state :
+        As passed to the training function.
+    seconds : float
+        Wall time of the fit.
+    summary : dict
+        :func:`~facetruth.models._explain.training_summary`'s result.
+    extra_rows, pseudo_fakes, augment :
+        Counts of the extra training rows by kind, and the options that made them.
+
+    Returns
+    -------
+    metadata : dict
+    """
+    labels = np.asarray(labels)
+    face_found = np.asarray(face_found, dtype=bool)
+    return {
+        "training_data": {
+            "source": str(getattr(dataset, "root", "") or ""),
+            "manifest_sha256": dataset.manifest_hash(),
+            "counts": {"real": int((labels == 0).sum()), "fake": int((labels == 1).sum())},
+            "n_skipped": int(n_skipped),
+            "face_found_rate": float(face_found.mean()) if face_found.size else 0.0,
+            "extra_rows": extra_rows or {},
+            "pseudo_fakes": pseudo_fakes,
+            "augment": augment,
+        },
+        "features": list(pipeline.named_steps["features"].named_transformers),
+        "classifier": classifier if isinstance(classifier, str) else type(classifier).__name__,
+        "face": face,
+        "seed": random_state,
+        "fit_seconds": round(seconds, 2),
+        "training_summary": summary,
+    }
+
+
 def holdout_split(dataset, test_size=0.2, *, random_state=0):
     """Split a dataset into train and test parts, stratified and group-disjoint.
 
@@ -169,26 +233,21 @@ def train_detector(
     feats = pipe.named_steps["features"].fit_transform(images)
     logger.info("fitting the classifier on %d x %d features", *feats.shape)
     pipe.named_steps["classifier"].fit(feats, labels, groups=groups)
-    summary = training_summary(pipe, images, labels, features=feats)
-    own = labels[: len(loaded.ok)]  # the data set's own images, without extra rows
     found = [info.get("face_found", False) for info in loaded.infos if "error" not in info]
-    metadata = {
-        "training_data": {
-            "source": str(getattr(dataset, "root", "") or ""),
-            "manifest_sha256": dataset.manifest_hash(),
-            "counts": {"real": int((own == 0).sum()), "fake": int((own == 1).sum())},
-            "n_skipped": len(loaded.errors),
-            "face_found_rate": float(np.mean(found)) if found else 0.0,
-            "extra_rows": extra.counts(),
-            "pseudo_fakes": pseudo_fakes,
-            "augment": augment,
-        },
-        "features": list(pipe.named_steps["features"].named_transformers),
-        "classifier": classifier if isinstance(classifier, str) else type(classifier).__name__,
-        "face": face,
-        "seed": random_state,
-        "fit_seconds": round(time.perf_counter() - start, 2),
-        "training_summary": summary,
-    }
+    metadata = training_card(
+        dataset,
+        pipe,
+        labels[: len(loaded.ok)],  # the data set's own images, without extra rows
+        n_skipped=len(loaded.errors),
+        face_found=found,
+        classifier=classifier,
+        face=face,
+        random_state=random_state,
+        seconds=time.perf_counter() - start,
+        summary=training_summary(pipe, images, labels, features=feats),
+        extra_rows=extra.counts(),
+        pseudo_fakes=pseudo_fakes,
+        augment=augment,
+    )
     skipped = [(items[i], msg) for i, msg in loaded.errors]
     return TrainingResult(pipe, metadata, skipped)

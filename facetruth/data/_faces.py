@@ -56,11 +56,23 @@ def _resize(square, size):
     return cv2.resize(np.ascontiguousarray(square), (size, size), interpolation=interpolation)
 
 
+def check_align(align):
+    """The alignment an ``align`` value means (``False``, ``"eyes"`` or ``"canonical"``).
+
+    Raises
+    ------
+    ValueError
+        When ``align`` is not a key of :data:`ALIGN_MODES`.
+    """
+    if not isinstance(align, (bool, str)) or align not in ALIGN_MODES:
+        raise ValueError(f"align must be one of {list(ALIGN_MODES)}; got {align!r}.")
+    return ALIGN_MODES[align]
+
+
 def check_crop_params(size, margin, method, pad="reflect", align=False):
     """Validate :func:`crop_face` parameters; raise ``ValueError`` on bad ones."""
     _check_method(method, CROP_METHODS)
-    if not isinstance(align, (bool, str)) or align not in ALIGN_MODES:
-        raise ValueError(f"align must be one of {list(ALIGN_MODES)}; got {align!r}.")
+    check_align(align)
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
         raise ValueError(f"size must be a positive integer; got {size!r}.")
     if not np.isscalar(margin) or not np.isfinite(margin) or margin < 0:

@@ -14,7 +14,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._cache import ArrayCache, hash_array, hash_file, hash_params
-from ..data._faces import ALIGN_MODES, check_crop_params
+from ..data._faces import check_align
 from ..exceptions import ImageDecodeError
 
 logger = logging.getLogger(__name__)
@@ -196,8 +196,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
             "max_pixels": int(self.max_pixels),
         }
         if self.align not in (False, None, "none"):
-            check_crop_params(params["size"], params["margin"], "auto", align=self.align)
-            params["align"] = ALIGN_MODES[self.align]  # absent when off: older cache keys stay valid
+            params["align"] = check_align(self.align)  # absent when off: older cache keys stay valid
         return params
 
     def fit(self, X=None, y=None):

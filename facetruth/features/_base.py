@@ -7,10 +7,7 @@ images (in parallel with ``n_jobs``), optionally through an on-disk cache, and
 names the output columns.
 """
 
-import ctypes
-import ctypes.util
 import logging
-import sys
 
 import numpy as np
 import scipy.sparse
@@ -19,6 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._cache import ArrayCache, hash_array, hash_params
+from .._libc import glibc
 
 logger = logging.getLogger(__name__)
 
@@ -235,13 +233,12 @@ def tune_allocator():
         Whether the thresholds are set.
     """
     global _allocator_tuned
-    if _allocator_tuned or not sys.platform.startswith("linux"):
+    if _allocator_tuned or glibc() is None:
         return _allocator_tuned
     _allocator_tuned = True
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        ok = all(libc.mallopt(param, value) == 1 for param, value in _MALLOPT)
-    except (OSError, AttributeError):
+        ok = all(glibc().mallopt(param, value) == 1 for param, value in _MALLOPT)
+    except AttributeError:  # a C library without mallopt
         ok = False
     if not ok:
         logger.debug("mallopt unavailable; allocator thresholds left unchanged")

@@ -10,11 +10,10 @@ decoded at the same time across the server's threads.
 """
 
 import contextlib
-import ctypes
-import ctypes.util
 import io
-import sys
 import threading
+
+from .._libc import glibc
 
 #: an upload claiming more pixels than this many per byte of its size is refused unread:
 #: photos need bytes for their pixels (a flat, solid-colour JPEG or RGB PNG stays under
@@ -102,11 +101,11 @@ def release_free_memory():
     released : bool
         Whether ``malloc_trim`` ran.
     """
-    if not sys.platform.startswith("linux"):
+    libc = glibc()
+    if libc is None:
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.malloc_trim(0)
-    except (OSError, AttributeError):
+    except AttributeError:  # a C library without malloc_trim
         return False
     return True

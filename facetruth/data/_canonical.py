@@ -15,6 +15,8 @@ does, widened by the same margin.
 
 import numpy as np
 
+from ._landmarks import LEFT_EYE, RIGHT_EYE
+
 #: (x, y) of the left eye, right eye, nose tip, left and right mouth corner in a
 #: tight face square of side 1 (the face box of a margin-0 crop)
 FACE_TEMPLATE = np.array(
@@ -28,7 +30,6 @@ FACE_TEMPLATE = np.array(
     dtype=np.float64,
 )
 
-_EYE_LEFT, _EYE_RIGHT = slice(36, 42), slice(42, 48)
 _NOSE_TIP, _MOUTH_LEFT, _MOUTH_RIGHT = 30, 48, 54
 
 
@@ -69,7 +70,7 @@ def five_points(landmarks):
     if lm.shape != (68, 2):
         raise ValueError(f"landmarks must have shape (68, 2); got {lm.shape}.")
     return np.stack(
-        [lm[_EYE_LEFT].mean(0), lm[_EYE_RIGHT].mean(0), lm[_NOSE_TIP], lm[_MOUTH_LEFT], lm[_MOUTH_RIGHT]]
+        [lm[LEFT_EYE].mean(0), lm[RIGHT_EYE].mean(0), lm[_NOSE_TIP], lm[_MOUTH_LEFT], lm[_MOUTH_RIGHT]]
     )
 
 

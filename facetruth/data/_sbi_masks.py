@@ -27,14 +27,15 @@ import cv2
 import numpy as np
 
 from ..exceptions import FaceTruthError
+from ._landmarks import LEFT_EYE, RIGHT_EYE, detect_face
 
 logger = logging.getLogger(__name__)
 
 MASK_KINDS = ("auto", "hull", "region")
 #: landmark indices of each face part in the 68-point scheme (image left/right)
 PARTS = {
-    "left_eye": np.arange(36, 42),
-    "right_eye": np.arange(42, 48),
+    "left_eye": np.arange(68)[LEFT_EYE],
+    "right_eye": np.arange(68)[RIGHT_EYE],
     "nose": np.arange(27, 36),
     "mouth": np.arange(48, 68),
 }
@@ -75,8 +76,6 @@ def face_landmarks(image):
     landmarks : ndarray of shape (68, 2), dtype float64, or None
         ``None`` also when dlib is not installed.
     """
-    from ._landmarks import detect_face
-
     try:
         found = detect_face(image, method="dlib")
         if found is None and max(image.shape[:2]) < 400:

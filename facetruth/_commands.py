@@ -39,6 +39,23 @@ def _align(args):
     return False if align in (None, "none") else align
 
 
+def _refuse_on_dask(args, flags):
+    """Raise when ``--scheduler``/``--dask-workers`` come with options the cluster path lacks.
+
+    ``flags`` maps an option's name (``"--augment"``) to its value here.
+    """
+    if getattr(args, "scheduler", None) is None and getattr(args, "dask_workers", None) is None:
+        return
+    given = [flag for flag, value in flags.items() if value]
+    if given:
+        raise ValueError(f"{', '.join(given)}: not available on a Dask cluster yet; run without it.")
+
+
+def _generalisation_flags(args):
+    """The training options that only the in-process path runs."""
+    return {"--pseudo-fakes": args.pseudo_fakes, "--augment": args.augment, "--align": _align(args)}
+
+
 def _dask_client(args):
     """The client context of ``--scheduler`` / ``--dask-workers``, or ``None`` without them."""
     if getattr(args, "scheduler", None) is None and getattr(args, "dask_workers", None) is None:
@@ -62,6 +79,7 @@ def cmd_train(args):
     params = _pipeline_params(args)
     if "cnn__weights" in params and "cnn" not in resolve_features(args.features):
         raise ValueError("--backbone needs the cnn family in --features.")
+    _refuse_on_dask(args, _generalisation_flags(args))
     dask = _dask_client(args)
     if dask is None:
         result = train_detector(
@@ -77,8 +95,6 @@ def cmd_train(args):
             **params,
         )
     else:
-        if args.pseudo_fakes or args.augment or _align(args):
-            raise ValueError("--pseudo-fakes, --augment and --align do not run on a Dask cluster yet.")
         from .pipelines import train_on_shards
 
         with dask as client:

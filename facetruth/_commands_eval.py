@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ._atomic import atomic_write_json
-from ._commands import _align, _cache_dir, _dask_client, _progress
+from ._commands import _align, _cache_dir, _dask_client, _generalisation_flags, _progress, _refuse_on_dask
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +43,8 @@ def cmd_experiment(args):
     seed = args.seed if args.seed is not None else int(config.get("seed", 0))
     dataset = load_dataset(args.data)
     cache = _cache_dir(args)
+    _refuse_on_dask(args, {**_generalisation_flags(args), "--backbone": args.backbone})
     dask = _dask_client(args)
-    if dask is not None and (args.pseudo_fakes or args.augment or _align(args) or args.backbone):
-        raise ValueError(
-            "--pseudo-fakes, --augment, --align and --backbone do not run on a Dask cluster yet."
-        )
     if dask is not None:  # extract on the cluster into the cache; the folds below read it
         cache = cache or str(Path(args.out) / "cache")
         _extract_on_dask(dask, args, dataset, sets, cache)

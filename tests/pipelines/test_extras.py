@@ -119,3 +119,12 @@ def test_append_to_gives_each_extra_row_its_sources_group(crops):
     assert list(all_groups[6:]) == [f"g{s}" for s in extra.sources]
     same = training_extras(images, labels).append_to(images, labels, groups)
     assert same[0] is images and same[2] is groups  # nothing to add: no copy
+
+
+@pytest.mark.parametrize("command", ["train", "experiment"])
+def test_cluster_runs_refuse_the_in_process_options(tiny_set, tmp_path, capsys, command):
+    argv = [command, "--data", str(tiny_set), "--face", "off", "--out", str(tmp_path / "out")]
+    assert main([*argv, "--dask-workers", "2", "--augment", "robust", "--align", "canonical"]) == 2
+    err = capsys.readouterr().err
+    assert "--augment, --align: not available on a Dask cluster" in err and "--pseudo-fakes" not in err
+    assert not (tmp_path / "out").exists()

@@ -25,6 +25,7 @@ References
 import numpy as np
 
 from ._base import ImageFeatureTransformer
+from ._cnn import resize_square
 
 #: region name -> (centre x, centre y, half width, half height) in the tight
 #: face square of :data:`facetruth.data.FACE_TEMPLATE` (side 1)
@@ -101,17 +102,6 @@ def region_boxes(size, margin=0.3):
     return boxes
 
 
-def _square(image):
-    """Stretch a non-square or tiny image to a square of at least ``MIN_SIDE`` pixels."""
-    import cv2
-
-    height, width = image.shape[:2]
-    side = max(height, width, MIN_SIDE)
-    if height == width == side:
-        return image
-    return cv2.resize(np.ascontiguousarray(image), (side, side), interpolation=cv2.INTER_LINEAR)
-
-
 def _maps(image):
     """Luminance, chroma, Laplacian, SRM residual, gradient magnitude and LBP codes."""
     import cv2
@@ -176,7 +166,8 @@ def region_features(image, *, margin=0.3):
         left eye against the right eye: differences of the means, log ratios
         of the spreads, and the chi-squared distance of the LBP histograms.
     """
-    image = _square(np.asarray(image))
+    image = np.asarray(image)
+    image = resize_square(image, max(*image.shape[:2], MIN_SIDE))  # no-op for square crops
     boxes = region_boxes(image.shape[0], margin)
     maps = _maps(image)
     per = {name: _region_stats(maps, box) for name, box in boxes.items()}

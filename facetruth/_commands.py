@@ -29,7 +29,13 @@ def _progress():
 def _pipeline_params(args):
     params = {"cache": _cache_dir(args), "n_jobs": args.n_jobs, "device": args.device}
     if getattr(args, "backbone", None):
-        params["cnn__weights"] = os.path.abspath(args.backbone)  # Dask workers may run elsewhere
+        from .pipelines._registry import CNN_FAMILIES, resolve_features
+
+        cnn = [f for f in resolve_features(args.features) if f in CNN_FAMILIES]
+        if not cnn:
+            raise ValueError(f"--backbone needs a CNN family ({', '.join(CNN_FAMILIES)}) in --features.")
+        for family in cnn:  # an absolute path, as Dask workers may run elsewhere
+            params[f"{family}__weights"] = os.path.abspath(args.backbone)
     return params
 
 
@@ -68,7 +74,7 @@ def _dask_client(args):
 def cmd_train(args):
     from .data import load_dataset
     from .models import save
-    from .pipelines import resolve_features, train_detector
+    from .pipelines import train_detector
 
     dataset = load_dataset(args.data, one_class=bool(args.pseudo_fakes))
     test = None
@@ -77,8 +83,6 @@ def cmd_train(args):
 
         dataset, test = holdout_split(dataset, args.holdout, random_state=args.seed)
     params = _pipeline_params(args)
-    if "cnn__weights" in params and "cnn" not in resolve_features(args.features):
-        raise ValueError("--backbone needs the cnn family in --features.")
     _refuse_on_dask(args, _generalisation_flags(args))
     dask = _dask_client(args)
     if dask is None:

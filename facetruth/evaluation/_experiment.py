@@ -82,7 +82,7 @@ def run_experiment(
         Extra training rows in every fold, made from that fold's training
         crops only (see :func:`~facetruth.pipelines.training_extras`).
     backbone : str or os.PathLike, default=None
-        Fine-tuned CNN backbone for the ``cnn`` family.
+        Fine-tuned CNN backbone for the ``cnn`` and ``parts`` families.
 
     Returns
     -------

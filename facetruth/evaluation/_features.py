@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..pipelines._registry import CNN_FAMILIES
+
 logger = logging.getLogger(__name__)
 
 #: images timed without the cache to measure a family's extraction cost
@@ -129,7 +131,7 @@ def family_transformer(family, *, cache=None, n_jobs=None, device="auto", **para
     from ..pipelines._registry import make_transformer
 
     kwargs = {"cache": cache, "n_jobs": n_jobs, **params}
-    if family == "cnn":
+    if family in CNN_FAMILIES:
         kwargs["device"] = device
     return make_transformer(family, **kwargs)
 
@@ -150,7 +152,8 @@ def extract_families(
     device : str, default="auto"
         For the ``cnn`` family.
     backbone : str or os.PathLike, default=None
-        Fine-tuned CNN backbone file for the ``cnn`` family (its ``weights``).
+        Fine-tuned CNN backbone file for the ``cnn`` and ``parts`` families
+        (their ``weights``).
     timing_sample : int, default=32
         Images (the first ones) extracted again without the cache to measure
         ms/image, so the measurement never reflects cache hits; 0 skips the
@@ -162,7 +165,7 @@ def extract_families(
     """
     out = {}
     for family in families:
-        params = {"weights": backbone} if family == "cnn" and backbone else {}
+        params = {"weights": backbone} if family in CNN_FAMILIES and backbone else {}
         transformer = family_transformer(family, cache=cache, n_jobs=n_jobs, device=device, **params)
         start = time.perf_counter()
         X = transformer.fit(images[:2]).transform(images)

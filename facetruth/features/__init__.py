@@ -9,6 +9,7 @@ noise      :func:`noise_residual_features`        :class:`NoiseFeatures`
 lbp        :func:`lbp_histograms`                 :class:`LBPFeatures`
 cnn        :func:`cnn_embedding`                  :class:`CNNEmbedding`
 region     :func:`region_features`                :class:`RegionFeatures`
+parts      :func:`part_embedding`                 :class:`PartEmbedding`
 =========  =====================================  =====================
 """
 
@@ -24,5 +25,6 @@ __getattr__, __dir__, __all__ = attach(
         "._lbp": ["lbp_histograms", "LBPFeatures"],
         "._cnn": ["cnn_embedding", "CNNEmbedding"],
         "._region": ["region_features", "region_feature_names", "region_boxes", "RegionFeatures"],
+        "._parts": ["part_crops", "part_embedding", "PartEmbedding"],
     },
 )

@@ -6,7 +6,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from ..models._calibration import CalibratedDetector
 from ._loader import ImageLoader
-from ._registry import make_classifier, make_transformer, resolve_features
+from ._registry import CNN_FAMILIES, make_classifier, make_transformer, resolve_features
 
 
 def build_pipeline(
@@ -65,7 +65,7 @@ def build_pipeline(
     transformers = []
     for family in families:
         kwargs = {"cache": cache}
-        if family == "cnn":
+        if family in CNN_FAMILIES:
             kwargs.update(device=device)
         else:
             kwargs.update(n_jobs=n_jobs)

@@ -14,7 +14,11 @@ FAMILIES = {
     "lbp": ("facetruth.features._lbp", "LBPFeatures"),
     "cnn": ("facetruth.features._cnn", "CNNEmbedding"),
     "region": ("facetruth.features._region", "RegionFeatures"),
+    "parts": ("facetruth.features._parts", "PartEmbedding"),
 }
+
+#: families that run a CNN: they take ``device`` and a fine-tuned backbone's ``weights``
+CNN_FAMILIES = ("cnn", "parts")
 
 HANDCRAFTED = ("fft", "dct", "noise", "lbp")
 

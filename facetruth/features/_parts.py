@@ -1,0 +1,191 @@
+"""CNN embeddings of the inner face parts (the ``parts`` family).
+
+A face-part composite replaces an eye, the nose or the mouth. In a whole-face
+embedding at 224 px such a part covers a few dozen pixels and its seams are
+averaged away; cropped and magnified, the same part fills the network's
+input, so the pooled features describe its texture and borders rather than
+the identity of the face. This family embeds each inner region of
+:data:`~facetruth.features._region.REGIONS` separately with the same
+EfficientNet-Lite0 as the ``cnn`` family and concatenates the embeddings.
+
+Parts are placed on the canonical face template, so they match each face
+best on crops made with ``align="canonical"``.
+"""
+
+import numpy as np
+
+from ._base import tune_allocator
+from ._cnn import _EMBEDDING_DIM, CNNEmbedding, _torch_threads, cnn_embedding, resize_square
+from ._region import INNER, MIN_SIDE, region_boxes
+
+#: the parts embedded by default
+PARTS = INNER
+
+
+def part_crops(images, part, *, zoom=1.5, margin=0.3):
+    """Square crops around one facial part of each face crop.
+
+    Parameters
+    ----------
+    images : sequence of ndarray of shape (height, width, 3), dtype uint8
+        Face crops; non-square ones are first stretched to a square.
+    part : str
+        A key of :data:`~facetruth.features._region.REGIONS`.
+    zoom : float, default=1.5
+        Side of the crop relative to the longer side of the part's box, so
+        the part's borders and some skin around it are included.
+    margin : float, default=0.3
+        Margin of the face crops (the loader's).
+
+    Returns
+    -------
+    crops : list of ndarray of shape (side, side, 3), dtype uint8
+        Shifted to lie inside the face crop; the whole crop when the window is
+        larger than it.
+    """
+    crops = []
+    for image in images:
+        image = resize_square(image, max(*image.shape[:2], MIN_SIDE))
+        size = image.shape[0]
+        x0, y0, x1, y1 = region_boxes(size, margin)[part]
+        side = min(size, max(2, int(round(zoom * max(x1 - x0, y1 - y0)))))
+        left = int(np.clip(round((x0 + x1 - side) / 2), 0, size - side))
+        top = int(np.clip(round((y0 + y1 - side) / 2), 0, size - side))
+        crops.append(image[top : top + side, left : left + side])
+    return crops
+
+
+def part_embedding(
+    images, *, parts=PARTS, zoom=1.5, margin=0.3, model=None, device="auto", batch_size=32, image_size=224
+):
+    """Concatenated CNN embeddings of the facial parts of each face crop.
+
+    Parameters
+    ----------
+    images : sequence of ndarray of shape (height, width, 3), dtype uint8
+        Face crops.
+    parts : sequence of str, default=("left_eye", "right_eye", "nose", "mouth")
+    zoom, margin : float
+        See :func:`part_crops`.
+    model, device, batch_size, image_size :
+        As for :func:`~facetruth.features.cnn_embedding`; ``image_size`` is
+        the side each part is resized to.
+
+    Returns
+    -------
+    features : ndarray of shape (n_images, 1280 * len(parts)), dtype float32
+        The embedding of ``parts[0]``, then of ``parts[1]``, and so on.
+    """
+    parts = tuple(parts)
+    # one pass over every part's crops, so batching and threads are set up once
+    crops = [crop for part in parts for crop in part_crops(images, part, zoom=zoom, margin=margin)]
+    n = len(images)
+    if n == 0:
+        return np.empty((0, _EMBEDDING_DIM * len(parts)), dtype=np.float32)
+    rows = cnn_embedding(crops, model=model, device=device, batch_size=batch_size, image_size=image_size)
+    return np.hstack([rows[i * n : (i + 1) * n] for i in range(len(parts))]).astype(np.float32, copy=False)
+
+
+class PartEmbedding(CNNEmbedding):
+    """Transformer computing :func:`part_embedding` for each face crop of a batch.
+
+    Parameters
+    ----------
+    parts : tuple of str, default=("left_eye", "right_eye", "nose", "mouth")
+        Facial parts to embed, keys of
+        :data:`~facetruth.features._region.REGIONS`.
+    zoom : float, default=1.5
+        Crop side relative to the part's box (see :func:`part_crops`).
+    margin : float, default=0.3
+        Margin of the face crops (the loader's).
+    weights, device, batch_size, image_size, n_jobs, cache :
+        As for :class:`~facetruth.features.CNNEmbedding`; ``image_size`` is
+        the side each part is resized to.
+
+    Attributes
+    ----------
+    model_ : torch.nn.Module
+        The network; dropped when pickled and rebuilt on first use.
+    device_ : str
+    feature_names_out_ : ndarray of str
+        ``parts_left_eye_emb_0000`` ... ``parts_mouth_emb_1279``.
+    n_features_out_ : int
+        ``1280 * len(parts)``.
+
+    See Also
+    --------
+    part_embedding : The pure function.
+    CNNEmbedding : The embedding of the whole face.
+    """
+
+    family = "parts"
+
+    def __init__(
+        self,
+        *,
+        parts=PARTS,
+        zoom=1.5,
+        margin=0.3,
+        weights="imagenet",
+        device="auto",
+        batch_size=32,
+        image_size=224,
+        n_jobs=None,
+        cache=None,
+    ):
+        super().__init__(
+            weights=weights,
+            device=device,
+            batch_size=batch_size,
+            image_size=image_size,
+            n_jobs=n_jobs,
+            cache=cache,
+        )
+        self.parts = parts
+        self.zoom = zoom
+        self.margin = margin
+
+    def _check_parts(self):
+        from ._region import REGIONS
+
+        parts = (self.parts,) if isinstance(self.parts, str) else self.parts
+        try:
+            parts = tuple(parts)
+        except TypeError:
+            parts = None
+        if not parts or any(p not in REGIONS for p in parts) or len(set(parts)) != len(parts):
+            raise ValueError(f"parts must be distinct names from {sorted(REGIONS)}; got {self.parts!r}.")
+        return parts
+
+    def _feature_names(self):
+        return [f"{p}_emb_{i:04d}" for p in self._check_parts() for i in range(_EMBEDDING_DIM)]
+
+    def _feature_kwargs(self):
+        kwargs = super()._feature_kwargs()
+        for name, low, high in (("zoom", 0.5, 4.0), ("margin", 0.0, 2.0)):
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float, np.number))
+                or not low <= value <= high
+            ):
+                raise ValueError(f"{name} must be a number in [{low}, {high}]; got {value!r}.")
+            kwargs[name] = float(value)
+        kwargs["parts"] = list(self._check_parts())
+        return kwargs
+
+    def _compute_rows(self, images, kwargs):
+        model = getattr(self, "model_", None)
+        if model is None:
+            model = self._build_model()
+        tune_allocator()
+        with _torch_threads(self.n_jobs):
+            return part_embedding(
+                images,
+                parts=kwargs["parts"],
+                zoom=kwargs["zoom"],
+                margin=kwargs["margin"],
+                model=model,
+                batch_size=self.batch_size,
+                image_size=kwargs["image_size"],
+            )

@@ -21,6 +21,7 @@ from facetruth.data import load_dataset
 from facetruth.evaluation import cross_dataset
 from facetruth.evaluation._experiment import DEFAULT_SETS
 from facetruth.evaluation._report import _md_table
+from facetruth.pipelines import CLASSIFIERS
 
 
 def auc_bars_png(results):
@@ -84,7 +85,10 @@ def main(argv=None):
         "--pseudo-fakes", default=None, metavar="sbi[:RATIO]", help="add SBI fakes of the reals"
     )
     parser.add_argument("--augment", default=None, metavar="robust[:COPIES]", help="robust training copies")
-    parser.add_argument("--backbone", default=None, help="fine-tuned CNN backbone for the cnn family")
+    parser.add_argument(
+        "--backbone", default=None, help="fine-tuned CNN backbone for the cnn and parts families"
+    )
+    parser.add_argument("--classifier", default="xgboost", choices=CLASSIFIERS, help="base classifier")
     parser.add_argument(
         "--real-only", action="store_true", help="train on the real images of the training set only"
     )
@@ -104,6 +108,7 @@ def main(argv=None):
         "pseudo_fakes": args.pseudo_fakes,
         "augment": args.augment,
         "backbone": args.backbone,
+        "classifier": args.classifier,
         "random_state": args.seed,
     }
     directions = [(na, a, nb, b)] if args.one_way else [(na, a, nb, b), (nb, b, na, a)]

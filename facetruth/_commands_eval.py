@@ -64,6 +64,7 @@ def cmd_experiment(args):
         pseudo_fakes=args.pseudo_fakes,
         augment=args.augment,
         backbone=args.backbone,
+        classifier=args.classifier,
     )
     results["meta"]["config"] = str(args.config) if args.config else None
     out = Path(args.out)

@@ -13,6 +13,7 @@ import textwrap
 
 from . import __version__
 from .exceptions import FaceTruthError
+from .pipelines._registry import CLASSIFIERS
 
 logger = logging.getLogger("facetruth")
 
@@ -73,7 +74,9 @@ def build_parser():
     p.add_argument(
         "--features", default="all", help="all | handcrafted | fft,dct,noise,lbp,cnn (default: all)"
     )
-    p.add_argument("--classifier", default="xgboost", help="xgboost | logistic | svm | random_forest")
+    p.add_argument(
+        "--classifier", default="xgboost", help="xgboost | logistic | logistic_cv | svm | random_forest"
+    )
     p.add_argument("--face", default="auto", choices=["auto", "off", "dlib", "haar"])
     p.add_argument("--out", required=True, help="model file to write (.joblib)")
     p.add_argument(
@@ -207,9 +210,17 @@ def build_parser():
     p.add_argument(
         "--cache", default=None, help="feature/crop cache folder (default: $FACETRUTH_CACHE or none)"
     )
-    p.add_argument("--backbone", default=None, help="fine-tuned CNN backbone file for the cnn family")
+    p.add_argument(
+        "--backbone", default=None, help="fine-tuned CNN backbone file for the cnn and parts families"
+    )
     p.add_argument(
         "--image-size", type=int, default=256, help="side of the face crops (default: %(default)s)"
+    )
+    p.add_argument(
+        "--classifier",
+        default="xgboost",
+        choices=CLASSIFIERS,
+        help="base classifier of every fold (default: %(default)s)",
     )
     _generalisation_options(p)
     _dask_options(p, "<out>/shards")
@@ -236,7 +247,9 @@ def _common_run_options(p):
     p.add_argument(
         "--cache", default=None, help="feature/crop cache folder (default: $FACETRUTH_CACHE or none)"
     )
-    p.add_argument("--backbone", default=None, help="fine-tuned CNN backbone file for the cnn family")
+    p.add_argument(
+        "--backbone", default=None, help="fine-tuned CNN backbone file for the cnn and parts families"
+    )
 
 
 def _generalisation_options(p):

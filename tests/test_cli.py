@@ -1,6 +1,7 @@
 import csv
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -147,3 +148,23 @@ def test_finetune_writes_a_loadable_backbone(tiny_set, tmp_path, capsys):
     state = torch.load(out, weights_only=True)
     assert "conv_stem.weight" in state and not any(k.startswith("classifier") for k in state)
     assert json.loads(out.with_suffix(".json").read_text())["epochs_run"] == 1
+
+
+def test_backbone_needs_and_reaches_every_cnn_family(tiny_set, tmp_path, capsys):
+    from facetruth._commands import _pipeline_params
+    from facetruth.cli import build_parser
+
+    base = ["train", "--data", str(tiny_set), "--out", str(tmp_path / "m.joblib"), "--backbone", "b.pt"]
+    assert main([*base, "--features", "handcrafted"]) == 2
+    assert "--backbone needs a CNN family (cnn, parts)" in capsys.readouterr().err
+    params = _pipeline_params(build_parser().parse_args([*base, "--features", "fft,cnn,parts"]))
+    assert params["cnn__weights"] == params["parts__weights"] == str(Path("b.pt").resolve())
+
+
+def test_experiment_records_its_classifier(tiny_set, tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["experiment", "--data", str(tiny_set), "--sets", "fft", "--folds", "3", "--face", "off"]
+    assert main([*args, "--classifier", "logistic_cv", "--image-size", "48", "--out", str(out)]) == 0
+    meta = json.loads((out / "results.json").read_text())["meta"]
+    assert meta["classifier"].startswith("logistic regression (C by inner 3-fold AUC)")
+    assert "logistic regression" in (out / "report.md").read_text()

@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from ..pipelines._extras import training_extras
-from ._features import extract_families, load_crops, make_detector, stack_families
+from ._features import classifier_label, extract_families, load_crops, make_detector, stack_families
 from ._metrics import detection_metrics
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ def cross_dataset(
     pseudo_fakes=None,
     augment=None,
     backbone=None,
+    classifier="xgboost",
 ):
     """Fit one detector per feature set on ``train_set`` and score ``test_set``.
 
@@ -53,7 +54,9 @@ def cross_dataset(
         :func:`~facetruth.pipelines.training_extras`); with pseudo-fakes,
         ``train_set`` may hold real images only.
     backbone : str or os.PathLike, default=None
-        Fine-tuned CNN backbone for the ``cnn`` family.
+        Fine-tuned CNN backbone for the ``cnn`` and ``parts`` families.
+    classifier : str, default="xgboost"
+        Base classifier (see :func:`~facetruth.pipelines.make_classifier`).
 
     Returns
     -------
@@ -85,7 +88,7 @@ def cross_dataset(
     for name, fams in sets.items():
         X_train, _ = stack_families(feats_train, fams)
         X_test, _ = stack_families(feats_test, fams)
-        det = make_detector(random_state=random_state, device=device)
+        det = make_detector(random_state=random_state, device=device, classifier=classifier)
         det.fit(X_train, y_train, groups=g_train)
         prob = det.predict_proba(X_test)[:, 1]
         metrics[name] = detection_metrics(test.labels, prob, det.threshold_)
@@ -103,6 +106,7 @@ def cross_dataset(
             "pseudo_fakes": pseudo_fakes,
             "augment": augment,
             "backbone": str(backbone) if backbone else None,
+            "classifier": classifier_label(classifier),
             "extra_training_rows": extra.counts(),
             "wall_seconds": round(time.perf_counter() - start, 1),
         },

@@ -141,6 +141,7 @@ def cross_validate_features(
     device="auto",
     inner_cv=3,
     extra=None,
+    classifier="xgboost",
 ):
     """Cross-validate one feature matrix on given folds.
 
@@ -161,6 +162,9 @@ def cross_validate_features(
         augmented copies) and the index of the sample each was made from. A
         fold trains on the extra rows whose source is in its training part,
         and never tests on extra rows.
+    classifier : str, default="xgboost"
+        Base classifier of each fold (see
+        :func:`~facetruth.pipelines.make_classifier`).
 
     Returns
     -------
@@ -178,7 +182,9 @@ def cross_validate_features(
     confusion = np.zeros((2, 2), dtype=int)
     for split in splits:
         train, test = split["train"], split["test"]
-        det = make_detector(random_state=random_state, device=device, inner_cv=inner_cv)
+        det = make_detector(
+            random_state=random_state, device=device, inner_cv=inner_cv, classifier=classifier
+        )
         X_fit, y_fit, g_fit = _training_rows(X, labels, groups, train, extra)
         det.fit(X_fit, y_fit, groups=g_fit)
         prob = det.predict_proba(X[test])[:, 1]

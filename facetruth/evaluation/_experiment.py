@@ -18,7 +18,7 @@ from sklearn import metrics as skm
 
 from ..pipelines._extras import training_extras
 from ._cv import cross_validate_features, cv_splits
-from ._features import extract_families, load_crops, stack_families
+from ._features import classifier_label, extract_families, load_crops, stack_families
 from ._metrics import reliability_curve
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ def run_experiment(
     pseudo_fakes=None,
     augment=None,
     backbone=None,
+    classifier="xgboost",
 ):
     """Cross-validate several feature sets on the same folds of one data set.
 
@@ -83,6 +84,9 @@ def run_experiment(
         crops only (see :func:`~facetruth.pipelines.training_extras`).
     backbone : str or os.PathLike, default=None
         Fine-tuned CNN backbone for the ``cnn`` and ``parts`` families.
+    classifier : str, default="xgboost"
+        Base classifier of every fold (see
+        :func:`~facetruth.pipelines.make_classifier`).
 
     Returns
     -------
@@ -126,6 +130,7 @@ def run_experiment(
             random_state=random_state,
             device=device,
             inner_cv=inner_cv,
+            classifier=classifier,
             extra=None
             if extra_matrices is None
             else (stack_families(extra_matrices, fams)[0], extra.labels, extra.sources),
@@ -145,6 +150,7 @@ def run_experiment(
     return {
         "meta": {
             **_metadata(dataset, loaded, n_splits, n_repeats, face, image_size, random_state, inner_cv),
+            "classifier": classifier_label(classifier),
             "align": align,
             "pseudo_fakes": pseudo_fakes,
             "augment": augment,
@@ -258,7 +264,6 @@ def _metadata(dataset, loaded, n_splits, n_repeats, face, image_size, random_sta
         "inner_cv": inner_cv,
         "seed": random_state,
         "split": "StratifiedGroupKFold on the data set's groups",
-        "classifier": "XGBoost in CalibratedDetector (isotonic, EER threshold on the training part)",
         "load_seconds": round(loaded.load_seconds, 1),
         "versions": {**package_versions(), "python": platform.python_version()},
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -199,8 +199,15 @@ def stack_families(matrices, families):
     return X, column_family
 
 
+def classifier_label(classifier):
+    """How reports name a :func:`make_detector` with this base classifier."""
+    names = {"xgboost": "XGBoost", "logistic_cv": "logistic regression (C by inner 3-fold AUC)"}
+    base = names.get(classifier, classifier.replace("_", " "))
+    return f"{base} in CalibratedDetector (isotonic, EER threshold on the training part)"
+
+
 def make_detector(*, random_state=0, device="auto", inner_cv=3, classifier="xgboost", n_threads=1):
-    """A fresh :class:`~facetruth.models.CalibratedDetector` around XGBoost (gain importances).
+    """A fresh :class:`~facetruth.models.CalibratedDetector` (XGBoost with gain importances by default).
 
     ``n_threads`` defaults to 1: experiments fit hundreds of small models, and
     XGBoost's OpenMP threads spin-wait, so on a busy machine one thread per

@@ -101,6 +101,18 @@ def test_cross_validate_features_known_answers():
     assert sum(res["importance"].values()) == pytest.approx(1.0)
 
 
+def test_cross_validate_features_with_another_classifier():
+    rng = np.random.default_rng(1)
+    labels, groups = _grouped(n_groups=40, per_group=3)
+    X = np.column_stack([labels + rng.normal(0, 0.3, len(labels)), rng.normal(size=(len(labels), 50))])
+    splits = cv_splits(labels, groups, n_splits=4, random_state=0)
+    res = cross_validate_features(
+        X, labels, groups, splits, classifier="logistic_cv", column_family=["a"] * 51
+    )
+    assert res["summary"]["auc"]["mean"] > 0.9
+    assert "importance" not in res  # gain importances are XGBoost's only
+
+
 @pytest.fixture(scope="module")
 def tiny_results(tiny_set):
     dataset = load_dataset(tiny_set)
@@ -133,6 +145,7 @@ def test_results_are_json_and_hold_the_metadata(tiny_results, tiny_set):
     assert meta["counts"] == {"real": 24, "fake": 24}
     assert meta["manifest_sha256"] == load_dataset(tiny_set).manifest_hash()
     assert meta["seed"] == 0 and meta["folds"] == 3
+    assert meta["classifier"].startswith("XGBoost in CalibratedDetector")
     assert "scikit-learn" in meta["versions"]
     assert back["families"]["fft"]["n_timed"] == 32
     spec = back["spectrum"]

@@ -5,7 +5,14 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 import facetruth
 from facetruth.data import load_dataset
 from facetruth.models import CalibratedDetector
-from facetruth.pipelines import FEATURE_SETS, ImageLoader, build_pipeline, resolve_features, train_detector
+from facetruth.pipelines import (
+    FEATURE_SETS,
+    ImageLoader,
+    build_pipeline,
+    make_classifier,
+    resolve_features,
+    train_detector,
+)
 
 
 def test_registry_resolves_names_and_lists():
@@ -30,7 +37,24 @@ def test_build_pipeline_structure():
         build_pipeline(features="fft", classifier="boosted-magic")
 
 
-@pytest.mark.parametrize("classifier", ["xgboost", "logistic", "svm", "random_forest"])
+def test_logistic_cv_chooses_strong_regularisation_for_wide_noise():
+    rng = np.random.default_rng(0)
+    y = np.arange(200) % 2
+    X = np.column_stack([y + rng.normal(0, 0.8, 200), rng.normal(size=(200, 400))])
+    model = make_classifier("logistic_cv").fit(X, y)
+    search = model[-1]
+    assert search.C_ < 10  # not the weakest penalty of the grid
+    assert search.scoring == "roc_auc" and len(search.Cs_) == 6
+
+
+def test_build_pipeline_gives_every_cnn_family_the_device():
+    pipe = build_pipeline(features="fft,cnn,parts", face="off", device="cpu")
+    steps = dict(pipe["features"].transformer_list)
+    assert steps["cnn"].device == "cpu" and steps["parts"].device == "cpu"
+    assert resolve_features("all+parts") == ("fft", "dct", "noise", "lbp", "cnn", "parts")
+
+
+@pytest.mark.parametrize("classifier", ["xgboost", "logistic", "logistic_cv", "svm", "random_forest"])
 def test_fit_predict_on_paths(tiny_set, classifier):
     data = load_dataset(tiny_set)
     pipe = build_pipeline(features="fft", classifier=classifier, face="off", image_size=48, cv=3)

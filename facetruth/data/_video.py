@@ -105,11 +105,44 @@ def read_video_frame(path, index, *, max_pixels=64_000_000):
     ImageDecodeError
         When the file cannot be read or has fewer than ``index + 1`` frames.
     """
+    frame = frames_at(path, [index], max_pixels=max_pixels)[int(index)]
+    if isinstance(frame, ImageDecodeError):
+        raise frame
+    return frame
+
+
+def frames_at(path, indices, *, max_pixels=64_000_000):
+    """Decode several frames of a video in one sequential pass.
+
+    Reading ``k`` frames one call at a time decodes the video from its start
+    ``k`` times; this decodes it once, up to the last wanted frame.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    indices : iterable of int
+        0-based frame numbers, in any order; repeats are read once.
+    max_pixels : int, default=64_000_000
+
+    Returns
+    -------
+    frames : dict of int to ndarray or ImageDecodeError
+        For each distinct index, its RGB frame of shape (height, width, 3),
+        dtype uint8, or the error saying it was not found.
+
+    Raises
+    ------
+    ImageDecodeError
+        When the file cannot be read at all.
+    """
     name = _check_video_path(path)
-    frames, _, n_read = _read(path, name, [int(index)], max_pixels)
-    if not frames:
-        raise ImageDecodeError(f"{name}: frame {index} not found (video has {n_read} decodable frames)")
-    return frames[0]
+    wanted = sorted({int(i) for i in indices})
+    frames, got, n_read = _read(path, name, wanted, max_pixels)
+    out = dict(zip(got, frames, strict=True))
+    for index in wanted:
+        if index not in out:
+            out[index] = ImageDecodeError(f"{name}: frame {index} not found (video has {n_read} decodable frames)")
+    return out
 
 
 def video_frame_count(path, *, max_pixels=64_000_000):

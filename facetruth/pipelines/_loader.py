@@ -103,13 +103,52 @@ def _item_key(item, tag):
     return hash_file(item) + tag
 
 
+class _ChunkReader:
+    """Decodes the items of one chunk, each video once for all its frames in the chunk.
+
+    A ``(video, frame)`` item decoded alone costs a pass from the video's
+    start; the first frame of a video that is needed here triggers one pass
+    for the frames of that video still to come in the chunk (cached items
+    among them only cost the pass, not a crop).
+    """
+
+    def __init__(self, items, max_pixels):
+        self.items = items
+        self.max_pixels = max_pixels
+        self.frames = {}
+
+    def read(self, position):
+        item = self.items[position]
+        if not (isinstance(item, tuple) and len(item) == 2):
+            return read_item(item, max_pixels=self.max_pixels)
+        key = (os.fspath(item[0]), int(item[1]))
+        if key not in self.frames:
+            from ..data._video import frames_at
+
+            wanted = [
+                int(other[1])
+                for other in self.items[position:]
+                if isinstance(other, tuple) and len(other) == 2 and os.fspath(other[0]) == key[0]
+            ]
+            try:
+                found = frames_at(item[0], wanted, max_pixels=self.max_pixels)
+            except ImageDecodeError as exc:  # the whole video: every one of its items gets it
+                found = dict.fromkeys(wanted, exc)
+            self.frames.update({(key[0], index): frame for index, frame in found.items()})
+        frame = self.frames.pop(key)
+        if isinstance(frame, ImageDecodeError):
+            raise frame
+        return frame
+
+
 def _load_chunk(items, params, cache_dir):
     from ..data import crop_face
 
     cache = ArrayCache(cache_dir) if cache_dir else None
     tag = hash_params(params)[:8]
+    reader = _ChunkReader(items, params["max_pixels"])
     out = []
-    for item in items:
+    for position, item in enumerate(items):
         try:
             key = _item_key(item, tag) if cache is not None else None
             if cache is not None:
@@ -117,7 +156,7 @@ def _load_chunk(items, params, cache_dir):
                 if crop is not None and info is not None:
                     out.append((crop, _decode_info(info), None))
                     continue
-            image = read_item(item, max_pixels=params["max_pixels"])
+            image = reader.read(position)
             crop, info = crop_face(
                 image,
                 size=params["size"],
@@ -225,7 +264,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         size = params["size"]
         n_jobs = self.n_jobs or 1
         chunk = max(1, min(32, -(-len(items) // max(1, n_jobs * 4))))
-        chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
+        chunks = _chunks(items, chunk)
         cache = os.fspath(self.cache) if self.cache else None
         if n_jobs == 1 or len(chunks) == 1:
             parts = [_load_chunk(c, params, cache) for c in chunks]
@@ -269,6 +308,23 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.requires_fit = False
         return tags
+
+
+def _video_of(item):
+    return os.fspath(item[0]) if isinstance(item, tuple) and len(item) == 2 else None
+
+
+def _chunks(items, size):
+    """Consecutive chunks of about ``size`` items that never split a run of one video's frames."""
+    chunks, start = [], 0
+    for i in range(1, len(items) + 1):
+        if i == len(items) or (
+            i - start >= size
+            and (_video_of(items[i]) is None or _video_of(items[i]) != _video_of(items[i - 1]))
+        ):
+            chunks.append(items[start:i])
+            start = i
+    return chunks
 
 
 def _as_items(X):

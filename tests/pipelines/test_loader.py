@@ -76,3 +76,41 @@ def test_single_path_or_empty_input_rejected(files):
         ImageLoader().transform(files[0][0])
     with pytest.raises(ValueError, match="empty"):
         ImageLoader().transform([])
+
+
+def test_video_frames_of_a_chunk_are_decoded_in_one_pass(tmp_path, monkeypatch):
+    import cv2
+
+    from facetruth.data import _video
+
+    path = tmp_path / "v.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (48, 40))
+    for i in range(30):
+        writer.write(np.full((40, 48, 3), 8 * i, np.uint8))
+    writer.release()
+    passes = []
+    real_read = _video._read
+    monkeypatch.setattr(_video, "_read", lambda *a: passes.append(a[2]) or real_read(*a))
+    frames = [3, 11, 20, 29, 11]
+    items = [(path, i) for i in frames] + [(path, 99), (tmp_path / "gone.mp4", 0)]
+    result = ImageLoader(face="off", image_size=16).load(items, errors="collect")
+    assert passes[0] == [3, 11, 20, 29, 99]  # one pass for the video, up to its last wanted frame
+    assert len(passes) == 2  # and one more for the repeated frame 11 only
+    levels = [round(float(crop.mean()) / 8) for crop in result.images]
+    assert levels == frames
+    assert [i for i, _ in result.errors] == [5, 6]
+    assert "frame 99 not found (video has 30 decodable frames)" in result.errors[0][1]
+    assert "no such file" in result.errors[1][1]
+    # same crops as decoding each frame on its own
+    alone = [ImageLoader(face="off", image_size=16).transform([(path, i)])[0] for i in frames]
+    np.testing.assert_array_equal(result.images, np.stack(alone))
+
+
+def test_chunks_keep_each_video_together():
+    from facetruth.pipelines._loader import _chunks
+
+    items = ["a.jpg", "b.jpg", ("v1", 0), ("v1", 5), ("v1", 9), ("v2", 0), "c.jpg", ("v2", 3)]
+    chunks = _chunks(items, 2)
+    assert [x for c in chunks for x in c] == items
+    assert chunks[:3] == [["a.jpg", "b.jpg"], [("v1", 0), ("v1", 5), ("v1", 9)], [("v2", 0), "c.jpg"]]
+    assert _chunks(items, 100) == [items]

@@ -32,6 +32,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from facetruth.data import FaceCropper
 from facetruth.features import (
     CNNEmbedding,
+    CNNStats,
     DCTFeatures,
     FFTFeatures,
     LBPFeatures,
@@ -62,6 +63,7 @@ LBPFeatures2D = _claims_2d(LBPFeatures)
 RegionFeatures2D = _claims_2d(RegionFeatures)
 CNNEmbedding2D = _claims_2d(CNNEmbedding)
 PartEmbedding2D = _claims_2d(PartEmbedding)
+CNNStats2D = _claims_2d(CNNStats)
 FaceCropper2D = _claims_2d(FaceCropper)
 ImageLoader2D = _claims_2d(ImageLoader)
 FineTunedCNNClassifier2D = _claims_2d(FineTunedCNNClassifier)
@@ -75,6 +77,7 @@ ESTIMATORS = [
     RegionFeatures(),
     CNNEmbedding(batch_size=8, image_size=32),
     PartEmbedding(parts=("nose", "mouth"), batch_size=8, image_size=32),
+    CNNStats(parts=("nose",), batch_size=8, image_size=32),
     FaceCropper(method="off", size=16),
     ImageLoader(face="off", image_size=16),
     CalibratedDetector(cv=2),
@@ -91,6 +94,7 @@ _CHECKABLE = {
     RegionFeatures: RegionFeatures2D,
     CNNEmbedding: CNNEmbedding2D,
     PartEmbedding: PartEmbedding2D,
+    CNNStats: CNNStats2D,
     FaceCropper: FaceCropper2D,
     ImageLoader: ImageLoader2D,
     FineTunedCNNClassifier: FineTunedCNNClassifier2D,

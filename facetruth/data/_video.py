@@ -141,7 +141,9 @@ def frames_at(path, indices, *, max_pixels=64_000_000):
     out = dict(zip(got, frames, strict=True))
     for index in wanted:
         if index not in out:
-            out[index] = ImageDecodeError(f"{name}: frame {index} not found (video has {n_read} decodable frames)")
+            out[index] = ImageDecodeError(
+                f"{name}: frame {index} not found (video has {n_read} decodable frames)"
+            )
     return out
 
 

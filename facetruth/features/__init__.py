@@ -10,6 +10,7 @@ lbp        :func:`lbp_histograms`                 :class:`LBPFeatures`
 cnn        :func:`cnn_embedding`                  :class:`CNNEmbedding`
 region     :func:`region_features`                :class:`RegionFeatures`
 parts      :func:`part_embedding`                 :class:`PartEmbedding`
+cnnstats   :func:`cnn_stats`                      :class:`CNNStats`
 =========  =====================================  =====================
 """
 
@@ -26,5 +27,6 @@ __getattr__, __dir__, __all__ = attach(
         "._cnn": ["cnn_embedding", "CNNEmbedding"],
         "._region": ["region_features", "region_feature_names", "region_boxes", "RegionFeatures"],
         "._parts": ["part_crops", "part_embedding", "PartEmbedding"],
+        "._cnnstats": ["cnn_stats", "stats_feature_names", "CNNStats"],
     },
 )

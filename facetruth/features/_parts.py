@@ -16,7 +16,7 @@ import numpy as np
 
 from ._base import tune_allocator
 from ._cnn import _EMBEDDING_DIM, CNNEmbedding, _torch_threads, cnn_embedding, resize_square
-from ._region import INNER, MIN_SIDE, region_boxes
+from ._region import INNER, MIN_SIDE, REGIONS, region_boxes
 
 #: the parts embedded by default
 PARTS = INNER
@@ -119,6 +119,7 @@ class PartEmbedding(CNNEmbedding):
     """
 
     family = "parts"
+    _allow_no_parts = False
 
     def __init__(
         self,
@@ -146,14 +147,13 @@ class PartEmbedding(CNNEmbedding):
         self.margin = margin
 
     def _check_parts(self):
-        from ._region import REGIONS
-
         parts = (self.parts,) if isinstance(self.parts, str) else self.parts
         try:
             parts = tuple(parts)
         except TypeError:
             parts = None
-        if not parts or any(p not in REGIONS for p in parts) or len(set(parts)) != len(parts):
+        empty = parts is None or (not parts and not self._allow_no_parts)
+        if empty or any(p not in REGIONS for p in parts) or len(set(parts)) != len(parts):
             raise ValueError(f"parts must be distinct names from {sorted(REGIONS)}; got {self.parts!r}.")
         return parts
 

@@ -15,10 +15,11 @@ FAMILIES = {
     "cnn": ("facetruth.features._cnn", "CNNEmbedding"),
     "region": ("facetruth.features._region", "RegionFeatures"),
     "parts": ("facetruth.features._parts", "PartEmbedding"),
+    "cnnstats": ("facetruth.features._cnnstats", "CNNStats"),
 }
 
 #: families that run a CNN: they take ``device`` and a fine-tuned backbone's ``weights``
-CNN_FAMILIES = ("cnn", "parts")
+CNN_FAMILIES = ("cnn", "parts", "cnnstats")
 
 HANDCRAFTED = ("fft", "dct", "noise", "lbp")
 

@@ -1,0 +1,136 @@
+"""Mid-level CNN texture statistics of the face and its parts (the ``cnnstats`` family).
+
+The pooled embedding of the ``cnn`` and ``parts`` families comes from the
+network's last layer, which ImageNet training made describe *what* is in the
+picture. A pasted eye or mouth differs from its face in *how* it is rendered:
+sharpness, noise, colour transitions. Those live in the early and middle
+layers. This family runs the same EfficientNet-Lite0 on the whole face crop
+and on each magnified part crop (see :func:`~facetruth.features.part_crops`)
+and keeps the mean and standard deviation over space of every channel of the
+outputs of stages 2 to 5 (24, 40, 80 and 112 channels, strides 4 to 16):
+512 numbers per crop, in the spirit of the Gram and style statistics used for
+texture description [1]_.
+
+References
+----------
+.. [1] L. A. Gatys, A. S. Ecker and M. Bethge, "Texture synthesis using
+       convolutional neural networks", NeurIPS 2015.
+"""
+
+import numpy as np
+
+from ._base import check_images, tune_allocator
+from ._cnn import _check_batch_size, _run_batches, _torch_threads
+from ._parts import PARTS, PartEmbedding, part_crops
+
+#: indices of the summarised stages in ``model.blocks`` and their channel counts
+STAGES = (1, 2, 3, 4)
+CHANNELS = (24, 40, 80, 112)
+#: statistics per crop
+N_STATS = 2 * sum(CHANNELS)
+
+
+def _stage_stats(model, x):
+    import torch
+
+    x = model.bn1(model.conv_stem(x))
+    out = []
+    for i, stage in enumerate(model.blocks[: max(STAGES) + 1]):
+        x = stage(x)
+        if i in STAGES:
+            maps = x.float()
+            out += [maps.mean((2, 3)), maps.std((2, 3))]
+    return torch.cat(out, 1)
+
+
+def stats_feature_names(parts=PARTS):
+    """Names of :func:`cnn_stats`'s outputs (without the family prefix)."""
+    per_crop = [
+        f"s{s + 1}_{stat}_{c:03d}"
+        for s, n in zip(STAGES, CHANNELS, strict=True)
+        for stat in ("mean", "std")
+        for c in range(n)
+    ]
+    return [f"{crop}_{name}" for crop in ("face", *parts) for name in per_crop]
+
+
+def cnn_stats(
+    images, *, parts=PARTS, zoom=1.5, margin=0.3, model=None, device="auto", batch_size=32, image_size=224
+):
+    """Channel means and spreads of mid-level feature maps of a face and its parts.
+
+    Parameters
+    ----------
+    images : sequence of ndarray of shape (height, width, 3), dtype uint8
+        Face crops.
+    parts : sequence of str, default=("left_eye", "right_eye", "nose", "mouth")
+        Parts cropped and magnified besides the whole face (may be empty).
+    zoom, margin : float
+        See :func:`~facetruth.features.part_crops`.
+    model, device, batch_size, image_size :
+        As for :func:`~facetruth.features.cnn_embedding`; every crop is
+        resized to ``image_size``.
+
+    Returns
+    -------
+    features : ndarray of shape (n_images, 512 * (1 + len(parts))), dtype float32
+        The statistics of the whole face, then of ``parts[0]``, and so on;
+        names from :func:`stats_feature_names`.
+    """
+    images = check_images(images)
+    _check_batch_size(batch_size)
+    if model is None:
+        from ..models._backbone import load_backbone
+
+        model = load_backbone("imagenet", device=device)
+    parts = tuple(parts)
+    crops = list(images) + [c for part in parts for c in part_crops(images, part, zoom=zoom, margin=margin)]
+    rows = _run_batches(crops, model, int(batch_size), int(image_size), _stage_stats).astype(np.float32)
+    n = len(images)
+    return np.hstack([rows[i * n : (i + 1) * n] for i in range(1 + len(parts))])
+
+
+class CNNStats(PartEmbedding):
+    """Transformer computing :func:`cnn_stats` for each face crop of a batch.
+
+    Parameters
+    ----------
+    parts, zoom, margin, weights, device, batch_size, image_size, n_jobs, cache :
+        As for :class:`~facetruth.features.PartEmbedding`; ``parts`` may be
+        empty (the whole face only).
+
+    Attributes
+    ----------
+    model_ : torch.nn.Module
+    device_ : str
+    feature_names_out_ : ndarray of str
+        ``cnnstats_face_s2_mean_000`` ... ``cnnstats_mouth_s5_std_111``.
+    n_features_out_ : int
+        ``512 * (1 + len(parts))``.
+
+    See Also
+    --------
+    cnn_stats : The pure function.
+    """
+
+    family = "cnnstats"
+    _allow_no_parts = True
+
+    def _feature_names(self):
+        return stats_feature_names(self._check_parts())
+
+    def _compute_rows(self, images, kwargs):
+        model = getattr(self, "model_", None)
+        if model is None:
+            model = self._build_model()
+        tune_allocator()
+        with _torch_threads(self.n_jobs):
+            return cnn_stats(
+                images,
+                parts=kwargs["parts"],
+                zoom=kwargs["zoom"],
+                margin=kwargs["margin"],
+                model=model,
+                batch_size=self.batch_size,
+                image_size=kwargs["image_size"],
+            )

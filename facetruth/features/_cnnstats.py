@@ -19,8 +19,8 @@ References
 
 import numpy as np
 
-from ._base import check_images, tune_allocator
-from ._cnn import _check_batch_size, _run_batches, _torch_threads
+from ._base import check_images
+from ._cnn import _check_batch_size, _run_batches
 from ._parts import PARTS, PartEmbedding, part_crops
 
 #: indices of the summarised stages in ``model.blocks`` and their channel counts
@@ -119,18 +119,5 @@ class CNNStats(PartEmbedding):
     def _feature_names(self):
         return stats_feature_names(self._check_parts())
 
-    def _compute_rows(self, images, kwargs):
-        model = getattr(self, "model_", None)
-        if model is None:
-            model = self._build_model()
-        tune_allocator()
-        with _torch_threads(self.n_jobs):
-            return cnn_stats(
-                images,
-                parts=kwargs["parts"],
-                zoom=kwargs["zoom"],
-                margin=kwargs["margin"],
-                model=model,
-                batch_size=self.batch_size,
-                image_size=kwargs["image_size"],
-            )
+    def _function(self):
+        return cnn_stats

@@ -174,13 +174,16 @@ class PartEmbedding(CNNEmbedding):
         kwargs["parts"] = list(self._check_parts())
         return kwargs
 
+    def _function(self):
+        return part_embedding
+
     def _compute_rows(self, images, kwargs):
         model = getattr(self, "model_", None)
         if model is None:
             model = self._build_model()
         tune_allocator()
         with _torch_threads(self.n_jobs):
-            return part_embedding(
+            return self._function()(
                 images,
                 parts=kwargs["parts"],
                 zoom=kwargs["zoom"],

@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from facetruth.features import PartEmbedding, cnn_embedding, part_crops, part_embedding, region_boxes
+from facetruth.features import (
+    CNNStats,
+    PartEmbedding,
+    cnn_embedding,
+    part_crops,
+    part_embedding,
+    region_boxes,
+)
+from facetruth.features._cnnstats import N_STATS
 from facetruth.features._parts import PARTS
 
 
@@ -51,15 +59,22 @@ def test_embedding_is_the_cnn_embedding_of_each_crop_in_order(rng):
     np.testing.assert_allclose(out[:, 1280:], eye, rtol=1e-4, atol=1e-5)
 
 
-def test_a_pasted_mouth_changes_only_the_mouth_block(rng):
+@pytest.mark.parametrize(
+    ("cls", "block", "face_first"), [(PartEmbedding, 1280, False), (CNNStats, N_STATS, True)]
+)
+def test_a_pasted_mouth_changes_the_mouth_block_and_not_the_eye_block(cls, block, face_first, rng):
     image = np.clip(rng.normal(128, 20, (128, 128, 3)), 0, 255).astype(np.uint8)
     pasted = image.copy()
     x0, y0, x1, y1 = region_boxes(128, 0.3)["mouth"]
     pasted[y0:y1, x0:x1] = rng.integers(0, 256, (y1 - y0, x1 - x0, 3), dtype=np.uint8)
-    transformer = PartEmbedding(parts=("left_eye", "mouth"), image_size=64).fit(image[None])
+    transformer = cls(parts=("left_eye", "mouth"), image_size=64).fit(image[None])
     clean, fake = transformer.transform(np.stack([image, pasted]))
-    np.testing.assert_array_equal(clean[:1280], fake[:1280])
-    assert np.abs(clean[1280:] - fake[1280:]).max() > 0.1
+    start = block if face_first else 0
+    eye, mouth = slice(start, start + block), slice(start + block, start + 2 * block)
+    np.testing.assert_array_equal(clean[eye], fake[eye])
+    assert np.abs(clean[mouth] - fake[mouth]).max() > 0.1
+    if face_first:  # the whole face sees the mouth too
+        assert np.abs(clean[:block] - fake[:block]).max() > 0.01
 
 
 def test_names_count_and_cache(tmp_path, rng):

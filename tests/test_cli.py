@@ -156,9 +156,14 @@ def test_backbone_needs_and_reaches_every_cnn_family(tiny_set, tmp_path, capsys)
 
     base = ["train", "--data", str(tiny_set), "--out", str(tmp_path / "m.joblib"), "--backbone", "b.pt"]
     assert main([*base, "--features", "handcrafted"]) == 2
-    assert "--backbone needs a CNN family (cnn, parts)" in capsys.readouterr().err
-    params = _pipeline_params(build_parser().parse_args([*base, "--features", "fft,cnn,parts"]))
-    assert params["cnn__weights"] == params["parts__weights"] == str(Path("b.pt").resolve())
+    assert "--backbone needs a CNN family (cnn, parts, cnnstats)" in capsys.readouterr().err
+    params = _pipeline_params(build_parser().parse_args([*base, "--features", "fft,cnn,parts,cnnstats"]))
+    assert (
+        params["cnn__weights"]
+        == params["parts__weights"]
+        == params["cnnstats__weights"]
+        == str(Path("b.pt").resolve())
+    )
 
 
 def test_experiment_records_its_classifier(tiny_set, tmp_path, capsys):

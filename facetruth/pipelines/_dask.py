@@ -59,6 +59,7 @@ def dask_client(scheduler=None, n_workers=None):
             scheduler_kwargs={"dashboard": False},
         )
         client = Client(cluster)
+        client.wait_for_workers(int(n_workers), timeout=120)
     logger.info("Dask client %s with %d workers", client.scheduler.address, n_dask_workers(client))
     try:
         yield client
@@ -69,8 +70,12 @@ def dask_client(scheduler=None, n_workers=None):
 
 
 def n_dask_workers(client):
-    """Number of workers connected to the client's scheduler."""
-    return len(client.scheduler_info()["workers"])
+    """Number of workers connected to the client's scheduler, asked of the scheduler now.
+
+    ``Client.scheduler_info`` is a copy that the client refreshes only from
+    time to time, and can still list no workers after they have joined.
+    """
+    return len(client.nthreads())
 
 
 def current_client():

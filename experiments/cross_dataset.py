@@ -86,7 +86,7 @@ def main(argv=None):
     )
     parser.add_argument("--augment", default=None, metavar="robust[:COPIES]", help="robust training copies")
     parser.add_argument(
-        "--backbone", default=None, help="fine-tuned CNN backbone for the cnn and parts families"
+        "--backbone", default=None, help="fine-tuned CNN backbone for the CNN families (cnn, parts, cnnstats)"
     )
     parser.add_argument("--classifier", default="xgboost", choices=CLASSIFIERS, help="base classifier")
     parser.add_argument(

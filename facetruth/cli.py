@@ -211,7 +211,9 @@ def build_parser():
         "--cache", default=None, help="feature/crop cache folder (default: $FACETRUTH_CACHE or none)"
     )
     p.add_argument(
-        "--backbone", default=None, help="fine-tuned CNN backbone file for the cnn and parts families"
+        "--backbone",
+        default=None,
+        help="fine-tuned CNN backbone file for the CNN families (cnn, parts, cnnstats)",
     )
     p.add_argument(
         "--image-size", type=int, default=256, help="side of the face crops (default: %(default)s)"
@@ -248,7 +250,9 @@ def _common_run_options(p):
         "--cache", default=None, help="feature/crop cache folder (default: $FACETRUTH_CACHE or none)"
     )
     p.add_argument(
-        "--backbone", default=None, help="fine-tuned CNN backbone file for the cnn and parts families"
+        "--backbone",
+        default=None,
+        help="fine-tuned CNN backbone file for the CNN families (cnn, parts, cnnstats)",
     )
 
 

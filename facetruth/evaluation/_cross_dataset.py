@@ -54,7 +54,8 @@ def cross_dataset(
         :func:`~facetruth.pipelines.training_extras`); with pseudo-fakes,
         ``train_set`` may hold real images only.
     backbone : str or os.PathLike, default=None
-        Fine-tuned CNN backbone for the ``cnn`` and ``parts`` families.
+        Fine-tuned CNN backbone for the CNN families (``cnn``, ``parts``,
+        ``cnnstats``).
     classifier : str, default="xgboost"
         Base classifier (see :func:`~facetruth.pipelines.make_classifier`).
 

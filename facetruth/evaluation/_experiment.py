@@ -83,7 +83,8 @@ def run_experiment(
         Extra training rows in every fold, made from that fold's training
         crops only (see :func:`~facetruth.pipelines.training_extras`).
     backbone : str or os.PathLike, default=None
-        Fine-tuned CNN backbone for the ``cnn`` and ``parts`` families.
+        Fine-tuned CNN backbone for the CNN families (``cnn``, ``parts``,
+        ``cnnstats``).
     classifier : str, default="xgboost"
         Base classifier of every fold (see
         :func:`~facetruth.pipelines.make_classifier`).

@@ -150,10 +150,9 @@ def extract_families(
         Feature cache folder; repeated extraction of the same crops is free.
     n_jobs : int, default=None
     device : str, default="auto"
-        For the ``cnn`` family.
+        For the CNN families (``cnn``, ``parts``, ``cnnstats``).
     backbone : str or os.PathLike, default=None
-        Fine-tuned CNN backbone file for the ``cnn`` and ``parts`` families
-        (their ``weights``).
+        Fine-tuned CNN backbone file for the CNN families (their ``weights``).
     timing_sample : int, default=32
         Images (the first ones) extracted again without the cache to measure
         ms/image, so the measurement never reflects cache hits; 0 skips the

@@ -135,7 +135,7 @@ def extract_features(
     cache : str or os.PathLike, default=None
         Crop and feature cache folder of the loader and transformers.
     device : str, default="auto"
-        For the ``cnn`` family (resolved in each worker).
+        For the CNN families (resolved in each worker).
     retries : int, default=2
         With a client: times a failed task is retried (a task on a worker
         that dies is rescheduled by Dask regardless).

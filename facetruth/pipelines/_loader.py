@@ -119,22 +119,19 @@ class _ChunkReader:
 
     def read(self, position):
         item = self.items[position]
-        if not (isinstance(item, tuple) and len(item) == 2):
+        video = _video_of(item)
+        if video is None:
             return read_item(item, max_pixels=self.max_pixels)
-        key = (os.fspath(item[0]), int(item[1]))
+        key = (video, int(item[1]))
         if key not in self.frames:
             from ..data._video import frames_at
 
-            wanted = [
-                int(other[1])
-                for other in self.items[position:]
-                if isinstance(other, tuple) and len(other) == 2 and os.fspath(other[0]) == key[0]
-            ]
+            wanted = [int(other[1]) for other in self.items[position:] if _video_of(other) == video]
             try:
                 found = frames_at(item[0], wanted, max_pixels=self.max_pixels)
             except ImageDecodeError as exc:  # the whole video: every one of its items gets it
                 found = dict.fromkeys(wanted, exc)
-            self.frames.update({(key[0], index): frame for index, frame in found.items()})
+            self.frames.update({(video, index): frame for index, frame in found.items()})
         frame = self.frames.pop(key)
         if isinstance(frame, ImageDecodeError):
             raise frame
@@ -311,6 +308,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
 
 
 def _video_of(item):
+    """The video path of a ``(video, frame)`` item, or ``None`` for any other item."""
     return os.fspath(item[0]) if isinstance(item, tuple) and len(item) == 2 else None
 
 
@@ -318,12 +316,12 @@ def _chunks(items, size):
     """Consecutive chunks of about ``size`` items that never split a run of one video's frames."""
     chunks, start = [], 0
     for i in range(1, len(items) + 1):
-        if i == len(items) or (
-            i - start >= size
-            and (_video_of(items[i]) is None or _video_of(items[i]) != _video_of(items[i - 1]))
-        ):
-            chunks.append(items[start:i])
-            start = i
+        if i < len(items):
+            video = _video_of(items[i])
+            if i - start < size or (video is not None and video == _video_of(items[i - 1])):
+                continue
+        chunks.append(items[start:i])
+        start = i
     return chunks
 
 

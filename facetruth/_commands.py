@@ -45,12 +45,17 @@ def _align(args):
     return False if align in (None, "none") else align
 
 
+def _on_dask(args):
+    """Whether ``--scheduler`` or ``--dask-workers`` was given."""
+    return getattr(args, "scheduler", None) is not None or getattr(args, "dask_workers", None) is not None
+
+
 def _refuse_on_dask(args, flags):
     """Raise when ``--scheduler``/``--dask-workers`` come with options the cluster path lacks.
 
     ``flags`` maps an option's name (``"--augment"``) to its value here.
     """
-    if getattr(args, "scheduler", None) is None and getattr(args, "dask_workers", None) is None:
+    if not _on_dask(args):
         return
     given = [flag for flag, value in flags.items() if value]
     if given:
@@ -64,7 +69,7 @@ def _generalisation_flags(args):
 
 def _dask_client(args):
     """The client context of ``--scheduler`` / ``--dask-workers``, or ``None`` without them."""
-    if getattr(args, "scheduler", None) is None and getattr(args, "dask_workers", None) is None:
+    if not _on_dask(args):
         return None
     from .pipelines import dask_client
 

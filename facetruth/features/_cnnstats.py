@@ -17,11 +17,9 @@ References
        convolutional neural networks", NeurIPS 2015.
 """
 
-import numpy as np
-
 from ._base import check_images
 from ._cnn import _check_batch_size, _run_batches
-from ._parts import PARTS, PartEmbedding, part_crops
+from ._parts import PARTS, PartEmbedding, per_crop_blocks
 
 #: indices of the summarised stages in ``model.blocks`` and their channel counts
 STAGES = (1, 2, 3, 4)
@@ -83,11 +81,11 @@ def cnn_stats(
         from ..models._backbone import load_backbone
 
         model = load_backbone("imagenet", device=device)
-    parts = tuple(parts)
-    crops = list(images) + [c for part in parts for c in part_crops(images, part, zoom=zoom, margin=margin)]
-    rows = _run_batches(crops, model, int(batch_size), int(image_size), _stage_stats).astype(np.float32)
-    n = len(images)
-    return np.hstack([rows[i * n : (i + 1) * n] for i in range(1 + len(parts))])
+
+    def stats(crops):
+        return _run_batches(crops, model, int(batch_size), int(image_size), _stage_stats)
+
+    return per_crop_blocks(images, tuple(parts), stats, zoom=zoom, margin=margin, face=True)
 
 
 class CNNStats(PartEmbedding):

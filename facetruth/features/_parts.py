@@ -55,6 +55,23 @@ def part_crops(images, part, *, zoom=1.5, margin=0.3):
     return crops
 
 
+def per_crop_blocks(images, parts, run, *, zoom=1.5, margin=0.3, face=False):
+    """Run ``run`` once on the crops of all images; one block of columns per crop kind.
+
+    ``run`` maps a list of crops to one row per crop. The crops are the whole
+    images (when ``face``) and then every image's crop of ``parts[0]``,
+    ``parts[1]`` and so on (:func:`part_crops`), so batching and thread
+    settings are paid once. Returns ``(n_images, n_blocks * row length)``
+    float32, the face block first.
+    """
+    crops = list(images) if face else []
+    crops += [crop for part in parts for crop in part_crops(images, part, zoom=zoom, margin=margin)]
+    rows = run(crops)
+    n = len(images)
+    blocks = [rows[i * n : (i + 1) * n] for i in range(len(crops) // n)]
+    return np.hstack(blocks).astype(np.float32, copy=False)
+
+
 def part_embedding(
     images, *, parts=PARTS, zoom=1.5, margin=0.3, model=None, device="auto", batch_size=32, image_size=224
 ):
@@ -77,13 +94,13 @@ def part_embedding(
         The embedding of ``parts[0]``, then of ``parts[1]``, and so on.
     """
     parts = tuple(parts)
-    # one pass over every part's crops, so batching and threads are set up once
-    crops = [crop for part in parts for crop in part_crops(images, part, zoom=zoom, margin=margin)]
-    n = len(images)
-    if n == 0:
+    if len(images) == 0:
         return np.empty((0, _EMBEDDING_DIM * len(parts)), dtype=np.float32)
-    rows = cnn_embedding(crops, model=model, device=device, batch_size=batch_size, image_size=image_size)
-    return np.hstack([rows[i * n : (i + 1) * n] for i in range(len(parts))]).astype(np.float32, copy=False)
+
+    def embed(crops):
+        return cnn_embedding(crops, model=model, device=device, batch_size=batch_size, image_size=image_size)
+
+    return per_crop_blocks(images, parts, embed, zoom=zoom, margin=margin)
 
 
 class PartEmbedding(CNNEmbedding):

@@ -49,7 +49,7 @@ setup(
         "dask[distributed,dataframe]>=2024.1",
     ],
     extras_require={
-        "dev": ["pytest>=7", "hypothesis>=6", "ruff>=0.4", "selenium>=4.15"],
+        "dev": ["pytest>=7", "hypothesis>=6", "ruff>=0.4", "selenium>=4.15", "import-linter>=2.0"],
     },
     entry_points={"console_scripts": ["facetruth=facetruth.cli:main"]},
     classifiers=[

@@ -21,7 +21,8 @@ from facetruth._atomic import atomic_write_bytes, atomic_write_json, atomic_writ
 from facetruth.data import load_dataset
 from facetruth.evaluation import run_robustness
 from facetruth.evaluation._plots import robustness_png
-from facetruth.evaluation._report import _md_table, robustness_tables
+from facetruth.evaluation._report import _md_table
+from facetruth.evaluation._report_tables import robustness_tables
 
 
 def main(argv=None):

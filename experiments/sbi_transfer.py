@@ -50,7 +50,7 @@ def network_scores(backbone, crops):
     """Sigmoid of the fine-tuned head on each crop, at the fine-tuning input size."""
     import torch
 
-    from facetruth.models._backbone import load_backbone
+    from facetruth.features._backbone import load_backbone
     from facetruth.models._finetune import predict_logits
     from facetruth.models._finetune_data import load_items
 

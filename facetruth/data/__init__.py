@@ -5,13 +5,21 @@ from .._lazy import attach
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
-        "._image": ["read_image", "read_video_frames", "IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS"],
-        "._datasets": ["Dataset", "load_dataset"],
+        "._image": [
+            "read_image",
+            "read_video_frames",
+            "IMAGE_EXTENSIONS",
+            "VIDEO_EXTENSIONS",
+            "DECODED_FORMATS",
+        ],
+        "._video": ["read_video_frame", "frames_at"],
+        "._dataset": ["Dataset"],
+        "._datasets": ["load_dataset"],
         "._canonical": ["FACE_TEMPLATE", "canonical_crop", "to_template_frame"],
-        "._faces": ["FaceCropper", "FaceDetection", "crop_face", "crop_faces", "detect_face"],
+        "._faces": ["FaceCropper", "FaceDetection", "crop_face", "crop_faces", "detect_face", "check_align"],
         "._augment": ["jpeg_compress", "rescale", "gaussian_blur", "gaussian_noise", "random_augment"],
         "._demo": ["DemoData", "make_demo_dataset"],
-        "._sbi": ["self_blend", "make_pseudo_fakes", "parse_pseudo_fakes"],
+        "._sbi": ["self_blend", "make_pseudo_fakes", "parse_pseudo_fakes", "batch_landmarks"],
         "..exceptions": ["ImageDecodeError", "DatasetLayoutError"],
     },
 )

@@ -11,7 +11,7 @@ with random strengths, reproducibly for a given ``random_state``.
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..features._base import check_images
+from .._validation import check_images
 
 
 def _image(image):

@@ -12,7 +12,7 @@ import logging
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ..features._base import check_images
+from .._validation import check_images
 from . import _landmarks
 from ._canonical import canonical_crop
 from ._landmarks import DETECT_METHODS, FaceDetection, _check_method, detect_face

@@ -37,8 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validation import check_images
 from ..exceptions import FaceTruthError
-from ..features._base import check_images
 
 logger = logging.getLogger(__name__)
 

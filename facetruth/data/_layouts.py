@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from ..exceptions import DatasetLayoutError, ImageDecodeError
+from ._dataset import Dataset
 from ._image import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
 logger = logging.getLogger(__name__)
@@ -154,8 +155,6 @@ class ItemCollector:
         self.has_split = self.has_split or split is not None
 
     def dataset(self):
-        from ._datasets import Dataset
-
         return Dataset(
             self.paths,
             self.labels,

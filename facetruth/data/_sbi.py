@@ -25,7 +25,7 @@ import logging
 import cv2
 import numpy as np
 
-from ..features._base import check_images
+from .._validation import check_images
 from ._augment import gaussian_blur, jpeg_compress, rescale
 from ._sbi_masks import MASK_KINDS, check_landmarks, face_landmarks, hull_mask, region_mask
 
@@ -224,6 +224,22 @@ def make_pseudo_fakes(images, *, ratio=1.0, mask="auto", random_state=0, n_jobs=
 
 def _landmarks_many(images):
     return [face_landmarks(img) for img in images]
+
+
+def batch_landmarks(images, *, n_jobs=None):
+    """The 68 dlib landmarks of every image, ``None`` where no face is found.
+
+    Parameters
+    ----------
+    images : sequence of ndarray of shape (height, width, 3), dtype uint8
+    n_jobs : int, default=None
+        joblib workers for chunks of 16 images.
+
+    Returns
+    -------
+    landmarks : list of (ndarray of shape (68, 2) or None)
+    """
+    return _map(_landmarks_many, list(images), n_jobs)
 
 
 def _map(func, items, n_jobs, chunk_size=16):

@@ -5,7 +5,7 @@ from .._lazy import attach
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
-        "._metrics": ["detection_metrics", "equal_error_rate", "f1_threshold", "reliability_curve"],
+        "..metrics": ["detection_metrics", "equal_error_rate", "f1_threshold", "reliability_curve"],
         "._cv": ["cv_splits", "check_no_leak", "cross_validate_features", "video_scores", "FoldLeakError"],
         "._features": ["load_crops", "extract_families", "stack_families"],
         "._experiment": ["run_experiment", "DEFAULT_SETS"],

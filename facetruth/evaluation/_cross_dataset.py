@@ -10,9 +10,9 @@ import time
 
 import numpy as np
 
-from ..pipelines._extras import training_extras
+from ..metrics import detection_metrics
+from ..pipelines import training_extras
 from ._features import classifier_label, extract_families, load_crops, make_detector, stack_families
-from ._metrics import detection_metrics
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
 from ..exceptions import FaceTruthError
+from ..metrics import detection_metrics
 from ._features import make_detector
-from ._metrics import detection_metrics
 
 logger = logging.getLogger(__name__)
 

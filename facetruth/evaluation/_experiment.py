@@ -16,10 +16,10 @@ from datetime import datetime, timezone
 import numpy as np
 from sklearn import metrics as skm
 
-from ..pipelines._extras import training_extras
+from ..metrics import reliability_curve
+from ..pipelines import training_extras
 from ._cv import cross_validate_features, cv_splits
 from ._features import classifier_label, extract_families, load_crops, stack_families
-from ._metrics import reliability_curve
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ _CURVE_POINTS = 200
 
 def resolve_sets(feature_sets):
     """Map set names (or ``{name: families}``) to tuples of family names."""
-    from ..pipelines._registry import resolve_features
+    from ..pipelines import resolve_features
 
     if isinstance(feature_sets, dict):
         return {str(k): resolve_features(v) for k, v in feature_sets.items()}
@@ -199,7 +199,7 @@ def _thin(values, n_points):
 
 def mean_spectra(images, labels, cache=None):
     """Mean and std of the azimuthal log power profile (``fft_spectrum``) of real and fake crops."""
-    from ..features._fft import FFTFeatures, fft_feature_names
+    from ..features import FFTFeatures, fft_feature_names
 
     feats = FFTFeatures(cache=cache).fit(images[:2]).transform(images)
     names = fft_feature_names()
@@ -245,7 +245,7 @@ def confident_errors(loaded, prob, dataset, *, n=8, feature_set=None, thumb=96):
 
 
 def _metadata(dataset, loaded, n_splits, n_repeats, face, image_size, random_state, inner_cv):
-    from ..models._persistence import package_versions
+    from ..models import package_versions
 
     counts = np.bincount(loaded.labels, minlength=2)
     return {

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..pipelines._registry import CNN_FAMILIES
+from ..pipelines import CNN_FAMILIES
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +104,7 @@ def load_crops(
     """
     from sklearn.pipeline import Pipeline
 
-    from ..pipelines._loader import ImageLoader
-    from ..pipelines._train import dataset_items, load_images
+    from ..pipelines import ImageLoader, dataset_items, load_images
 
     start = time.perf_counter()
     loader = ImageLoader(face=face, image_size=image_size, align=align, cache=cache, n_jobs=n_jobs).fit()
@@ -128,7 +127,7 @@ def load_crops(
 
 def family_transformer(family, *, cache=None, n_jobs=None, device="auto", **params):
     """A fresh transformer of one family, with the cache and device settings."""
-    from ..pipelines._registry import make_transformer
+    from ..pipelines import make_transformer
 
     kwargs = {"cache": cache, "n_jobs": n_jobs, **params}
     if family in CNN_FAMILIES:
@@ -212,8 +211,7 @@ def make_detector(*, random_state=0, device="auto", inner_cv=3, classifier="xgbo
     XGBoost's OpenMP threads spin-wait, so on a busy machine one thread per
     fit is several times faster than one per core.
     """
-    from ..models._calibration import CalibratedDetector
-    from ..pipelines._registry import make_classifier
+    from ..models import CalibratedDetector, make_classifier
 
     base = make_classifier(classifier, random_state=random_state, device=device, n_jobs=n_threads)
     if classifier == "xgboost":

@@ -8,7 +8,7 @@ import base64
 import html
 
 from . import _plots
-from ._report import metadata_rows, tables
+from ._report_tables import metadata_rows, tables
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}

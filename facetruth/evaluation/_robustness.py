@@ -14,7 +14,7 @@ import time
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from ..pipelines._extras import training_extras
+from ..pipelines import training_extras
 from ._cv import cv_splits
 from ._features import extract_families, load_crops, make_detector, stack_families
 
@@ -56,7 +56,7 @@ def perturb(image, kind, level, *, random_state=None):
     """
     import cv2
 
-    from ..data._augment import gaussian_blur, gaussian_noise, jpeg_compress, rescale
+    from ..data import gaussian_blur, gaussian_noise, jpeg_compress, rescale
 
     if kind == "jpeg":
         return image.copy() if level >= 100 else jpeg_compress(image, int(level))

@@ -22,7 +22,7 @@ from ._base import ImageFeatureTransformer, check_images, tune_allocator
 
 logger = logging.getLogger(__name__)
 
-#: must match facetruth.models._backbone (kept here to avoid importing torch for constants)
+#: must match facetruth.features._backbone (kept here to avoid importing torch for constants)
 _EMBEDDING_DIM = 1280
 _MEAN, _STD = 127.0, 128.0
 #: images per forward pass on CPU: a depthwise-separable network is bound by
@@ -79,7 +79,25 @@ def autocast_context(device):
     return torch.autocast(device_type="cuda", dtype=dtype)
 
 
-def _run_batches(images, model, batch_size, image_size, forward):
+def run_batches(images, model, batch_size, image_size, forward):
+    """Apply ``forward(model, tensor)`` to resized batches of images under ``torch.inference_mode``.
+
+    Parameters
+    ----------
+    images : sequence of ndarray of shape (height, width, 3), dtype uint8
+    model : torch.nn.Module
+        Run on the device of its parameters (mixed precision on CUDA).
+    batch_size : int
+        Images per batch (smaller micro-batches on the CPU).
+    image_size : int
+        Square side each image is resized to.
+    forward : callable
+        ``forward(model, tensor) -> tensor`` of shape ``(batch, ...)``.
+
+    Returns
+    -------
+    outputs : ndarray of shape (n_images, ...), dtype float32
+    """
     import torch
 
     device = next(model.parameters()).device
@@ -143,10 +161,10 @@ def cnn_embedding(images, *, model=None, device="auto", batch_size=32, image_siz
     batch = check_images([images] if single else images)
     _check_batch_size(batch_size)
     if model is None:
-        from ..models._backbone import load_backbone
+        from ._backbone import load_backbone
 
         model = load_backbone("imagenet", device=device)
-    out = _run_batches(batch, model, int(batch_size), int(image_size), _pooled).astype(np.float32)
+    out = run_batches(batch, model, int(batch_size), int(image_size), _pooled).astype(np.float32)
     return out[0] if single else out
 
 
@@ -169,7 +187,7 @@ def predict_imagenet(images, model, *, batch_size=32, image_size=224):
     """
     batch = check_images(images)
     _check_batch_size(batch_size)
-    logits = _run_batches(batch, model, int(batch_size), int(image_size), lambda m, x: m(x))
+    logits = run_batches(batch, model, int(batch_size), int(image_size), lambda m, x: m(x))
     return logits.argmax(axis=1).astype(np.int64)
 
 
@@ -241,7 +259,7 @@ class CNNEmbedding(ImageFeatureTransformer):
         return [f"emb_{i:04d}" for i in range(_EMBEDDING_DIM)]
 
     def _feature_kwargs(self):
-        from ..models._backbone import resolve_device
+        from ._backbone import resolve_device
 
         _check_batch_size(self.batch_size)
         if isinstance(self.image_size, bool) or not isinstance(self.image_size, (int, np.integer)):
@@ -278,7 +296,7 @@ class CNNEmbedding(ImageFeatureTransformer):
         return self
 
     def _build_model(self):
-        from ..models._backbone import load_backbone, resolve_device
+        from ._backbone import load_backbone, resolve_device
 
         self.device_ = resolve_device(self.device)
         self.model_ = load_backbone(self.weights, device=self.device_)

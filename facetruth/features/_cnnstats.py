@@ -18,7 +18,7 @@ References
 """
 
 from ._base import check_images
-from ._cnn import _check_batch_size, _run_batches
+from ._cnn import _check_batch_size, run_batches
 from ._parts import PARTS, PartEmbedding, per_crop_blocks
 
 #: indices of the summarised stages in ``model.blocks`` and their channel counts
@@ -78,12 +78,12 @@ def cnn_stats(
     images = check_images(images)
     _check_batch_size(batch_size)
     if model is None:
-        from ..models._backbone import load_backbone
+        from ._backbone import load_backbone
 
         model = load_backbone("imagenet", device=device)
 
     def stats(crops):
-        return _run_batches(crops, model, int(batch_size), int(image_size), _stage_stats)
+        return run_batches(crops, model, int(batch_size), int(image_size), _stage_stats)
 
     return per_crop_blocks(images, tuple(parts), stats, zoom=zoom, margin=margin, face=True)
 

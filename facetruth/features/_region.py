@@ -91,7 +91,7 @@ def region_boxes(size, margin=0.3):
     boxes : dict of str to tuple of int
         Each box holds at least 2 x 2 pixels and lies inside the crop.
     """
-    from ..data._canonical import to_template_frame
+    from ..data import to_template_frame
 
     boxes = {}
     for name, (cx, cy, hw, hh) in REGIONS.items():

@@ -7,9 +7,16 @@ __getattr__, __dir__, __all__ = attach(
     {
         "._persistence": ["save", "load", "read_model_card", "sha256_file", "package_versions"],
         "._calibration": ["CalibratedDetector"],
-        "._backbone": ["load_backbone", "resolve_device", "convert_state_dict", "imagenet_weights_path"],
+        "._classifiers": ["CLASSIFIERS", "make_classifier"],
+        "..features": ["load_backbone", "resolve_device", "convert_state_dict", "imagenet_weights_path"],
         "._finetune": ["finetune", "FineTuneResult"],
         "._finetune_classifier": ["FineTunedCNNClassifier"],
-        "._explain": ["family_contributions", "training_summary", "FamilyContributions"],
+        "._explain": [
+            "family_contributions",
+            "training_summary",
+            "FamilyContributions",
+            "SPECTRUM_BINS",
+            "log_spectrum",
+        ],
     },
 )

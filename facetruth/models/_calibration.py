@@ -17,7 +17,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..evaluation._metrics import detection_metrics, equal_error_rate, f1_threshold
+from ..metrics import detection_metrics, equal_error_rate, f1_threshold
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
 
 
 def _default_estimator(random_state):
-    from ..pipelines._registry import make_classifier
+    from ._classifiers import make_classifier
 
     return make_classifier("xgboost", random_state=random_state)
 

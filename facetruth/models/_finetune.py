@@ -1,6 +1,6 @@
 """Transfer learning: fine-tune the ImageNet EfficientNet-Lite0 to tell fake faces from real ones.
 
-The network is the pretrained backbone (see :mod:`facetruth.models._backbone`)
+The network is the pretrained backbone (see :mod:`facetruth.features._backbone`)
 with a binary head (dropout, then one linear unit giving the logit of
 "fake"), trained end to end with binary cross-entropy, Adam with weight decay
 and a cosine learning-rate schedule, and stopped early on the validation
@@ -41,9 +41,18 @@ import numpy as np
 
 from .._atomic import atomic_open, atomic_write_json
 from .._version import __version__
-from ..data._sbi import parse_pseudo_fakes
-from ..features._cnn import _run_batches, autocast_context, images_to_tensor
-from ._backbone import ARCHITECTURE, EMBEDDING_DIM, INPUT_MEAN, INPUT_STD, load_backbone, resolve_device
+from ..data import parse_pseudo_fakes
+from ..features import (
+    ARCHITECTURE,
+    EMBEDDING_DIM,
+    INPUT_MEAN,
+    INPUT_STD,
+    autocast_context,
+    images_to_tensor,
+    load_backbone,
+    resolve_device,
+    run_batches,
+)
 from ._finetune_data import check_params, class_counts, iterate_batches, load_items, stratified_split
 from ._finetune_sbi import PseudoFakes, validation_set, with_pseudo_fakes
 
@@ -89,7 +98,7 @@ def build_network(dropout=0.3, device="cpu"):
 def predict_logits(net, images, *, batch_size=32):
     """Logits of ``net`` on uint8 images already at the network's input size, shape (n,)."""
     size = images.shape[1]
-    return _run_batches(list(images), net, batch_size, size, lambda m, x: m(x))[:, 0].astype(np.float64)
+    return run_batches(list(images), net, batch_size, size, lambda m, x: m(x))[:, 0].astype(np.float64)
 
 
 def finetune(

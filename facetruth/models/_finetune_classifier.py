@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._backbone import ARCHITECTURE, EMBEDDING_DIM, resolve_device
+from ..features import ARCHITECTURE, EMBEDDING_DIM, resolve_device
 from ._finetune import finetune, predict_logits
 from ._finetune_data import load_items
 

@@ -8,9 +8,9 @@ left out: upside-down faces do not occur in the data.
 
 import numpy as np
 
-from ..data._augment import gaussian_blur, jpeg_compress
-from ..features._base import check_images
-from ..features._cnn import resize_square
+from .._validation import check_images
+from ..data import gaussian_blur, jpeg_compress
+from ..features import resize_square
 
 
 def load_items(items, image_size):

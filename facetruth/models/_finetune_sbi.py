@@ -41,14 +41,14 @@ class PseudoFakes:
     """
 
     def __init__(self, images, ratio, random_state, n_jobs=None, mask="auto"):
-        from ..data._sbi import _landmarks_many, _map
+        from ..data import batch_landmarks
 
         self.images = images
         self.ratio = float(ratio)
         self.random_state = int(random_state)
         self.n_jobs = n_jobs
         self.mask = mask
-        self.landmarks = _map(_landmarks_many, list(images), n_jobs) if len(images) else []
+        self.landmarks = batch_landmarks(images, n_jobs=n_jobs) if len(images) else []
         logger.info("landmarks found on %d of %d real crops", self.n_found, len(images))
 
     @property

@@ -5,10 +5,12 @@ from .._lazy import attach
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
-        "._build": ["build_pipeline"],
+        "._build": ["build_pipeline", "build_loader", "build_features", "build_detector"],
         "._loader": ["ImageLoader", "LoadResult"],
         "._extras": ["ExtraRows", "training_extras", "parse_augment"],
         "._registry": [
+            "CNN_FAMILIES",
+            "make_transformer",
             "FEATURE_SETS",
             "FAMILIES",
             "HANDCRAFTED",
@@ -19,6 +21,13 @@ __getattr__, __dir__, __all__ = attach(
         "._dask": ["DistributedXGBClassifier", "dask_client"],
         "._dask_train": ["train_on_shards"],
         "._extract": ["ExtractionResult", "extract_features"],
-        "._train": ["train_detector", "TrainingResult", "holdout_split", "predict_items", "load_images"],
+        "._train": [
+            "train_detector",
+            "TrainingResult",
+            "holdout_split",
+            "predict_items",
+            "load_images",
+            "dataset_items",
+        ],
     },
 )

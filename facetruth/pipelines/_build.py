@@ -1,16 +1,149 @@
-"""Assemble the detector: ImageLoader -> FeatureUnion of families -> calibrated classifier."""
+"""The factories: the one place where setting names become estimators.
 
+:func:`build_loader`, :func:`build_features`, :func:`build_detector` and
+:func:`build_pipeline` turn strings (``"all"``, ``"xgboost"``, ``"auto"``)
+into unfitted scikit-learn estimators. Everything downstream (training,
+extraction on a cluster, experiments, the web app) receives those estimators
+and clones them, the way :func:`sklearn.model_selection.cross_validate` does.
+"""
+
+import os
 from pathlib import Path
 
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from ..models._calibration import CalibratedDetector
+from ..models import CalibratedDetector, make_classifier
 from ._loader import ImageLoader
-from ._registry import CNN_FAMILIES, make_classifier, make_transformer, resolve_features
+from ._registry import CNN_FAMILIES, make_transformer, resolve_features
+
+
+def build_loader(face="auto", image_size=256, *, align=False, cache=None, n_jobs=None):
+    """An unfitted :class:`ImageLoader`: decode, find the face, crop and resize.
+
+    Parameters
+    ----------
+    face : {"auto", "off", "dlib", "haar", "lbp"}, default="auto"
+        Face detector; ``"off"`` resizes the whole image.
+    image_size : int, default=256
+        Side of the square face crops the features are computed on.
+    align : {False, "none", "eyes", "canonical"}, default=False
+        Face alignment; ``"canonical"`` warps every face onto a fixed
+        five-point template. ``"none"`` is the same as ``False``.
+    cache : str or os.PathLike, default=None
+        Folder of the content-addressed crop cache.
+    n_jobs : int, default=None
+        Processes for decoding and cropping.
+
+    Returns
+    -------
+    loader : ImageLoader
+
+    Examples
+    --------
+    >>> from facetruth.pipelines import build_loader
+    >>> build_loader(face="off", image_size=128)
+    ImageLoader(face='off', image_size=128)
+    """
+    align = False if align in (None, "none") else align
+    cache = Path(cache) if cache is not None else None
+    return ImageLoader(face=face, image_size=image_size, align=align, cache=cache, n_jobs=n_jobs)
+
+
+def build_features(features="all", *, cache=None, device="auto", n_jobs=None, backbone=None, **params):
+    """An unfitted :class:`~sklearn.pipeline.FeatureUnion` of feature families.
+
+    Parameters
+    ----------
+    features : str or sequence of str, default="all"
+        Feature families or a named set (``"all"``, ``"handcrafted"``,
+        ``"fft,lbp"``, ``"all+region"``); see
+        :data:`~facetruth.pipelines.FEATURE_SETS`.
+    cache : str or os.PathLike, default=None
+        Folder of the content-addressed feature cache (one namespace per family).
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        For the families that run a network.
+    n_jobs : int, default=None
+        Processes for the handcrafted families.
+    backbone : str or os.PathLike, default=None
+        A fine-tuned CNN backbone file (``facetruth finetune``), given to every
+        CNN family as its ``weights``; an error when ``features`` has none.
+    **params :
+        Family parameters in ``family__param`` form, e.g. ``fft__n_bins=32``.
+
+    Returns
+    -------
+    union : sklearn.pipeline.FeatureUnion
+        One transformer per family, named by the family.
+
+    Raises
+    ------
+    ValueError
+        For an unknown family or set, or a ``backbone`` without a CNN family.
+
+    Examples
+    --------
+    >>> from facetruth.pipelines import build_features
+    >>> union = build_features("fft,lbp")
+    >>> [name for name, _ in union.transformer_list]
+    ['fft', 'lbp']
+    """
+    families = resolve_features(features)
+    cache = Path(cache) if cache is not None else None
+    if backbone is not None:
+        cnn = [f for f in families if f in CNN_FAMILIES]
+        if not cnn:
+            raise ValueError(f"A backbone needs a CNN family ({', '.join(CNN_FAMILIES)}) in the features.")
+        # an absolute path: the union may be unpickled in a worker that runs in another folder
+        params = {**{f"{f}__weights": os.path.abspath(backbone) for f in cnn}, **params}
+    transformers = []
+    for family in families:
+        kwargs = {"cache": cache}
+        if family in CNN_FAMILIES:
+            kwargs.update(device=device)
+        else:
+            kwargs.update(n_jobs=n_jobs)
+        transformers.append((family, make_transformer(family, **kwargs)))
+    union = FeatureUnion(transformers, verbose_feature_names_out=True)
+    if params:
+        union.set_params(**params)
+    return union
+
+
+def build_detector(
+    classifier="xgboost", *, calibration="isotonic", threshold="eer", cv=5, device="auto", random_state=0
+):
+    """An unfitted :class:`~facetruth.models.CalibratedDetector` around a base classifier.
+
+    Parameters
+    ----------
+    classifier : str or estimator, default="xgboost"
+        A name of :data:`~facetruth.models.CLASSIFIERS`, or an unfitted
+        scikit-learn classifier used as it is.
+    calibration, threshold, cv :
+        Passed to :class:`~facetruth.models.CalibratedDetector`.
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        For XGBoost.
+    random_state : int, default=0
+
+    Returns
+    -------
+    detector : CalibratedDetector
+
+    Examples
+    --------
+    >>> from facetruth.pipelines import build_detector
+    >>> type(build_detector("logistic").estimator).__name__
+    'Pipeline'
+    """
+    if isinstance(classifier, str):
+        classifier = make_classifier(classifier, random_state=random_state, device=device)
+    return CalibratedDetector(
+        classifier, calibration=calibration, threshold=threshold, cv=cv, random_state=random_state
+    )
 
 
 def build_pipeline(
-    features=("fft", "dct", "noise", "lbp", "cnn"),
+    features="all",
     classifier="xgboost",
     face="auto",
     image_size=256,
@@ -22,64 +155,59 @@ def build_pipeline(
     cv=5,
     device="auto",
     n_jobs=None,
+    backbone=None,
     random_state=0,
     **params,
 ):
-    """Build an unfitted detector pipeline.
+    """Build an unfitted detector pipeline: loader, feature union, calibrated classifier.
 
     Parameters
     ----------
-    features : str or sequence of str, default=all five families
-        Feature families or a named set (``"all"``, ``"handcrafted"``,
-        ``"fft,lbp"``); see :data:`~facetruth.pipelines.FEATURE_SETS`.
-    classifier : {"xgboost", "logistic", "svm", "random_forest"} or estimator
-        The base classifier, wrapped in a
-        :class:`~facetruth.models.CalibratedDetector`.
-    face : {"auto", "off", "dlib", "haar"}, default="auto"
-        Face cropping of the :class:`ImageLoader`.
-    image_size : int, default=256
-        Side of the face crops the features are computed on.
-    align : {False, "eyes", "canonical"}, default=False
-        Face alignment of the :class:`ImageLoader`; ``"canonical"`` warps
-        every face onto a fixed five-point template.
+    features : str, sequence of str or FeatureUnion, default="all"
+        Passed to :func:`build_features`; a ``FeatureUnion`` is used as it is.
+    classifier : str or estimator, default="xgboost"
+        Passed to :func:`build_detector`.
+    face, image_size, align :
+        Passed to :func:`build_loader`.
     cache : str or os.PathLike, default=None
-        Folder of the content-addressed crop and feature cache (one namespace per step).
+        Crop and feature cache folder.
     calibration, threshold, cv :
         Passed to :class:`~facetruth.models.CalibratedDetector`.
     device : {"auto", "cpu", "cuda"}, default="auto"
-        For the CNN embedding and XGBoost.
+        For the network families and XGBoost.
     n_jobs : int, default=None
         Processes for decoding and handcrafted features.
+    backbone : str or os.PathLike, default=None
+        Fine-tuned CNN backbone for every CNN family.
     random_state : int, default=0
     **params :
-        Step parameters in ``family__param`` form, e.g. ``fft__n_bins=32``,
-        applied with ``set_params`` on the union (``features__fft__n_bins``).
+        Family parameters in ``family__param`` form, e.g. ``fft__n_bins=32``.
 
     Returns
     -------
     pipeline : sklearn.pipeline.Pipeline
         Steps ``loader``, ``features`` and ``classifier``.
+
+    Examples
+    --------
+    >>> import facetruth
+    >>> pipe = facetruth.build_pipeline("handcrafted", "logistic", face="off")
+    >>> list(pipe.named_steps)
+    ['loader', 'features', 'classifier']
     """
-    families = resolve_features(features)
-    cache = Path(cache) if cache is not None else None
-    transformers = []
-    for family in families:
-        kwargs = {"cache": cache}
-        if family in CNN_FAMILIES:
-            kwargs.update(device=device)
-        else:
-            kwargs.update(n_jobs=n_jobs)
-        transformers.append((family, make_transformer(family, **kwargs)))
-    union = FeatureUnion(transformers, verbose_feature_names_out=True)
-    if isinstance(classifier, str):
-        base = make_classifier(classifier, random_state=random_state, device=device)
+    loader = build_loader(face, image_size, align=align, cache=cache, n_jobs=n_jobs)
+    if isinstance(features, FeatureUnion):
+        union = features
     else:
-        base = classifier
-    detector = CalibratedDetector(
-        base, calibration=calibration, threshold=threshold, cv=cv, random_state=random_state
+        union = build_features(
+            features, cache=cache, device=device, n_jobs=n_jobs, backbone=backbone, **params
+        )
+    detector = build_detector(
+        classifier,
+        calibration=calibration,
+        threshold=threshold,
+        cv=cv,
+        device=device,
+        random_state=random_state,
     )
-    loader = ImageLoader(face=face, image_size=image_size, align=align, cache=cache, n_jobs=n_jobs)
-    pipe = Pipeline([("loader", loader), ("features", union), ("classifier", detector)])
-    if params:
-        pipe.set_params(**{f"features__{k}": v for k, v in params.items()})
-    return pipe
+    return Pipeline([("loader", loader), ("features", union), ("classifier", detector)])

@@ -36,7 +36,7 @@ def feature_config(features="all", *, face="auto", image_size=256, cache=None, d
         features (families, loader settings, each family's feature kwargs).
     feature_names : list of str
     """
-    from ..features._base import _FEATURE_VERSION
+    from ..features import FEATURE_VERSION
     from ._build import build_pipeline
 
     pipe = build_pipeline(features, "logistic", face, image_size, cache=cache, device=device, **params)
@@ -52,7 +52,7 @@ def feature_config(features="all", *, face="auto", image_size=256, cache=None, d
         "params": params,
     }
     config["params_hash"] = hash_params(
-        {"loader": loader._params(), "features": described, "version": _FEATURE_VERSION}
+        {"loader": loader._params(), "features": described, "version": FEATURE_VERSION}
     )
     return config, names
 
@@ -136,7 +136,7 @@ def run_shard(spec, config, directory):
         ``name``, ``computed`` (False when the file was already there),
         ``pid``, ``n_ok``, ``n_failed``.
     """
-    from ..models._explain import SPECTRUM_BINS, log_spectrum
+    from ..models import SPECTRUM_BINS, log_spectrum
 
     path = Path(directory) / spec.filename
     if shard_is_done(path):

@@ -14,7 +14,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._cache import ArrayCache, hash_array, hash_file, hash_params
-from ..data._faces import check_align
+from ..data import check_align
 from ..exceptions import ImageDecodeError
 
 logger = logging.getLogger(__name__)
@@ -61,13 +61,12 @@ def read_item(item, *, max_pixels):
     ``item`` is a path, bytes, an ``(H, W, 3)`` / ``(H, W)`` array, or a
     ``(video_path, frame_index)`` tuple.
     """
-    from ..data._image import read_image
-    from ..data._video import read_video_frame
+    from ..data import read_image, read_video_frame
 
     if isinstance(item, tuple) and len(item) == 2:
         return read_video_frame(item[0], int(item[1]), max_pixels=max_pixels)
     if isinstance(item, np.ndarray):
-        from ..features._base import check_images
+        from .._validation import check_images
 
         return check_images([item])[0]
     return read_image(item, max_pixels=max_pixels)
@@ -124,7 +123,7 @@ class _ChunkReader:
             return read_item(item, max_pixels=self.max_pixels)
         key = (video, int(item[1]))
         if key not in self.frames:
-            from ..data._video import frames_at
+            from ..data import frames_at
 
             wanted = [int(other[1]) for other in self.items[position:] if _video_of(other) == video]
             try:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..models._explain import training_summary
+from ..models import training_summary
 from ._build import build_pipeline
 from ._extras import training_extras
 from ._loader import LoadResult

@@ -31,7 +31,7 @@ def claimed_pixels(data):
     """
     from PIL import Image
 
-    from ..data._image import DECODED_FORMATS
+    from ..data import DECODED_FORMATS
 
     try:
         with Image.open(io.BytesIO(data), formats=DECODED_FORMATS) as img:

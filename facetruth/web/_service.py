@@ -112,7 +112,7 @@ class DetectorService:
             ``spectrum`` (list of floats or ``None``). A row that failed has
             ``error`` set and ``None`` elsewhere.
         """
-        from ..models._explain import family_contributions, log_spectrum
+        from ..models import family_contributions, log_spectrum
 
         rows = [self._empty_row(name) for name, _ in uploads]
         good, need = [], 0

@@ -9,7 +9,7 @@ import pytest
 from facetruth.cli import main
 from facetruth.data import load_dataset
 from facetruth.evaluation import render_markdown, run_experiment, write_report
-from facetruth.evaluation._report import metric_table
+from facetruth.evaluation._report_tables import metric_table
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

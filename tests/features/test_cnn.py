@@ -9,8 +9,8 @@ from skimage import data
 from sklearn.base import clone
 
 from facetruth._cache import ArrayCache
+from facetruth.features._backbone import load_backbone
 from facetruth.features._cnn import CNNEmbedding, cnn_embedding, resize_square
-from facetruth.models._backbone import load_backbone
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 The pinned values were computed with the straightforward implementations the
 faster ones replaced; a change of any feature value beyond float32 rounding
-fails here (and then needs a new ``_FEATURE_VERSION`` for the cache).
+fails here (and then needs a new ``FEATURE_VERSION`` for the cache).
 """
 
 import cv2

@@ -9,8 +9,8 @@ import torch
 
 import facetruth.data
 from facetruth.data import jpeg_compress
+from facetruth.features._backbone import load_backbone
 from facetruth.features._cnn import CNNEmbedding
-from facetruth.models._backbone import load_backbone
 from facetruth.models._finetune import artefact_paths, finetune
 from facetruth.models._finetune_data import augment_image, colour_jitter, iterate_batches
 

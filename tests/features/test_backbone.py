@@ -6,14 +6,14 @@ import torch
 from skimage import data
 
 from facetruth.exceptions import ModelIntegrityError
-from facetruth.features._cnn import cnn_embedding, predict_imagenet
-from facetruth.models._backbone import (
+from facetruth.features._backbone import (
     STAGE_DEPTHS,
     convert_state_dict,
     imagenet_weights_path,
     load_backbone,
     resolve_device,
 )
+from facetruth.features._cnn import cnn_embedding, predict_imagenet
 
 #: ImageNet-1k indices of the domestic cats (tabby, tiger cat, Persian, Siamese, Egyptian cat)
 CAT_CLASSES = {281, 282, 283, 284, 285}

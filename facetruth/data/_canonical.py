@@ -149,7 +149,7 @@ def canonical_crop(image, landmarks, *, size=256, margin=0.3):
         matrix,
         (int(size), int(size)),
         flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_REFLECT_101,
+        borderMode=cv2.BORDER_CONSTANT,
     )
     return crop, similarity_matrix(five_points(landmarks), dst)
 

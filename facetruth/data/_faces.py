@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from .._validation import check_images
 from . import _landmarks
 from ._canonical import canonical_crop
+from ._crop_geometry import canonical_square, crop_square, cut_square
 from ._landmarks import DETECT_METHODS, FaceDetection, _check_method, detect_face
 
 __all__ = ["FaceCropper", "FaceDetection", "crop_face", "crop_faces", "detect_face"]
@@ -28,23 +29,6 @@ ALIGN_MODES = {False: False, True: "eyes", "eyes": "eyes", "canonical": "canonic
 
 def _as_image(image):
     return check_images([image])[0]
-
-
-def _square_crop(image, cx, cy, side, pad):
-    """Cut the square of ``side`` pixels centred on ``(cx, cy)``, padding outside the image."""
-    height, width = image.shape[:2]
-    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-    x1, y1 = x0 + side, y0 + side
-    before = (max(0, -y0), max(0, -x0))
-    after = (max(0, y1 - height), max(0, x1 - width))
-    if any(before) or any(after):
-        widths = ((before[0], after[0]), (before[1], after[1]), (0, 0))
-        if pad == "reflect":
-            image = np.pad(image, widths, mode="symmetric")
-        else:
-            image = np.pad(image, widths, mode="constant")
-        x0, x1, y0, y1 = x0 + before[1], x1 + before[1], y0 + before[0], y1 + before[0]
-    return image[y0:y1, x0:x1]
 
 
 def _resize(square, size):
@@ -69,7 +53,7 @@ def check_align(align):
     return ALIGN_MODES[align]
 
 
-def check_crop_params(size, margin, method, pad="reflect", align=False):
+def check_crop_params(size, margin, method, pad="black", align=False, native=False):
     """Validate :func:`crop_face` parameters; raise ``ValueError`` on bad ones."""
     _check_method(method, CROP_METHODS)
     check_align(align)
@@ -77,12 +61,23 @@ def check_crop_params(size, margin, method, pad="reflect", align=False):
         raise ValueError(f"size must be a positive integer; got {size!r}.")
     if not np.isscalar(margin) or not np.isfinite(margin) or margin < 0:
         raise ValueError(f"margin must be a finite number >= 0; got {margin!r}.")
-    if pad not in ("reflect", "black"):
-        raise ValueError(f"pad must be 'reflect' or 'black'; got {pad!r}.")
+    if pad != "black":
+        raise ValueError(
+            f"pad must be 'black'; got {pad!r} (mirror padding was removed: it copies the face into "
+            "the crop, and the features read its seams)."
+        )
+    if not isinstance(native, (bool, np.bool_)):
+        raise ValueError(f"native must be True or False; got {native!r}.")
 
 
-def crop_face(image, *, size=256, margin=0.3, method="auto", align=False, pad="reflect", upsample=0):
+def crop_face(
+    image, *, size=256, margin=0.3, method="auto", align=False, pad="black", native=False, upsample=0
+):
     """Square crop around the largest face, resized to ``size`` x ``size``.
+
+    The square stays inside the image whenever the face allows: it is slid
+    inwards first and its margin shrunk next (:func:`crop_square`); only a
+    face larger than the image leaves a part outside, filled with black.
 
     Parameters
     ----------
@@ -105,8 +100,13 @@ def crop_face(image, *, size=256, margin=0.3, method="auto", align=False, pad="r
         (:func:`~facetruth.data.canonical_crop`), so every crop has the same
         geometry. Both need dlib landmarks; without them the plain crop is
         taken and ``info["aligned"]`` is ``False``.
-    pad : {"reflect", "black"}
-        How the square is filled where it leaves the image.
+    pad : {"black"}
+        How the square is filled where it cannot stay inside the image
+        (mirror padding was removed: it adds a reflected face to the crop).
+    native : bool, default=False
+        Cut ``size`` x ``size`` source pixels around the face centre instead,
+        never resampled (for the forensic families: no resize factor differs
+        between images). ``margin`` and ``align`` are then ignored.
     upsample : int
         Passed to :func:`detect_face`.
 
@@ -118,42 +118,52 @@ def crop_face(image, *, size=256, margin=0.3, method="auto", align=False, pad="r
         ``{"box": [x0, y0, x1, y1] or None, "method": "dlib" | "haar" | "lbp" |
         "centre" | "off", "landmarks": list of [x, y] or None, "face_found": bool,
         "aligned": False | "eyes" | "canonical"}``, in the coordinates of the
-        input image.
+        input image, and the crop's geometry: ``crop_box``, ``face_side``,
+        ``crop_side``, ``margin_used``, ``padded_share`` (see
+        :func:`crop_square`) and ``resize_factor`` (source pixels per crop
+        pixel). Canonical crops are not axis-aligned: their ``crop_box`` is
+        ``None`` and ``crop_side`` is the template square's side in source pixels.
 
     Raises
     ------
     ValueError
         When ``image`` is not an image or a parameter is invalid.
     """
-    check_crop_params(size, margin, method, pad, align)
+    check_crop_params(size, margin, method, pad, align, native)
     image = _as_image(image)
     height, width = image.shape[:2]
     found = None if method == "off" else detect_face(image, method=method, upsample=upsample)
+    fixed = int(size) if native else None
     if found is None:
-        side = min(height, width)
-        square = _square_crop(image, width / 2, height / 2, side, pad)
+        square = crop_square(image.shape, None, margin, side=fixed)
         info = {"box": None, "method": method if method == "off" else "centre", "landmarks": None}
-        return _resize(square, size), {**info, "face_found": False, "aligned": False}
-    x0, y0, x1, y1 = found.box
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    side = max(1, int(round(max(x1 - x0, y1 - y0) * (1 + 2 * margin))))
-    aligned = ALIGN_MODES[align] if found.landmarks is not None else False
+        crop = _resize(cut_square(image, square), size)
+        return crop, {**info, "face_found": False, "aligned": False, **_geometry(square, size)}
+    aligned = ALIGN_MODES[align] if found.landmarks is not None and not native else False
+    square = crop_square(image.shape, found.box, margin, side=fixed)
     if aligned == "canonical":
-        crop, _ = canonical_crop(image, found.landmarks, size=size, margin=margin)
+        crop, matrix = canonical_crop(image, found.landmarks, size=size, margin=margin)
+        square = canonical_square(image.shape, matrix, size, square["face_side"], margin)
     else:
         if aligned == "eyes":
             import cv2
 
-            rotation = cv2.getRotationMatrix2D((cx, cy), _landmarks.eye_angle(found.landmarks), 1.0)
-            image = cv2.warpAffine(image, rotation, (width, height), borderMode=cv2.BORDER_REFLECT_101)
-        crop = _resize(_square_crop(image, cx, cy, side, pad), size)
+            x0, y0, x1, y1 = found.box
+            centre = ((x0 + x1) / 2, (y0 + y1) / 2)
+            rotation = cv2.getRotationMatrix2D(centre, _landmarks.eye_angle(found.landmarks), 1.0)
+            image = cv2.warpAffine(image, rotation, (width, height), borderMode=cv2.BORDER_CONSTANT)
+        crop = _resize(cut_square(image, square), size)
     landmarks = None if found.landmarks is None else found.landmarks.tolist()
     info = {"box": list(found.box), "method": found.method, "landmarks": landmarks, "face_found": True}
-    return crop, {**info, "aligned": aligned}
+    return crop, {**info, "aligned": aligned, **_geometry(square, size)}
+
+
+def _geometry(square, size):
+    return {**square, "resize_factor": round(square["crop_side"] / float(size), 4)}
 
 
 #: bump when crop_face's output changes, to invalidate old cache entries
-_CROP_VERSION = 2
+_CROP_VERSION = 3
 
 
 def _crop_one(image, params):
@@ -165,7 +175,16 @@ def _crop_chunk(images, params):
 
 
 def crop_faces(
-    images, *, size=256, margin=0.3, method="auto", align=False, pad="reflect", cache=None, n_jobs=None
+    images,
+    *,
+    size=256,
+    margin=0.3,
+    method="auto",
+    align=False,
+    pad="black",
+    native=False,
+    cache=None,
+    n_jobs=None,
 ):
     """Apply :func:`crop_face` to a batch of images, optionally through a disk cache.
 
@@ -173,7 +192,7 @@ def crop_faces(
     ----------
     images : ndarray of shape (n_images, height, width, 3) or list of ndarray
         RGB uint8 images; a list may mix sizes.
-    size, margin, method, align, pad
+    size, margin, method, align, pad, native
         As in :func:`crop_face`.
     cache : str, os.PathLike, ArrayCache or None
         Folder (or cache object) for crops, keyed by the image's content hash
@@ -191,9 +210,11 @@ def crop_faces(
 
     from .._cache import ArrayCache, hash_array, hash_bytes, hash_params
 
-    check_crop_params(size, margin, method, pad, align)
+    check_crop_params(size, margin, method, pad, align, native)
     images = check_images(images)
     params = {"size": int(size), "margin": float(margin), "method": method, "align": align, "pad": pad}
+    if native:
+        params["native"] = True
     crops = np.empty((len(images), size, size, 3), dtype=np.uint8)
     infos = [None] * len(images)
     if cache is not None and not isinstance(cache, ArrayCache):
@@ -245,8 +266,10 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         Context around the face box, as a fraction of its side, on each side.
     align : {False, "eyes", "canonical"}
         Alignment of :func:`crop_face`.
-    pad : {"reflect", "black"}
-        Fill where the square leaves the image.
+    pad : {"black"}
+        Fill where the square cannot stay inside the image.
+    native : bool, default=False
+        Native-resolution crops (see :func:`crop_face`).
     cache : str, os.PathLike or None
         Folder caching crops by image content and parameters.
     n_jobs : int or None
@@ -260,13 +283,23 @@ class FaceCropper(TransformerMixin, BaseEstimator):
     """
 
     def __init__(
-        self, *, method="auto", size=256, margin=0.3, align=False, pad="reflect", cache=None, n_jobs=None
+        self,
+        *,
+        method="auto",
+        size=256,
+        margin=0.3,
+        align=False,
+        pad="black",
+        native=False,
+        cache=None,
+        n_jobs=None,
     ):
         self.method = method
         self.size = size
         self.margin = margin
         self.align = align
         self.pad = pad
+        self.native = native
         self.cache = cache
         self.n_jobs = n_jobs
 
@@ -284,7 +317,7 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
-        check_crop_params(self.size, self.margin, self.method, self.pad)
+        check_crop_params(self.size, self.margin, self.method, self.pad, self.align, self.native)
         check_images(X)
         return self
 
@@ -308,7 +341,7 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         return crop_faces(X, **self._crop_params())
 
     def _crop_params(self):
-        names = ("method", "size", "margin", "align", "pad", "cache", "n_jobs")
+        names = ("method", "size", "margin", "align", "pad", "native", "cache", "n_jobs")
         return {name: getattr(self, name) for name in names}
 
     def __sklearn_tags__(self):

@@ -17,7 +17,7 @@ from ._loader import ImageLoader
 from ._registry import CNN_FAMILIES, make_transformer, resolve_features
 
 
-def build_loader(face="auto", image_size=256, *, align=False, cache=None, n_jobs=None):
+def build_loader(face="auto", image_size=256, *, align=False, native=False, cache=None, n_jobs=None):
     """An unfitted :class:`ImageLoader`: decode, find the face, crop and resize.
 
     Parameters
@@ -29,6 +29,9 @@ def build_loader(face="auto", image_size=256, *, align=False, cache=None, n_jobs
     align : {False, "none", "eyes", "canonical"}, default=False
         Face alignment; ``"canonical"`` warps every face onto a fixed
         five-point template. ``"none"`` is the same as ``False``.
+    native : bool, default=False
+        Native-resolution crops: ``image_size`` source pixels around the face,
+        never resampled.
     cache : str or os.PathLike, default=None
         Folder of the content-addressed crop cache.
     n_jobs : int, default=None
@@ -46,7 +49,9 @@ def build_loader(face="auto", image_size=256, *, align=False, cache=None, n_jobs
     """
     align = False if align in (None, "none") else align
     cache = Path(cache) if cache is not None else None
-    return ImageLoader(face=face, image_size=image_size, align=align, cache=cache, n_jobs=n_jobs)
+    return ImageLoader(
+        face=face, image_size=image_size, align=align, native=native, cache=cache, n_jobs=n_jobs
+    )
 
 
 def build_features(features="all", *, cache=None, device="auto", n_jobs=None, backbone=None, **params):

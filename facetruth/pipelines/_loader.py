@@ -22,6 +22,24 @@ logger = logging.getLogger(__name__)
 _FACE_CHOICES = ("auto", "off", "dlib", "haar", "lbp")
 _METHODS = ("off", "centre", "dlib", "haar", "lbp")
 
+#: per-item crop info the loader keeps: the face box and how the crop was fitted around it
+_INFO_KEYS = (
+    "box",
+    "method",
+    "face_found",
+    "aligned",
+    "crop_box",
+    "face_side",
+    "crop_side",
+    "margin_used",
+    "padded_share",
+    "resize_factor",
+)
+
+#: bump when the crops change for the same parameters (3: the square stays inside the image,
+#: no mirror padding), so that cached crops of an older version are not reused
+CROP_VERSION = 3
+
 
 @dataclass
 class LoadResult:
@@ -159,8 +177,9 @@ def _load_chunk(items, params, cache_dir):
                 margin=params["margin"],
                 method=params["face"],
                 align=params.get("align", False),
+                native=params.get("native", False),
             )
-            info = {k: info[k] for k in ("box", "method", "face_found", "aligned")}
+            info = {k: info[k] for k in _INFO_KEYS}
             if cache is not None:
                 cache.put("crops", key, crop)
                 cache.put("crop_info", key, _encode_info(info))
@@ -190,6 +209,10 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         (eye centres, nose tip, mouth corners), so features compare the same
         facial positions across images; ``"eyes"`` only levels the eyes.
         Needs dlib landmarks; other faces get the plain crop.
+    native : bool, default=False
+        Cut ``image_size`` source pixels around the face centre, never
+        resampled (see :func:`facetruth.data.crop_face`); ``margin`` and
+        ``align`` are then ignored.
     max_pixels : int, default=64_000_000
         Larger images are refused as decompression bombs.
     cache : str or os.PathLike, default=None
@@ -205,6 +228,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         image_size=256,
         margin=0.3,
         align=False,
+        native=False,
         max_pixels=64_000_000,
         cache=None,
         n_jobs=None,
@@ -213,6 +237,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         self.image_size = image_size
         self.margin = margin
         self.align = align
+        self.native = native
         self.max_pixels = max_pixels
         self.cache = cache
         self.n_jobs = n_jobs
@@ -229,10 +254,22 @@ class ImageLoader(TransformerMixin, BaseEstimator):
             "size": int(self.image_size),
             "margin": float(self.margin),
             "max_pixels": int(self.max_pixels),
+            "crop_version": CROP_VERSION,
         }
+        if self.native:
+            params["native"] = True
         if self.align not in (False, None, "none"):
             params["align"] = check_align(self.align)  # absent when off: older cache keys stay valid
         return params
+
+    def __setstate__(self, state):
+        if "native" not in state:  # pickled before crops stayed inside the image
+            logger.warning(
+                "This detector was trained on face crops of an older FaceTruth (mirror-padded at "
+                "the image border); its scores may shift on such faces. Retrain it for the new crops."
+            )
+            state = {**state, "native": False}
+        super().__setstate__(state)
 
     def fit(self, X=None, y=None):
         """Validate the parameters; nothing is learnt."""

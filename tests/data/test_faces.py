@@ -92,14 +92,19 @@ def test_crop_face_square_around_the_face(face_image):
 def test_noise_gives_the_centre_crop(rng):
     noise = rng.integers(0, 256, size=(64, 96, 3), dtype=np.uint8)
     crop, info = crop_face(noise, size=64)
-    assert info == {"box": None, "method": "centre", "landmarks": None, "face_found": False, "aligned": False}
+    expected = {"box": None, "method": "centre", "landmarks": None, "face_found": False, "aligned": False}
+    assert {k: info[k] for k in expected} == expected
+    assert info["crop_box"] == [16, 0, 80, 64] and info["padded_share"] == 0.0
+    assert info["resize_factor"] == 1.0
     np.testing.assert_array_equal(crop, noise[:, 16:80])
     assert detect_face(noise) is None
 
 
 def test_method_off_skips_detection(face_image):
     crop, info = crop_face(face_image[:, :400], size=100, method="off")
-    assert info == {"box": None, "method": "off", "landmarks": None, "face_found": False, "aligned": False}
+    expected = {"box": None, "method": "off", "landmarks": None, "face_found": False, "aligned": False}
+    assert {k: info[k] for k in expected} == expected
+    assert info["crop_side"] == 400 and info["resize_factor"] == 4.0
     expected = cv2.resize(face_image[56:456, :400], (100, 100), interpolation=cv2.INTER_AREA)
     np.testing.assert_array_equal(crop, expected)
 
@@ -114,13 +119,37 @@ def test_tiny_grey_and_odd_images(shape, rng):
         assert np.all(crop[..., 0] == crop[..., 2])
 
 
-def test_face_near_the_border_is_padded(face_image):
+def test_face_near_the_border_slides_the_crop_inside(face_image):
     shifted = face_image[60:, 150:]  # the face is near the top-left corner
-    crop, info = crop_face(shifted, size=48, margin=0.5, pad="black")
+    crop, info = crop_face(shifted, size=48, margin=0.5)
     assert info["face_found"] and crop.shape == (48, 48, 3)
-    assert crop[0, 0].sum() == 0  # outside the image: black
-    crop_r, _ = crop_face(shifted, size=48, margin=0.5, pad="reflect")
-    assert crop_r[0, 0].sum() > 0
+    x0, y0, x1, y1 = info["crop_box"]
+    assert x0 >= 0 and y0 >= 0 and x1 <= shifted.shape[1] and y1 <= shifted.shape[0]
+    assert info["padded_share"] == 0.0 and info["margin_used"] == 0.5
+    box = info["box"]
+    assert x0 <= box[0] and y0 <= box[1] and x1 >= box[2] and y1 >= box[3]  # the face is whole
+
+
+def test_margin_shrinks_before_anything_is_padded(face_image):
+    x0, y0, x1, y1 = detect_face(face_image).box
+    side = max(x1 - x0, y1 - y0)
+    tight = face_image[max(0, y0 - 10) : y1 + 10, max(0, x0 - 10) : x1 + 10]
+    _, info = crop_face(tight, size=48, margin=0.5)
+    assert info["face_found"] and info["padded_share"] == 0.0
+    assert 0 <= info["margin_used"] < 0.5 and info["crop_side"] <= min(tight.shape[:2])
+    assert info["crop_side"] >= side * 0.8
+
+
+def test_mirror_padding_is_refused(face_image):
+    with pytest.raises(ValueError, match="mirror padding was removed"):
+        crop_face(face_image, pad="reflect")
+
+
+def test_native_crops_are_not_resampled(face_image):
+    crop, info = crop_face(face_image, size=64, native=True)
+    assert info["crop_side"] == 64 and info["resize_factor"] == 1.0
+    x0, y0, x1, y1 = info["crop_box"]
+    np.testing.assert_array_equal(crop, face_image[y0:y1, x0:x1])
 
 
 def test_align_levels_the_eyes(face_image):

@@ -14,6 +14,7 @@ __getattr__, __dir__, __all__ = attach(
         ],
         "._video": ["read_video_frame", "frames_at"],
         "._dataset": ["Dataset"],
+        "._inputs": ["InputItem", "expand_inputs"],
         "._datasets": ["load_dataset"],
         "._canonical": ["FACE_TEMPLATE", "canonical_crop", "to_template_frame"],
         "._crop_geometry": ["CropSquare", "canonical_square", "crop_square", "cut_square"],

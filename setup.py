@@ -51,7 +51,7 @@ setup(
     extras_require={
         "dev": ["pytest>=7", "hypothesis>=6", "ruff>=0.4", "selenium>=4.15", "import-linter>=2.0"],
     },
-    entry_points={"console_scripts": ["facetruth=facetruth.cli:main"]},
+    entry_points={"console_scripts": ["facetruth=facetruth.cli.main:main"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Topic :: Scientific/Engineering :: Image Recognition",

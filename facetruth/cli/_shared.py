@@ -1,0 +1,67 @@
+"""Helpers that several commands share: cache folder, progress bars, Dask options."""
+
+import os
+import sys
+
+EXIT_OK, EXIT_ITEM_FAILED, EXIT_ERROR = 0, 1, 2
+
+
+def cache_dir(args):
+    """The cache folder of ``--cache``, else ``$FACETRUTH_CACHE``, else ``None``."""
+    return args.cache or os.environ.get("FACETRUTH_CACHE") or None
+
+
+def progress():
+    """Whether to draw tqdm bars: stderr is a terminal or ``$FACETRUTH_PROGRESS`` is set."""
+    return sys.stderr.isatty() or bool(os.environ.get("FACETRUTH_PROGRESS"))
+
+
+def pipeline_params(args):
+    """The ``cache``, ``n_jobs``, ``device`` and backbone-weight parameters of a pipeline."""
+    params = {"cache": cache_dir(args), "n_jobs": args.n_jobs, "device": args.device}
+    if getattr(args, "backbone", None):
+        from ..pipelines import CNN_FAMILIES, resolve_features
+
+        cnn = [f for f in resolve_features(args.features) if f in CNN_FAMILIES]
+        if not cnn:
+            raise ValueError(f"--backbone needs a CNN family ({', '.join(CNN_FAMILIES)}) in --features.")
+        for family in cnn:  # an absolute path, as Dask workers may run elsewhere
+            params[f"{family}__weights"] = os.path.abspath(args.backbone)
+    return params
+
+
+def loader_align(args):
+    """The loader's ``align`` from ``--align`` (``False`` for none)."""
+    value = getattr(args, "align", "none")
+    return False if value in (None, "none") else value
+
+
+def on_dask(args):
+    """Whether ``--scheduler`` or ``--dask-workers`` was given."""
+    return getattr(args, "scheduler", None) is not None or getattr(args, "dask_workers", None) is not None
+
+
+def refuse_on_dask(args, flags):
+    """Raise when ``--scheduler``/``--dask-workers`` come with options the cluster path lacks.
+
+    ``flags`` maps an option's name (``"--augment"``) to its value here.
+    """
+    if not on_dask(args):
+        return
+    given = [flag for flag, value in flags.items() if value]
+    if given:
+        raise ValueError(f"{', '.join(given)}: not available on a Dask cluster yet; run without it.")
+
+
+def generalisation_flags(args):
+    """The training options that only the in-process path runs."""
+    return {"--pseudo-fakes": args.pseudo_fakes, "--augment": args.augment, "--align": loader_align(args)}
+
+
+def dask_client(args):
+    """The client context of ``--scheduler`` / ``--dask-workers``, or ``None`` without them."""
+    if not on_dask(args):
+        return None
+    from ..pipelines import dask_client as client
+
+    return client(args.scheduler, args.dask_workers)

@@ -1,0 +1,89 @@
+"""Options that several commands share, each defined once (as pip's ``cmdoptions``).
+
+Every option is a function ``option(parser, **overrides)`` that adds it to a
+parser or argument group; ``overrides`` replace keyword arguments of
+:meth:`argparse.ArgumentParser.add_argument` (a command-specific default).
+"""
+
+from ..models import CLASSIFIERS
+
+FACE_DETECTORS = ("auto", "off", "dlib", "haar")
+
+
+def _option(*flags, **kwargs):
+    def add(parser, **overrides):
+        return parser.add_argument(*flags, **{**kwargs, **overrides})
+
+    add.flags = flags
+    return add
+
+
+data = _option("--data", required=True, help="dataset folder or CSV manifest")
+seed = _option("--seed", type=int, default=0, help="random seed")
+n_jobs = _option("--n-jobs", type=int, default=1, help="processes for decoding and features")
+device = _option("--device", default="auto", help="auto | cpu | cuda")
+cache = _option("--cache", default=None, help="feature/crop cache folder (default: $FACETRUTH_CACHE or none)")
+backbone = _option(
+    "--backbone",
+    default=None,
+    help="fine-tuned CNN backbone file for the CNN families (cnn, parts, cnnstats)",
+)
+features = _option("--features", default="all", help="all | handcrafted | fft,dct,noise,lbp,cnn")
+classifier = _option("--classifier", default="xgboost", choices=CLASSIFIERS, help="base classifier")
+face = _option("--face", default="auto", choices=FACE_DETECTORS, help="face detector (off: whole image)")
+image_size = _option("--image-size", type=int, default=256, help="side of the face crops")
+trust = _option("--trust", action="store_true", help="load a model file that has no model card")
+align = _option(
+    "--align",
+    default="none",
+    choices=["none", "eyes", "canonical"],
+    help="face alignment before features",
+)
+pseudo_fakes = _option(
+    "--pseudo-fakes",
+    default=None,
+    metavar="sbi[:RATIO]",
+    help="add self-blended fakes made from the real images (a real-only data set is then enough)",
+)
+augment = _option(
+    "--augment",
+    default=None,
+    metavar="robust[:COPIES]",
+    help="add copies of the training crops degraded by JPEG, resizing, blur and noise",
+)
+scheduler = _option("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (tcp://host:8786)")
+dask_workers = _option(
+    "--dask-workers", type=int, default=None, metavar="N", help="start N local Dask worker processes"
+)
+shard_dir = _option("--shard-dir", default=None, help="feature shard folder, resumable")
+shard_size = _option("--shard-size", type=int, default=256, help="images per shard")
+json_output = _option("--json", action="store_true", help="print JSON on stdout")
+
+
+def run_options(parser):
+    """``--seed``, ``--n-jobs``, ``--device``, ``--cache`` and ``--backbone``."""
+    for option in (seed, n_jobs, device, cache, backbone):
+        option(parser)
+
+
+def generalisation_options(parser):
+    """Face alignment, pseudo-fakes and robust augmentation, in their own group."""
+    group = parser.add_argument_group("generalisation (face alignment, pseudo-fakes, robust training)")
+    for option in (align, pseudo_fakes, augment):
+        option(group)
+
+
+def dask_options(parser, default_shards):
+    """``--scheduler`` or ``--dask-workers``, ``--shard-dir`` and ``--shard-size``."""
+    group = parser.add_argument_group("Dask cluster (feature extraction in shards, XGBoost on the workers)")
+    where = group.add_mutually_exclusive_group()
+    scheduler(where)
+    dask_workers(where)
+    shard_dir(group, help=f"feature shard folder, resumable (default: {default_shards})")
+    shard_size(group)
+
+
+def model_options(parser):
+    """``--trust`` and ``--n-jobs`` of the commands that load a saved model."""
+    trust(parser)
+    n_jobs(parser)

@@ -1,0 +1,129 @@
+"""``facetruth experiment``: cross-validate feature sets on the same folds and write reports."""
+
+import sys
+from pathlib import Path
+
+from .._atomic import atomic_write_json
+from . import cmdoptions
+from ._shared import cache_dir, dask_client, generalisation_flags, loader_align, progress, refuse_on_dask
+
+HELP = "cross-validate feature sets on the same folds; write results.json and reports"
+EXAMPLES = """
+facetruth experiment --data ../shared/data/hardfake --out runs/hardfake --cache /tmp/ft-cache
+facetruth experiment --data DATA --config experiments/configs/feature_sets.yaml --folds 5 --out RUN_DIR
+facetruth experiment --data DATA --sets fft,dct,handcrafted --repeats 3 --out RUN_DIR
+facetruth experiment --data DATA --dask-workers 2 --cache /tmp/ft-cache --out RUN_DIR
+"""
+
+
+def add_arguments(parser):
+    cmdoptions.data(parser)
+    parser.add_argument("--config", default=None, help="YAML file of feature sets (default: the seven sets)")
+    parser.add_argument("--sets", default=None, help="comma list of set names; overrides the config")
+    parser.add_argument("--folds", type=int, default=None, help="grouped stratified folds (default: 5)")
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="repeat the folds with new seeds (default: 1)"
+    )
+    cmdoptions.face(parser)
+    parser.add_argument("--out", required=True, help="run folder for results.json, report.md, report.html")
+    cmdoptions.seed(parser, default=None, help="random seed (default: 0)")
+    cmdoptions.n_jobs(parser)
+    cmdoptions.device(parser)
+    cmdoptions.cache(parser)
+    cmdoptions.backbone(parser)
+    cmdoptions.image_size(parser)
+    cmdoptions.classifier(parser, help="base classifier of every fold")
+    cmdoptions.generalisation_options(parser)
+    cmdoptions.dask_options(parser, "<out>/shards")
+    parser.set_defaults(func=cmd_experiment)
+
+
+def read_config(path):
+    """Feature sets and defaults from an experiment YAML file.
+
+    Returns
+    -------
+    config : dict
+        ``feature_sets`` (name to list of families, or a list of set names) and
+        optional ``folds``, ``repeats`` and ``seed``.
+    """
+    import yaml
+
+    with open(path, encoding="utf-8") as fh:
+        config = yaml.safe_load(fh) or {}
+    if not isinstance(config, dict) or "feature_sets" not in config:
+        raise ValueError(f"{path}: expected a mapping with a 'feature_sets' entry.")
+    return config
+
+
+def cmd_experiment(args):
+    from ..data import load_dataset
+    from ..evaluation import DEFAULT_SETS, run_experiment, write_report
+
+    config = read_config(args.config) if args.config else {}
+    sets = config.get("feature_sets", list(DEFAULT_SETS))
+    if args.sets:
+        sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    folds = args.folds if args.folds is not None else int(config.get("folds", 5))
+    repeats = args.repeats if args.repeats is not None else int(config.get("repeats", 1))
+    seed = args.seed if args.seed is not None else int(config.get("seed", 0))
+    dataset = load_dataset(args.data)
+    cache = cache_dir(args)
+    refuse_on_dask(args, {**generalisation_flags(args), "--backbone": args.backbone})
+    dask = dask_client(args)
+    if dask is not None:  # extract on the cluster into the cache; the folds below read it
+        cache = cache or str(Path(args.out) / "cache")
+        _extract_on_dask(dask, args, dataset, sets, cache)
+    results = run_experiment(
+        dataset,
+        sets,
+        n_splits=folds,
+        n_repeats=repeats,
+        face=args.face,
+        image_size=args.image_size,
+        cache=cache,
+        n_jobs=args.n_jobs,
+        device=args.device,
+        random_state=seed,
+        progress=progress(),
+        align=loader_align(args),
+        pseudo_fakes=args.pseudo_fakes,
+        augment=args.augment,
+        backbone=args.backbone,
+        classifier=args.classifier,
+    )
+    results["meta"]["config"] = str(args.config) if args.config else None
+    out = Path(args.out)
+    atomic_write_json(out / "results.json", results)
+    paths = write_report(results, out)
+    best = results["best"]
+    auc = results["feature_sets"][best]["summary"]["auc"]
+    print(f"best set {best}: AUC {auc['mean']:.4f} ± {auc['std']:.4f}; wrote {', '.join(map(str, paths))}")
+    return 0
+
+
+def _extract_on_dask(dask, args, dataset, sets, cache):
+    from ..evaluation import resolve_sets
+    from ..pipelines import extract_features
+
+    families = list(dict.fromkeys(f for fams in resolve_sets(sets).values() for f in fams))
+    with dask as client:
+        ext = extract_features(
+            dataset,
+            families,
+            client=client,
+            out=args.shard_dir or Path(args.out) / "shards",
+            shard_size=args.shard_size,
+            face=args.face,
+            image_size=args.image_size,
+            cache=cache,
+            device=args.device,
+            progress=progress(),
+        )
+    for item, msg in ext.failed:
+        print(f"skipped: {item}: {msg}", file=sys.stderr)
+    print(
+        f"Dask: features of {ext.ok.size} images in {ext.shards_done} new shards "
+        f"({ext.shards_skipped} already done) in {ext.directory}",
+        file=sys.stderr,
+    )

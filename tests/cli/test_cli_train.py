@@ -1,0 +1,37 @@
+import json
+from pathlib import Path
+
+from facetruth.cli import main
+from facetruth.cli._shared import pipeline_params
+from facetruth.cli.main import build_parser
+
+
+def test_train_writes_model_and_card(trained):
+    card = json.loads(trained.with_name(trained.name + ".json").read_text())
+    assert card["features"] == ["fft", "dct"] and card["training_data"]["counts"] == {"real": 24, "fake": 24}
+
+
+def test_train_holdout_reports_test_metrics(tiny_set, tmp_path, capsys):
+    out = tmp_path / "h.joblib"
+    args = ["train", "--data", str(tiny_set), "--features", "fft", "--face", "off", "--holdout", "0.25"]
+    assert main([*args, "--out", str(out)]) == 0
+    card = json.loads(out.with_name(out.name + ".json").read_text())
+    assert card["holdout_metrics"]["n"] == 12  # one of four stratified folds of 48 images
+    assert card["training_data"]["counts"] == {"real": 18, "fake": 18}
+    assert card["holdout_metrics"]["auc"] > 0.9
+    assert "held-out test (12 images)" in capsys.readouterr().out
+    summary = card["training_summary"]
+    assert len(summary["mean_log_spectrum"]["real"]) == len(summary["mean_log_spectrum"]["fake"])
+
+
+def test_backbone_needs_and_reaches_every_cnn_family(tiny_set, tmp_path, capsys):
+    base = ["train", "--data", str(tiny_set), "--out", str(tmp_path / "m.joblib"), "--backbone", "b.pt"]
+    assert main([*base, "--features", "handcrafted"]) == 2
+    assert "--backbone needs a CNN family (cnn, parts, cnnstats)" in capsys.readouterr().err
+    params = pipeline_params(build_parser().parse_args([*base, "--features", "fft,cnn,parts,cnnstats"]))
+    assert (
+        params["cnn__weights"]
+        == params["parts__weights"]
+        == params["cnnstats__weights"]
+        == str(Path("b.pt").resolve())
+    )

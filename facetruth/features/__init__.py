@@ -11,6 +11,7 @@ cnn        :func:`cnn_embedding`                  :class:`CNNEmbedding`
 region     :func:`region_features`                :class:`RegionFeatures`
 parts      :func:`part_embedding`                 :class:`PartEmbedding`
 cnnstats   :func:`cnn_stats`                      :class:`CNNStats`
+clip       :func:`clip_embedding`                 :class:`CLIPEmbedding`
 =========  =====================================  =====================
 """
 
@@ -45,5 +46,12 @@ __getattr__, __dir__, __all__ = attach(
         "._region": ["region_features", "region_feature_names", "region_boxes", "RegionFeatures"],
         "._parts": ["part_crops", "part_embedding", "PartEmbedding"],
         "._cnnstats": ["cnn_stats", "stats_feature_names", "CNNStats"],
+        "._clip": [
+            "clip_embedding",
+            "clip_feature_names",
+            "clip_preprocess",
+            "load_clip_encoder",
+            "CLIPEmbedding",
+        ],
     },
 )

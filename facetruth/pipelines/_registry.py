@@ -18,6 +18,7 @@ FAMILIES = {
     "region": ("facetruth.features._region", "RegionFeatures"),
     "parts": ("facetruth.features._parts", "PartEmbedding"),
     "cnnstats": ("facetruth.features._cnnstats", "CNNStats"),
+    "clip": ("facetruth.features._clip", "CLIPEmbedding"),
 }
 
 #: families that run a CNN: they take ``device`` and a fine-tuned backbone's ``weights``

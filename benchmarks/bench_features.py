@@ -11,7 +11,9 @@ radial average) with the speed-up of FaceTruth's LBP + FFT over it.
 It prints a table and, with ``--out``, writes the figures as JSON. It asserts
 nothing: timings depend on the machine and its load. ``--cnn`` adds the CNN
 embedding's CPU milliseconds per image at batch sizes 1 and 32 (torch's
-default thread count, and 1 and 2 intra-op threads).
+default thread count, and 1 and 2 intra-op threads). The glibc allocator is
+tuned first, as the ``facetruth`` command does
+(:func:`facetruth._libc.tune_allocator`).
 
 Usage::
 
@@ -30,6 +32,7 @@ import cv2
 import numpy as np
 
 from facetruth._atomic import atomic_write_json
+from facetruth._libc import tune_allocator
 from facetruth.features import DCTFeatures, FFTFeatures, LBPFeatures, NoiseFeatures
 from facetruth.features._color import rgb_to_ycbcr
 
@@ -213,6 +216,8 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # as the facetruth command does; the joblib workers inherit the setting
+    tune_allocator()
     results = run(args)
     print_table(results)
     if args.out:

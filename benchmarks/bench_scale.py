@@ -107,7 +107,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
+    from facetruth._libc import tune_allocator
     from facetruth.data import load_dataset
+
+    # as the facetruth command does; the Dask workers started below inherit the setting
+    tune_allocator()
 
     data = Path(args.data) if Path(args.data).is_absolute() else REPO / args.data
     dataset = select(load_dataset(data), args.n_images, args.seed)

@@ -15,7 +15,6 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._cache import ArrayCache, hash_array, hash_params
-from .._libc import glibc
 from .._validation import check_images
 
 logger = logging.getLogger(__name__)
@@ -153,43 +152,7 @@ _CHUNKS_PER_WORKER = 4
 _CACHE_BATCH = 64
 
 
-#: glibc ``mallopt`` parameters (M_TRIM_THRESHOLD, M_MMAP_THRESHOLD) and the values set
-_MALLOPT = ((-1, 128 << 20), (-3, 32 << 20))
-_allocator_tuned = False
-
-
-def tune_allocator():
-    """Let glibc reuse freed feature buffers instead of returning them to the system.
-
-    Each feature function allocates a few arrays of 0.1 to 3 MB per image.
-    By default glibc serves such sizes with fresh ``mmap`` pages and gives
-    them back on ``free``, so every image pays for page faults and zeroing,
-    which on a busy machine doubled the time of the LBP and noise features.
-    Raising the mmap threshold to 32 MB and the trim threshold to 128 MB
-    keeps them in the heap (at most 128 MB of freed memory is retained).
-    Applied once per process, the first time features are computed; does
-    nothing where glibc is not the C library.
-
-    Returns
-    -------
-    tuned : bool
-        Whether the thresholds are set.
-    """
-    global _allocator_tuned
-    if _allocator_tuned or glibc() is None:
-        return _allocator_tuned
-    _allocator_tuned = True
-    try:
-        ok = all(glibc().mallopt(param, value) == 1 for param, value in _MALLOPT)
-    except AttributeError:  # a C library without mallopt
-        ok = False
-    if not ok:
-        logger.debug("mallopt unavailable; allocator thresholds left unchanged")
-    return ok
-
-
 def _run_chunk(func, kwargs, chunk, single_thread=False):
-    tune_allocator()
     if not single_thread:
         return [np.asarray(func(img, **kwargs), dtype=np.float32) for img in chunk]
     import cv2

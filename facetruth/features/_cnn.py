@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from .._cache import hash_file
-from ._base import ImageFeatureTransformer, check_images, tune_allocator
+from ._base import ImageFeatureTransformer, check_images
 
 logger = logging.getLogger(__name__)
 
@@ -307,7 +307,6 @@ class CNNEmbedding(ImageFeatureTransformer):
         if model is None:
             model = self._build_model()
         size = kwargs["image_size"]
-        tune_allocator()
         with _torch_threads(self.n_jobs):
             return cnn_embedding(images, model=model, batch_size=self.batch_size, image_size=size)
 

@@ -14,7 +14,6 @@ best on crops made with ``align="canonical"``.
 
 import numpy as np
 
-from ._base import tune_allocator
 from ._cnn import _EMBEDDING_DIM, CNNEmbedding, _torch_threads, cnn_embedding, resize_square
 from ._region import INNER, MIN_SIDE, REGIONS, region_boxes
 
@@ -198,7 +197,6 @@ class PartEmbedding(CNNEmbedding):
         model = getattr(self, "model_", None)
         if model is None:
             model = self._build_model()
-        tune_allocator()
         with _torch_threads(self.n_jobs):
             return self._function()(
                 images,

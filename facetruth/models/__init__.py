@@ -7,7 +7,14 @@ __getattr__, __dir__, __all__ = attach(
     {
         "._persistence": ["save", "load", "read_model_card", "sha256_file", "package_versions"],
         "._calibration": ["CalibratedDetector"],
-        "._classifiers": ["CLASSIFIERS", "make_classifier"],
+        "._calibrators": [
+            "ISOTONIC_MIN_SAMPLES",
+            "SmoothIsotonic",
+            "choose_band",
+            "probability_floor",
+            "resolve_calibration",
+        ],
+        "._classifiers": ["CLASSIFIERS", "make_classifier", "classifier_name"],
         "..features": ["load_backbone", "resolve_device", "convert_state_dict", "imagenet_weights_path"],
         "._finetune": ["finetune", "FineTuneResult"],
         "._finetune_classifier": ["FineTunedCNNClassifier"],

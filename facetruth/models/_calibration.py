@@ -2,22 +2,29 @@
 
 :class:`CalibratedDetector` wraps any binary scikit-learn classifier (XGBoost by
 default). It fits the classifier on ``cv`` folds to get out-of-fold scores,
-fits an isotonic or sigmoid calibrator on them (Zadrozny & Elkan 2002;
-Platt 1999), chooses the decision threshold on the calibrated out-of-fold
-probabilities, and finally refits the classifier on all the data.
+fits a calibrator on them (:mod:`._calibrators`: Platt's sigmoid for small
+sets, smoothed isotonic regression for large ones, never exactly 0 or 1),
+chooses the decision threshold and an uncertainty band on the calibrated
+out-of-fold probabilities, and finally refits the classifier on all the data.
 """
 
 import logging
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..metrics import detection_metrics, equal_error_rate, f1_threshold
+from ._calibrators import (
+    CALIBRATIONS,
+    apply_calibrator,
+    choose_band,
+    fit_calibrator,
+    probability_floor,
+    resolve_calibration,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +63,12 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         A binary classifier with ``predict_proba`` or ``decision_function``.
         Estimators with an ``early_stopping_rounds`` parameter (XGBoost) are
         fitted with early stopping on a stratified inner validation split.
-    calibration : {"isotonic", "sigmoid"} or None, default="isotonic"
-        Calibrator fitted on the out-of-fold scores; ``None`` keeps the raw
-        scores (they must then lie in [0, 1]).
+    calibration : {"auto", "isotonic", "sigmoid"} or None, default="auto"
+        Calibrator fitted on the out-of-fold scores: ``"auto"`` is Platt's
+        sigmoid below 1,000 scores and smoothed isotonic regression above;
+        ``None`` keeps the raw scores (they must then lie in [0, 1]).
+        Calibrated probabilities never reach 0 or 1: they are clipped to
+        ``[1 / (n + 2), 1 - 1 / (n + 2)]`` for ``n`` calibration scores.
     threshold : {"eer", "f1"} or float, default="eer"
         Decision threshold on the calibrated probability: the equal-error-rate
         point or the F1-maximising point of the out-of-fold predictions, or a
@@ -68,6 +78,10 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         is passed to :meth:`fit`).
     validation_fraction : float, default=0.15
         Share of each training part held out for early stopping.
+    confidence : float, default=0.95
+        Share of the confident out-of-fold verdicts that must be right; the
+        uncertainty band ``band_`` around the threshold is chosen for it.
+        ``0`` turns the band off.
     random_state : int, default=0
         Seed of the splits.
 
@@ -77,10 +91,18 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         The labels; ``classes_[1]`` is the positive (fake) class.
     estimator_ : estimator
         The classifier refitted on all the data.
-    calibrator_ : estimator or None
+    calibrator_ : object or None
         Maps raw scores to probabilities.
+    calibration_ : {"isotonic", "sigmoid"} or None
+        The calibration method used.
+    prob_floor_ : float
+        Probabilities are clipped to ``[prob_floor_, 1 - prob_floor_]``.
     threshold_ : float
-        Predict ``classes_[1]`` when the calibrated probability is at least this.
+        Predict ``classes_[1]`` when the calibrated probability exceeds this.
+    band_ : float
+        Half-width of the uncertainty band: a probability within ``band_``
+        of the threshold is no confident verdict (see
+        :func:`~facetruth.models.choose_band`).
     oof_metrics_ : dict
         :func:`~facetruth.evaluation.detection_metrics` of the calibrated
         out-of-fold probabilities (an honest validation estimate).
@@ -90,10 +112,11 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         self,
         estimator=None,
         *,
-        calibration="isotonic",
+        calibration="auto",
         threshold="eer",
         cv=5,
         validation_fraction=0.15,
+        confidence=0.95,
         random_state=0,
     ):
         self.estimator = estimator
@@ -101,11 +124,14 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         self.threshold = threshold
         self.cv = cv
         self.validation_fraction = validation_fraction
+        self.confidence = confidence
         self.random_state = random_state
 
     def _validate_params_(self):
-        if self.calibration not in ("isotonic", "sigmoid", None):
-            raise ValueError(f"calibration must be 'isotonic', 'sigmoid' or None, got {self.calibration!r}.")
+        if self.calibration not in CALIBRATIONS:
+            raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {self.calibration!r}.")
+        if not 0.0 <= float(self.confidence) < 1.0:
+            raise ValueError(f"confidence must lie in [0, 1), got {self.confidence!r}.")
         if isinstance(self.threshold, str):
             if self.threshold not in _THRESHOLDS:
                 raise ValueError(
@@ -151,9 +177,12 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         for train, test in splitter.split(X, y_enc, groups):
             est = _fit_one(estimator, X[train], y_enc[train], self.validation_fraction, self.random_state)
             oof[test] = _scores(est, X[test])
-        self.calibrator_ = _fit_calibrator(self.calibration, oof, y_enc)
-        prob = _apply_calibrator(self.calibrator_, oof)
+        self.calibration_ = resolve_calibration(self.calibration, len(oof))
+        self.calibrator_ = fit_calibrator(self.calibration_, oof, y_enc)
+        self.prob_floor_ = probability_floor(len(oof)) if self.calibration_ else 0.0
+        prob = apply_calibrator(self.calibrator_, oof, self.prob_floor_)
         self.threshold_ = _choose_threshold(self.threshold, y_enc, prob)
+        self.band_ = choose_band(y_enc, prob, self.threshold_, float(self.confidence))
         self.oof_metrics_ = detection_metrics(y_enc, prob, self.threshold_)
         self.estimator_ = _fit_one(estimator, X, y_enc, self.validation_fraction, self.random_state)
         return self
@@ -162,13 +191,14 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         """Calibrated probabilities, shape (n_samples, 2); column 1 is P(fake)."""
         check_is_fitted(self, "estimator_")
         X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
-        p = _apply_calibrator(self.calibrator_, _scores(self.estimator_, X))
+        # detectors pickled before the floor existed have no prob_floor_
+        p = apply_calibrator(self.calibrator_, _scores(self.estimator_, X), getattr(self, "prob_floor_", 0.0))
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X):
-        """Labels from the stored threshold (not 0.5)."""
+        """Labels from the stored threshold (not 0.5): fake when P(fake) exceeds it."""
         p = self.predict_proba(X)[:, 1]
-        return self.classes_[(p >= self.threshold_).astype(int)]
+        return self.classes_[(p > self.threshold_).astype(int)]
 
     @property
     def feature_importances_(self):
@@ -186,22 +216,6 @@ def _default_estimator(random_state):
     from ._classifiers import make_classifier
 
     return make_classifier("xgboost", random_state=random_state)
-
-
-def _fit_calibrator(method, scores, y):
-    if method is None:
-        return None
-    if method == "isotonic":
-        return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(scores, y)
-    return LogisticRegression(C=1e6).fit(scores.reshape(-1, 1), y)
-
-
-def _apply_calibrator(calibrator, scores):
-    if calibrator is None:
-        return np.clip(scores, 0.0, 1.0)
-    if isinstance(calibrator, IsotonicRegression):
-        return calibrator.predict(scores)
-    return calibrator.predict_proba(np.asarray(scores).reshape(-1, 1))[:, 1]
 
 
 def _choose_threshold(rule, y, prob):

@@ -81,6 +81,10 @@ def describe_pipeline(pipeline):
     clf = pipeline[-1] if hasattr(pipeline, "__getitem__") else pipeline
     threshold = getattr(clf, "threshold_", None)
     info["threshold"] = None if threshold is None else float(threshold)
+    for key, attribute in (("calibration", "calibration_"), ("prob_floor", "prob_floor_"), ("band", "band_")):
+        if hasattr(clf, attribute):
+            value = getattr(clf, attribute)
+            info[key] = value if value is None or isinstance(value, str) else float(value)
     oof = getattr(clf, "oof_metrics_", None)
     if oof is not None:
         info["validation_metrics"] = oof

@@ -115,7 +115,7 @@ def build_features(features="all", *, cache=None, device="auto", n_jobs=None, ba
 
 
 def build_detector(
-    classifier="xgboost", *, calibration="isotonic", threshold="eer", cv=5, device="auto", random_state=0
+    classifier="xgboost", *, calibration="auto", threshold="eer", cv=5, device="auto", random_state=0
 ):
     """An unfitted :class:`~facetruth.models.CalibratedDetector` around a base classifier.
 
@@ -155,7 +155,7 @@ def build_pipeline(
     *,
     align=False,
     cache=None,
-    calibration="isotonic",
+    calibration="auto",
     threshold="eer",
     cv=5,
     device="auto",

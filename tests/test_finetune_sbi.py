@@ -100,7 +100,7 @@ def test_cli_finetune_on_a_real_only_folder(tmp_path, capsys):
     args += [
         "--batch-size",
         "4",
-        "--image-size",
+        "--input-size",
         "48",
         "--pseudo-fakes",
         "sbi:0.5",

@@ -23,15 +23,32 @@ seed = _option("--seed", type=int, default=0, help="random seed")
 n_jobs = _option("--n-jobs", type=int, default=1, help="processes for decoding and features")
 device = _option("--device", default="auto", help="auto | cpu | cuda")
 cache = _option("--cache", default=None, help="feature/crop cache folder (default: $FACETRUTH_CACHE or none)")
-backbone = _option(
-    "--backbone",
-    default=None,
-    help="fine-tuned CNN backbone file for the CNN families (cnn, parts, cnnstats)",
-)
-features = _option("--features", default="all", help="all | handcrafted | fft,dct,noise,lbp,cnn")
+
+
+def features(parser, **overrides):
+    """``--features``; its help lists every family and named set of the registry."""
+    from ..pipelines import FAMILIES, FEATURE_SETS
+
+    named = ", ".join(
+        f"{name} ({'+'.join(families)})" for name, families in FEATURE_SETS.items() if name not in FAMILIES
+    )
+    help_text = f"feature families joined by ',' or '+' ({', '.join(FAMILIES)}) or named sets: {named}"
+    return _option("--features", default="all", help=help_text)(parser, **overrides)
+
+
+def backbone(parser, **overrides):
+    """``--backbone``: a backbone written by ``facetruth finetune`` for every CNN family."""
+    from ..pipelines import CNN_FAMILIES
+
+    help_text = f"fine-tuned CNN backbone file for the CNN families ({', '.join(CNN_FAMILIES)})"
+    return _option("--backbone", default=None, help=help_text)(parser, **overrides)
+
+
 classifier = _option("--classifier", default="xgboost", choices=CLASSIFIERS, help="base classifier")
 face = _option("--face", default="auto", choices=FACE_DETECTORS, help="face detector (off: whole image)")
-image_size = _option("--image-size", type=int, default=256, help="side of the face crops")
+image_size = _option(
+    "--image-size", type=int, default=256, help="side of the square face crops the loader makes, in pixels"
+)
 trust = _option("--trust", action="store_true", help="load a model file that has no model card")
 align = _option(
     "--align",
@@ -61,8 +78,8 @@ json_output = _option("--json", action="store_true", help="print JSON on stdout"
 
 
 def run_options(parser):
-    """``--seed``, ``--n-jobs``, ``--device``, ``--cache`` and ``--backbone``."""
-    for option in (seed, n_jobs, device, cache, backbone):
+    """``--seed``, ``--n-jobs``, ``--device`` and ``--cache``."""
+    for option in (seed, n_jobs, device, cache):
         option(parser)
 
 
@@ -86,4 +103,8 @@ def dask_options(parser, default_shards):
 def model_options(parser):
     """``--trust`` and ``--n-jobs`` of the commands that load a saved model."""
     trust(parser)
-    n_jobs(parser)
+    n_jobs(
+        parser,
+        default=None,
+        help="processes for decoding and face cropping (default: as the model was saved)",
+    )

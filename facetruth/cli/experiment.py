@@ -20,13 +20,18 @@ def add_arguments(parser):
     cmdoptions.data(parser)
     parser.add_argument("--config", default=None, help="YAML file of feature sets (default: the seven sets)")
     parser.add_argument("--sets", default=None, help="comma list of set names; overrides the config")
-    parser.add_argument("--folds", type=int, default=None, help="grouped stratified folds (default: 5)")
     parser.add_argument(
-        "--repeats", type=int, default=None, help="repeat the folds with new seeds (default: 1)"
+        "--folds", type=int, default=_ConfigDefault(5), help="grouped stratified folds; else the config's"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=_ConfigDefault(1),
+        help="repeat the folds with new seeds; else the config's",
     )
     cmdoptions.face(parser)
     parser.add_argument("--out", required=True, help="run folder for results.json, report.md, report.html")
-    cmdoptions.seed(parser, default=None, help="random seed (default: 0)")
+    cmdoptions.seed(parser, default=_ConfigDefault(0), help="random seed; else the config's")
     cmdoptions.n_jobs(parser)
     cmdoptions.device(parser)
     cmdoptions.cache(parser)
@@ -36,6 +41,16 @@ def add_arguments(parser):
     cmdoptions.generalisation_options(parser)
     cmdoptions.dask_options(parser, "<out>/shards")
     parser.set_defaults(func=cmd_experiment)
+
+
+class _ConfigDefault(int):
+    """The default of an option that a ``--config`` file may set: its value when the option is not given."""
+
+
+def _setting(args, config, name):
+    """``--NAME`` when given, else the config's ``NAME``, else the option's default."""
+    value = getattr(args, name)
+    return int(config.get(name, value) if isinstance(value, _ConfigDefault) else value)
 
 
 def read_config(path):
@@ -64,9 +79,7 @@ def cmd_experiment(args):
     sets = config.get("feature_sets", list(DEFAULT_SETS))
     if args.sets:
         sets = [s.strip() for s in args.sets.split(",") if s.strip()]
-    folds = args.folds if args.folds is not None else int(config.get("folds", 5))
-    repeats = args.repeats if args.repeats is not None else int(config.get("repeats", 1))
-    seed = args.seed if args.seed is not None else int(config.get("seed", 0))
+    folds, repeats, seed = (_setting(args, config, name) for name in ("folds", "repeats", "seed"))
     dataset = load_dataset(args.data)
     cache = cache_dir(args)
     refuse_on_dask(args, {**generalisation_flags(args), "--backbone": args.backbone})

@@ -23,7 +23,10 @@ def add_arguments(parser):
     parser.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate")
     parser.add_argument("--max-items", type=int, default=None, help="train on a random subset of this size")
     cmdoptions.face(parser)
-    parser.add_argument("--image-size", type=int, default=224, help="network input side")
+    cmdoptions.image_size(parser)
+    parser.add_argument(
+        "--input-size", type=int, default=224, help="side the network sees: crops are resized to it"
+    )
     cmdoptions.pseudo_fakes(
         parser,
         help="add self-blended fakes of the real images, fresh each epoch; the data may then be real only",
@@ -54,9 +57,10 @@ def cmd_finetune(args):
         rng = np.random.default_rng(args.seed)
         keep = np.sort(rng.choice(len(items), args.max_items, replace=False))
         items, labels = [items[i] for i in keep], labels[keep]
-    loaded = ImageLoader(face=args.face, image_size=256, cache=cache_dir(args), n_jobs=args.n_jobs).load(
-        items, errors="collect"
+    loader = ImageLoader(
+        face=args.face, image_size=args.image_size, cache=cache_dir(args), n_jobs=args.n_jobs
     )
+    loaded = loader.load(items, errors="collect")
     for _, msg in loaded.errors:
         print(f"skipped: {msg}", file=sys.stderr)
     result = finetune(
@@ -69,7 +73,7 @@ def cmd_finetune(args):
         device=args.device,
         random_state=args.seed,
         progress=True,
-        image_size=getattr(args, "image_size", 224),
+        image_size=args.input_size,
         pseudo_fakes=pseudo_fakes,
         pseudo_fakes_mask=getattr(args, "pseudo_fakes_mask", "auto"),
     )

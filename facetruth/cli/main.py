@@ -11,6 +11,7 @@ import os
 import sys
 import textwrap
 
+from .._libc import tune_allocator
 from .._version import __version__
 from ..exceptions import FaceTruthError
 from . import demo, evaluate, experiment, finetune, predict, report, serve, train
@@ -102,6 +103,7 @@ def main(argv=None):
     # torch's OpenMP threads busy-wait by default, which stalls inference badly on a
     # shared CPU; passive waiting must be chosen before torch is first imported.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    tune_allocator()  # process-wide, so the program sets it, not the library
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -29,6 +29,7 @@ def add_arguments(parser):
     cmdoptions.features(parser)
     cmdoptions.classifier(parser)
     cmdoptions.face(parser)
+    cmdoptions.image_size(parser)
     parser.add_argument("--out", required=True, help="model file to write (.joblib)")
     parser.add_argument(
         "--holdout",
@@ -38,6 +39,7 @@ def add_arguments(parser):
         help="hold out this share (stratified, group-disjoint) and report test metrics in the model card",
     )
     cmdoptions.run_options(parser)
+    cmdoptions.backbone(parser)
     cmdoptions.generalisation_options(parser)
     cmdoptions.dask_options(parser, "<out>.shards")
     parser.set_defaults(func=cmd_train)
@@ -63,6 +65,7 @@ def cmd_train(args):
             features=args.features,
             classifier=args.classifier,
             face=args.face,
+            image_size=args.image_size,
             random_state=args.seed,
             progress=progress(),
             align=loader_align(args),
@@ -81,6 +84,7 @@ def cmd_train(args):
                 features=args.features,
                 classifier=args.classifier,
                 face=args.face,
+                image_size=args.image_size,
                 shard_size=args.shard_size,
                 random_state=args.seed,
                 progress=progress(),

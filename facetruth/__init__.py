@@ -22,6 +22,7 @@ _LAZY = {
     "build_pipeline": "facetruth.pipelines",
     "load": "facetruth.models",
     "save": "facetruth.models",
+    "predict_items": "facetruth.pipelines",
 }
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "build_pipeline",
     "load",
     "save",
+    "predict_items",
     "DatasetLayoutError",
     "FaceTruthError",
     "ImageDecodeError",

@@ -2,8 +2,6 @@
 
 import json
 
-import numpy as np
-
 from . import cmdoptions
 from ._shared import progress
 
@@ -22,33 +20,11 @@ def add_arguments(parser):
     parser.set_defaults(func=cmd_evaluate)
 
 
-def evaluate_model(model, dataset):
-    """Metrics of a loaded model on a dataset at its stored threshold (failed items are left out).
+def evaluate_model(model, dataset, *, n_jobs=None):
+    """:func:`facetruth.evaluation.evaluate_model` with the command line's progress bars."""
+    from ..evaluation import evaluate_model as evaluate
 
-    Parameters
-    ----------
-    model : Pipeline
-        A fitted FaceTruth pipeline (its last step has ``threshold_``).
-    dataset : Dataset
-        Labelled items (1 = fake, 0 = real).
-
-    Returns
-    -------
-    metrics : dict
-        :func:`facetruth.metrics.detection_metrics` of the items that loaded,
-        plus ``n_failed``.
-    prob : ndarray of shape (n_items,)
-        ``prob_fake`` per item (NaN where loading failed).
-    """
-    from ..evaluation import detection_metrics
-    from ..pipelines import dataset_items, predict_items
-
-    prob, loaded = predict_items(model, dataset_items(dataset), progress=progress())
-    threshold = float(model.named_steps["classifier"].threshold_)
-    ok = loaded.ok
-    metrics = detection_metrics(np.asarray(dataset.labels)[ok], prob[ok], threshold)
-    metrics["n_failed"] = len(loaded.errors)
-    return metrics, prob
+    return evaluate(model, dataset, n_jobs=n_jobs, progress=progress())
 
 
 def cmd_evaluate(args):
@@ -57,7 +33,7 @@ def cmd_evaluate(args):
 
     model = load(args.model, trust=args.trust)
     dataset = load_dataset(args.data)
-    metrics, _ = evaluate_model(model, dataset)
+    metrics, _ = evaluate_model(model, dataset, n_jobs=args.n_jobs)
     if args.json:
         print(json.dumps(metrics))
     else:

@@ -5,12 +5,10 @@ import io
 import json
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 
 from .._atomic import atomic_write_text
-from ..exceptions import ImageDecodeError
 from . import cmdoptions
 from ._shared import EXIT_ITEM_FAILED, progress
 
@@ -32,92 +30,39 @@ def add_arguments(parser):
     parser.set_defaults(func=cmd_predict)
 
 
-def expand_inputs(inputs, *, n_frames=8):
-    """Turn files, folders and videos into loader items with display names.
+def _predict_rows(model, entries, *, n_jobs=None):
+    """Rows of ``--json`` and ``--out`` for :func:`~facetruth.data.expand_inputs`'s entries.
 
-    Parameters
-    ----------
-    inputs : sequence of str or os.PathLike
-        Image files, folders (searched recursively) and videos.
-    n_frames : int, default=8
-        Frames sampled per video.
-
-    Returns
-    -------
-    entries : list of (str, object, str or None)
-        Display name, loader item (path or frame array), and the video it
-        belongs to (``None`` for still images). Unreadable videos appear as
-        entries whose item is an :class:`ImageDecodeError`.
-
-    Examples
-    --------
-    >>> expand_inputs(["photo.jpg"])
-    [('photo.jpg', 'photo.jpg', None)]
+    One row per entry, in order, then one summary row per video.
     """
-    from ..data import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, read_video_frames
+    from ..pipelines import decision_threshold, predict_items
 
-    entries = []
-    for raw in inputs:
-        path = Path(raw)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-            files = [p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS]
-            if not files:
-                entries.append(
-                    (str(path), ImageDecodeError(f"{path}: folder holds no images or videos"), None)
-                )
-        else:
-            files = [path]
-        for f in files:
-            if f.suffix.lower() in VIDEO_EXTENSIONS:
-                try:
-                    frames, indices = read_video_frames(f, n_frames=n_frames)
-                except ImageDecodeError as exc:
-                    entries.append((str(f), exc, None))
-                    continue
-                entries.extend((f"{f}#frame={i}", frame, str(f)) for frame, i in zip(frames, indices))
-            else:
-                entries.append((str(f), str(f), None))
-    return entries
-
-
-def _predict_rows(model, entries):
-    from ..pipelines import predict_items
-
-    threshold = float(model.named_steps["classifier"].threshold_)
-    good = [i for i, e in enumerate(entries) if not isinstance(e[1], Exception)]
-    prob, loaded = (
-        predict_items(model, [entries[i][1] for i in good], progress=progress())
-        if good
-        else (np.array([]), None)
+    predictions = predict_items(
+        model,
+        [entry.item for entry in entries],
+        names=[entry.name for entry in entries],
+        n_jobs=n_jobs,
+        progress=progress(),
     )
-    rows = []
-    by_pos = {g: k for k, g in enumerate(good)}
-    for pos, (name, item, video) in enumerate(entries):
-        row = {
-            "path": name,
-            "prob_fake": None,
-            "label": None,
-            "threshold": threshold,
-            "face_box": None,
-            "error": None,
+    rows = [
+        {
+            "path": p.item,
+            "prob_fake": p.prob_fake,
+            "label": p.verdict,
+            "threshold": p.threshold,
+            "face_box": None if p.face_box is None else list(p.face_box),
+            "error": p.error,
+            "video": entry.video,
         }
-        if isinstance(item, Exception):
-            row["error"] = str(item)
-        else:
-            k = by_pos[pos]
-            info = loaded.infos[k]
-            if "error" in info:
-                row["error"] = info["error"]
-            else:
-                p = float(prob[k])
-                row.update(prob_fake=p, label="fake" if p >= threshold else "real", face_box=info.get("box"))
-        row["video"] = video
-        rows.append(row)
-    return rows + _video_summaries(rows, threshold)
+        for p, entry in zip(predictions, entries)
+    ]
+    return rows + _video_summaries(rows, decision_threshold(model))
 
 
 def _video_summaries(rows, threshold):
+    """One row per video: the mean ``prob_fake`` of its scored frames."""
+    from ..pipelines import verdict_for
+
     out = {}
     for row in rows:
         if row["video"] and row["prob_fake"] is not None:
@@ -129,7 +74,7 @@ def _video_summaries(rows, threshold):
             {
                 "path": video,
                 "prob_fake": p,
-                "label": "fake" if p >= threshold else "real",
+                "label": verdict_for(p, threshold),
                 "threshold": threshold,
                 "face_box": None,
                 "error": None,
@@ -146,11 +91,12 @@ def _printable(path):
 
 
 def cmd_predict(args):
+    from ..data import expand_inputs
     from ..models import load
 
     model = load(args.model, trust=args.trust)
     entries = expand_inputs(args.inputs, n_frames=args.n_frames)
-    rows = _predict_rows(model, entries)
+    rows = _predict_rows(model, entries, n_jobs=args.n_jobs)
     fields = ["path", "prob_fake", "label", "threshold", "face_box", "error"]
     for row in rows:
         if args.json:

@@ -62,22 +62,6 @@ def load_images(pipeline, items, *, progress=False, chunk_size=256):
     return LoadResult(np.concatenate(images), np.asarray(ok, dtype=int), infos, errors)
 
 
-def predict_items(pipeline, items, *, progress=False):
-    """``prob_fake`` for every item that decodes, with per-item infos and errors.
-
-    Returns
-    -------
-    prob : ndarray of shape (n_items,)
-        NaN where the item failed.
-    loaded : LoadResult
-    """
-    loaded = load_images(pipeline, items, progress=progress)
-    prob = np.full(len(items), np.nan)
-    if len(loaded.ok):
-        prob[loaded.ok] = pipeline[1:].predict_proba(loaded.images)[:, 1]
-    return prob, loaded
-
-
 def training_card(
     dataset,
     pipeline,

@@ -83,15 +83,16 @@ class DetectorService:
 
     def __init__(self, model_path, *, max_pixels=40_000_000, pixel_budget=None):
         from ..models import load, read_model_card
+        from ..pipelines import decision_threshold, split_pipeline
 
         self.model_path = os.fspath(model_path)
         self.card = read_model_card(self.model_path)
         self.pipeline = load(self.model_path)
         _disable_caches(self.pipeline)
-        loader = self.pipeline.named_steps["loader"]
+        loader, _, _ = split_pipeline(self.pipeline)
         self.max_pixels = int(min(int(max_pixels), int(loader.max_pixels)))
-        self.pipeline.set_params(loader__max_pixels=self.max_pixels, loader__n_jobs=1)
-        self.threshold = float(self.pipeline.named_steps["classifier"].threshold_)
+        loader.set_params(max_pixels=self.max_pixels, n_jobs=1)
+        self.threshold = decision_threshold(self.pipeline)
         self.budget = PixelBudget(2 * self.max_pixels if pixel_budget is None else pixel_budget)
         logger.info("loaded %s (threshold %.4f)", self.model_path, self.threshold)
 
@@ -106,60 +107,38 @@ class DetectorService:
         Returns
         -------
         rows : list of dict
-            Per upload, in order: ``path``, ``prob_fake``, ``label``,
-            ``threshold``, ``face_box``, ``error``, ``contributions``
-            (``{family: value}`` or ``None``), ``contribution_unit`` and
-            ``spectrum`` (list of floats or ``None``). A row that failed has
-            ``error`` set and ``None`` elsewhere.
+            Per upload, in order, the same keys: ``path``, ``prob_fake``,
+            ``label``, ``threshold``, ``face_box``, ``error``,
+            ``contributions`` (``{family: value}`` or ``None``), ``spectrum``
+            (list of floats or ``None``), ``face_method`` and
+            ``contribution_unit``. A row that failed has ``error`` set and
+            ``None`` in the fields that describe a score.
         """
+        from ..exceptions import ImageDecodeError
         from ..models import family_contributions, log_spectrum
+        from ..pipelines import score_items
 
-        rows = [self._empty_row(name) for name, _ in uploads]
-        good, need = [], 0
-        for i, (_, data) in enumerate(uploads):
+        items, need = [], 0
+        for _, data in uploads:
             error, pixels = self._check(data)
             if error:
-                rows[i]["error"] = error
+                items.append(ImageDecodeError(error))  # refused unread
             else:
-                good.append(i)
+                items.append(data)
                 need = max(need, pixels or 0)  # one image at a time is decoded, then cropped
-        if not good:
-            return rows
         with self.budget.hold(need):
-            loaded = self.pipeline.named_steps["loader"].load([uploads[i][1] for i in good], errors="collect")
-        if len(loaded.ok):
-            feats = self.pipeline.named_steps["features"].transform(loaded.images)
-            prob = self.pipeline.named_steps["classifier"].predict_proba(feats)[:, 1]
-            contribs = family_contributions(self.pipeline, feats)
-            per_row = contribs.as_dicts() or [None] * len(prob)
-        for k, info in enumerate(loaded.infos):
-            row = rows[good[k]]
-            if "error" in info:
-                row["error"] = _short_error(info["error"])
-        for j, k in enumerate(loaded.ok):
-            p = float(prob[j])
-            rows[good[k]].update(
-                prob_fake=p,
-                label="fake" if p >= self.threshold else "real",
-                face_box=loaded.infos[k].get("box"),
-                face_method=loaded.infos[k].get("method"),
-                contributions=per_row[j],
-                contribution_unit=contribs.unit,
-                spectrum=[round(float(v), 5) for v in log_spectrum(loaded.images[j])],
-            )
+            result = score_items(self.pipeline, items, names=[name for name, _ in uploads])
+        rows = [_api_row(p) for p in result.predictions]
+        if len(result.scored):
+            contribs = family_contributions(self.pipeline, result.features)
+            per_row = contribs.as_dicts() or [None] * len(result.scored)
+            for j, pos in enumerate(result.scored):
+                rows[pos].update(
+                    contributions=per_row[j],
+                    contribution_unit=contribs.unit,
+                    spectrum=[round(float(v), 5) for v in log_spectrum(result.crops[j])],
+                )
         return rows
-
-    def _empty_row(self, name):
-        return {
-            "path": name,
-            "prob_fake": None,
-            "label": None,
-            "threshold": self.threshold,
-            "face_box": None,
-            "error": None,
-            "contributions": None,
-            "spectrum": None,
-        }
 
     def _check(self, data):
         """``(reason to refuse or None, pixels claimed by the header or None)``."""
@@ -177,6 +156,22 @@ class DetectorService:
             "model_sha256": str(self.card.get("sha256", ""))[:16],
             "threshold": self.threshold,
         }
+
+
+def _api_row(prediction):
+    """The API's row of a :class:`~facetruth.pipelines.Prediction` (explanations still empty)."""
+    return {
+        "path": prediction.item,
+        "prob_fake": prediction.prob_fake,
+        "label": prediction.verdict,
+        "threshold": prediction.threshold,
+        "face_box": None if prediction.face_box is None else list(prediction.face_box),
+        "error": None if prediction.error is None else _short_error(prediction.error),
+        "contributions": None,
+        "spectrum": None,
+        "face_method": prediction.face_method,
+        "contribution_unit": None,
+    }
 
 
 def _short_error(message):

@@ -97,16 +97,15 @@ def test_page_and_static_files(client):
 
 def test_predict_matches_the_command_line(client, tiny_model, tiny_set):
     import facetruth
-    from facetruth.pipelines._train import predict_items
 
     paths = [tiny_set / "real" / "r00.png", tiny_set / "fake" / "f00.png"]
     response = post(client, [(p.name, p.read_bytes()) for p in paths])
     assert response.status_code == 200
     rows = response.get_json()["results"]
-    expected, _ = predict_items(facetruth.load(tiny_model), [str(p) for p in paths])
+    expected = facetruth.predict_items(facetruth.load(tiny_model), paths)
     assert [r["path"] for r in rows] == ["r00.png", "f00.png"]
-    assert [r["label"] for r in rows] == ["real", "fake"]
-    np.testing.assert_allclose([r["prob_fake"] for r in rows], expected, atol=1e-6)
+    assert [r["label"] for r in rows] == [p.verdict for p in expected] == ["real", "fake"]
+    np.testing.assert_allclose([r["prob_fake"] for r in rows], [p.prob_fake for p in expected], atol=1e-6)
     for row in rows:
         assert row["error"] is None and row["face_box"] is None  # face cropping is off
         assert set(row["contributions"]) == {"fft", "dct"}
@@ -132,6 +131,8 @@ def test_bad_file_among_good_ones_is_reported_per_row(client, tiny_set):
     assert rows[0]["error"] == "empty file" and rows[0]["prob_fake"] is None
     assert rows[1]["error"] is None and rows[1]["label"] == "fake"
     assert "not a supported image" in rows[2]["error"]
+    assert [list(row) for row in rows[::2]] == [list(rows[1])] * 2  # failed rows: the same keys
+    assert all(rows[0][key] is None for key in ("label", "contributions", "spectrum", "face_method"))
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,347 @@
+"""Scoring a batch with a fitted detector: one row per item, in order, past bad items.
+
+:func:`predict_items` is the one scoring path of the command line, the web app
+and evaluation: every item (path, array, encoded bytes or ``(video, frame)``
+tuple) gets a :class:`Prediction` with the same fields, whether it was scored
+or failed. An item is called fake when its probability is *above* the
+model's threshold; a probability equal to the threshold is real.
+"""
+
+import os
+from dataclasses import dataclass, fields
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+from tqdm.auto import tqdm
+
+from ..exceptions import ModelIntegrityError
+from ._loader import describe_item
+
+#: ``Prediction.reason`` of an item that could not be read, decoded or was refused
+UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The outcome for one item; failed items have the same fields, set to ``None``.
+
+    Attributes
+    ----------
+    item : str
+        The item's name: its path, ``video#frame=N``, or the name given.
+    verdict : str or None
+        ``"fake"`` when ``prob_fake > threshold``, else ``"real"``; ``None``
+        when the item could not be scored.
+    prob_fake : float or None
+        Calibrated probability that the item is fake.
+    threshold : float
+        The model's decision threshold.
+    reason : str or None
+        Machine-readable cause of a missing verdict (``"unreadable"``);
+        ``None`` when there is nothing to say.
+    message : str
+        One human-readable sentence: the verdict's margin, or what went wrong.
+    face_found : bool or None
+        Whether a face detector found the face that was scored (``False``
+        for the centre square).
+    face_box : tuple of int or None
+        ``(x0, y0, x1, y1)`` of the face in the decoded image.
+    face_method : str or None
+        How the crop was made: ``"dlib"``, ``"haar"``, ``"lbp"``,
+        ``"centre"`` or ``"off"``.
+    error : str or None
+        Why the item failed; ``None`` when it was scored.
+
+    Examples
+    --------
+    >>> from facetruth.pipelines import Prediction
+    >>> row = Prediction("a.png", None, None, 0.5, reason="unreadable", error="a.png: empty file")
+    >>> row.failed, row.as_dict()["verdict"]
+    (True, None)
+    """
+
+    item: str
+    verdict: str | None
+    prob_fake: float | None
+    threshold: float
+    reason: str | None = None
+    message: str = ""
+    face_found: bool | None = None
+    face_box: tuple | None = None
+    face_method: str | None = None
+    error: str | None = None
+
+    @property
+    def failed(self):
+        """Whether the item could not be scored."""
+        return self.error is not None
+
+    def as_dict(self):
+        """The fields as a JSON-ready dict (``face_box`` as a list).
+
+        Examples
+        --------
+        >>> from facetruth.pipelines import Prediction
+        >>> Prediction("a.png", "real", 0.25, 0.5, face_box=(1, 2, 3, 4)).as_dict()["face_box"]
+        [1, 2, 3, 4]
+        """
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["face_box"] = None if self.face_box is None else list(self.face_box)
+        return out
+
+
+@dataclass(frozen=True)
+class ScoredItems:
+    """What :func:`score_items` returns: the rows, and the crops and features of the scored items.
+
+    Attributes
+    ----------
+    predictions : list of Prediction
+        One per item, in input order.
+    crops : ndarray of shape (n_scored, size, size, 3), dtype uint8
+        Face crops of the items that were scored.
+    features : ndarray of shape (n_scored, n_features)
+        Their feature rows (what the detector saw).
+    scored : ndarray of int
+        Input positions of those items.
+    """
+
+    predictions: list
+    crops: np.ndarray
+    features: np.ndarray
+    scored: np.ndarray
+
+
+def split_pipeline(model):
+    """The loader, the feature steps and the detector of a detector pipeline.
+
+    Parameters
+    ----------
+    model : sklearn.pipeline.Pipeline
+        A detector as built by :func:`~facetruth.pipelines.build_pipeline`:
+        an :class:`~facetruth.pipelines.ImageLoader` first, the classifier
+        last, feature steps between.
+
+    Returns
+    -------
+    loader : ImageLoader
+    features : sklearn.pipeline.Pipeline
+        The steps between loader and classifier (a slice sharing their state).
+    detector : estimator
+        The last step, usually a :class:`~facetruth.models.CalibratedDetector`.
+
+    Raises
+    ------
+    ModelIntegrityError
+        ``model`` is not such a pipeline.
+
+    Examples
+    --------
+    >>> from facetruth.pipelines import build_pipeline, split_pipeline
+    >>> loader, features, detector = split_pipeline(build_pipeline("fft", "logistic", face="off"))
+    >>> type(loader).__name__, list(features.named_steps), type(detector).__name__
+    ('ImageLoader', ['features'], 'CalibratedDetector')
+    """
+    if not isinstance(model, Pipeline) or len(model.steps) < 3 or not hasattr(model[0], "load"):
+        raise ModelIntegrityError(
+            f"Expected a FaceTruth detector pipeline (image loader, features, classifier), "
+            f"got {type(model).__name__}; build one with facetruth.build_pipeline, or retrain "
+            "a model saved by another version."
+        )
+    return model[0], model[1:-1], model[-1]
+
+
+def decision_threshold(model):
+    """The decision threshold of a fitted detector pipeline.
+
+    Parameters
+    ----------
+    model : sklearn.pipeline.Pipeline
+        A fitted detector (see :func:`split_pipeline`).
+
+    Returns
+    -------
+    threshold : float
+        Items with ``prob_fake`` above it are called fake.
+
+    Raises
+    ------
+    ModelIntegrityError
+        The pipeline's last step holds no fitted threshold.
+
+    Examples
+    --------
+    >>> from facetruth.pipelines import build_pipeline, decision_threshold
+    >>> decision_threshold(build_pipeline("fft", "logistic", face="off"))
+    Traceback (most recent call last):
+    ...
+    facetruth.exceptions.ModelIntegrityError: The detector has no fitted decision threshold ...
+    """
+    threshold = getattr(split_pipeline(model)[2], "threshold_", None)
+    if threshold is None:
+        raise ModelIntegrityError(
+            "The detector has no fitted decision threshold (threshold_): fit the pipeline, "
+            "or retrain a model saved by another version."
+        )
+    return float(threshold)
+
+
+def verdict_for(prob_fake, threshold):
+    """``"fake"`` when ``prob_fake`` is above ``threshold``, else ``"real"``.
+
+    A probability equal to the threshold is real.
+
+    Examples
+    --------
+    >>> from facetruth.pipelines import verdict_for
+    >>> verdict_for(0.7, 0.5), verdict_for(0.5, 0.5)
+    ('fake', 'real')
+    """
+    return "fake" if float(prob_fake) > float(threshold) else "real"
+
+
+def _name(item):
+    if isinstance(item, Exception):
+        return f"<{type(item).__name__}>"
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        return "<bytes>"
+    return describe_item(item)
+
+
+def _failed(name, threshold, error):
+    return Prediction(name, None, None, threshold, reason=UNREADABLE, message=error, error=error)
+
+
+def _scored(name, threshold, prob, info):
+    verdict = verdict_for(prob, threshold)
+    side = "above" if verdict == "fake" else "not above"
+    message = f"P(fake) = {prob:.3f}, {side} the threshold {threshold:.3f}"
+    if info.get("method") == "centre":
+        message += " (no face found: the centre of the image was scored)"
+    box = info.get("box")
+    return Prediction(
+        name,
+        verdict,
+        prob,
+        threshold,
+        message=message,
+        face_found=bool(info.get("face_found", False)),
+        face_box=None if box is None else tuple(int(v) for v in box),
+        face_method=info.get("method"),
+    )
+
+
+def _load(loader, items, *, progress, chunk_size=256):
+    """Crops, input positions of the crops, and one info dict per item (``error`` when it failed)."""
+    size = int(loader.image_size)
+    crops, ok, infos = [np.empty((0, size, size, 3), np.uint8)], [], []
+    with tqdm(total=len(items), desc="decode+crop", unit="img", disable=not progress) as bar:
+        for start in range(0, len(items), chunk_size):
+            part = loader.load(items[start : start + chunk_size], errors="collect")
+            crops.append(part.images)
+            ok.extend(int(i) + start for i in part.ok)
+            infos.extend(part.infos)
+            bar.update(len(part.infos))
+    return np.concatenate(crops), np.asarray(ok, dtype=int), infos
+
+
+def score_items(model, items, *, names=None, n_jobs=None, progress=False):
+    """Score a batch like :func:`predict_items`, keeping the crops and features of the scored items.
+
+    Parameters
+    ----------
+    model, items, names, n_jobs, progress :
+        As for :func:`predict_items`.
+
+    Returns
+    -------
+    result : ScoredItems
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.pipelines import build_pipeline, score_items
+    >>> images = np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
+    >>> model = build_pipeline("fft", "logistic", face="off", image_size=32, cv=2)
+    >>> model = model.fit(list(images), [0, 1] * 4)
+    >>> result = score_items(model, [images[0], b"not an image", images[1]])
+    >>> result.scored.tolist(), result.crops.shape
+    ([0, 2], (2, 32, 32, 3))
+    """
+    loader, features, detector = split_pipeline(model)
+    threshold = decision_threshold(model)
+    items = list(items)
+    if names is None:
+        names = [_name(item) for item in items]
+    elif len(names) != len(items):
+        raise ValueError(f"names has {len(names)} entries but there are {len(items)} items.")
+    if n_jobs is not None:
+        loader = clone(loader).set_params(n_jobs=n_jobs)
+    rows = [None] * len(items)
+    pending = []
+    for i, item in enumerate(items):
+        if isinstance(item, Exception):
+            rows[i] = _failed(os.fspath(names[i]), threshold, str(item))
+        else:
+            pending.append(i)
+    crops, ok, infos = _load(loader, [items[i] for i in pending], progress=progress)
+    feats, prob = np.empty((0, 0)), np.empty(0)
+    if len(ok):
+        feats = features.transform(crops)
+        prob = detector.predict_proba(feats)[:, 1]
+    for k, info in enumerate(infos):
+        if "error" in info:
+            rows[pending[k]] = _failed(os.fspath(names[pending[k]]), threshold, str(info["error"]))
+    for j, k in enumerate(ok):
+        pos = pending[k]
+        rows[pos] = _scored(os.fspath(names[pos]), threshold, float(prob[j]), infos[k])
+    scored = np.asarray([pending[k] for k in ok], dtype=int)
+    return ScoredItems(rows, crops, feats, scored)
+
+
+def predict_items(model, items, *, names=None, n_jobs=None, progress=False):
+    """Score a batch of items with a fitted detector, carrying on past bad items.
+
+    Parameters
+    ----------
+    model : sklearn.pipeline.Pipeline
+        A fitted detector (from :func:`facetruth.load` or a fitted
+        :func:`~facetruth.pipelines.build_pipeline`).
+    items : sequence
+        Paths, ``(height, width, 3)`` uint8 arrays, encoded image bytes or
+        ``(video_path, frame_index)`` tuples. An exception instance stands
+        for an item that already failed (an unreadable video from
+        :func:`~facetruth.data.expand_inputs`, an upload refused unread):
+        its row carries the exception's message.
+    names : sequence of str, default=None
+        Display names of the items; by default the path, ``video#frame=N``
+        or ``<array (h, w, 3)>``.
+    n_jobs : int, default=None
+        Processes that decode and crop; ``None`` keeps the loader's setting.
+    progress : bool, default=False
+        Show a tqdm bar on stderr.
+
+    Returns
+    -------
+    predictions : list of Prediction
+        One per item, in input order; failed items have ``error`` and
+        ``reason`` set and ``verdict`` and ``prob_fake`` ``None``.
+
+    Raises
+    ------
+    ModelIntegrityError
+        ``model`` is not a fitted detector pipeline.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import facetruth
+    >>> images = np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
+    >>> model = facetruth.build_pipeline("fft", "logistic", face="off", image_size=32, cv=2)
+    >>> model = model.fit(list(images), [0, 1] * 4)
+    >>> rows = facetruth.predict_items(model, [images[0], "missing.png"])
+    >>> [row.verdict in ("real", "fake") for row in rows], rows[1].reason
+    ([True, False], 'unreadable')
+    """
+    return score_items(model, items, names=names, n_jobs=n_jobs, progress=progress).predictions

@@ -31,6 +31,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from facetruth.data import FaceCropper
 from facetruth.features import (
+    CLIPEmbedding,
     CNNEmbedding,
     CNNStats,
     DCTFeatures,
@@ -64,6 +65,7 @@ RegionFeatures2D = _claims_2d(RegionFeatures)
 CNNEmbedding2D = _claims_2d(CNNEmbedding)
 PartEmbedding2D = _claims_2d(PartEmbedding)
 CNNStats2D = _claims_2d(CNNStats)
+CLIPEmbedding2D = _claims_2d(CLIPEmbedding)
 FaceCropper2D = _claims_2d(FaceCropper)
 ImageLoader2D = _claims_2d(ImageLoader)
 FineTunedCNNClassifier2D = _claims_2d(FineTunedCNNClassifier)
@@ -78,6 +80,7 @@ ESTIMATORS = [
     CNNEmbedding(batch_size=8, image_size=32),
     PartEmbedding(parts=("nose", "mouth"), batch_size=8, image_size=32),
     CNNStats(parts=("nose",), batch_size=8, image_size=32),
+    CLIPEmbedding(device="cpu", batch_size=8),
     FaceCropper(method="off", size=16),
     ImageLoader(face="off", image_size=16),
     CalibratedDetector(cv=2),
@@ -95,6 +98,7 @@ _CHECKABLE = {
     CNNEmbedding: CNNEmbedding2D,
     PartEmbedding: PartEmbedding2D,
     CNNStats: CNNStats2D,
+    CLIPEmbedding: CLIPEmbedding2D,
     FaceCropper: FaceCropper2D,
     ImageLoader: ImageLoader2D,
     FineTunedCNNClassifier: FineTunedCNNClassifier2D,

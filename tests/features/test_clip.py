@@ -152,7 +152,7 @@ def test_blocks_add_columns_and_leave_the_embedding_alone(encoder, photos):
         ({"blocks": (12,)}, "blocks must hold integers from 0 to 11"),
         ({"blocks": (-1,)}, "blocks must hold integers"),
         ({"blocks": (3, 3)}, "must not repeat"),
-        ({"blocks": "4"}, "sequence of block indices"),
+        ({"blocks": "4"}, "blocks"),
         ({"blocks": (True,)}, "blocks must hold integers"),
         ({"batch_size": 0}, "batch_size"),
         ({"batch_size": 2.5}, "batch_size"),

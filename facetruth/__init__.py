@@ -10,6 +10,13 @@ arrays) and whose output is the probability that an image is fake
     facetruth.save(pipe, "model.joblib")
     prob_fake = facetruth.load("model.joblib").predict_proba(paths)[:, 1]
 
+:func:`predict_items` scores a batch the way the command line and the web
+app do: one :class:`~facetruth.pipelines.Prediction` per item (verdict,
+probability, threshold, reason, error), carrying on past unreadable files::
+
+    for row in facetruth.predict_items(facetruth.load("model.joblib"), paths):
+        print(row.item, row.verdict, row.prob_fake, row.error)
+
 Heavy dependencies (torch, xgboost) are imported on first use, not here.
 """
 

@@ -78,7 +78,8 @@ def detection_metrics(y_true, scores, threshold=0.5):
     scores : array-like of shape (n_samples,)
         ``prob_fake`` in [0, 1] (or any score, for the ranking metrics).
     threshold : float, default=0.5
-        Predict fake when ``score >= threshold``.
+        Predict fake when ``score > threshold`` (a score equal to the
+        threshold is real, as in every FaceTruth verdict).
 
     Returns
     -------
@@ -89,7 +90,7 @@ def detection_metrics(y_true, scores, threshold=0.5):
         class is present.
     """
     y_true, scores = _check_binary(y_true, scores)
-    y_pred = (scores >= threshold).astype(int)
+    y_pred = (scores > threshold).astype(int)
     both = np.unique(y_true).size == 2
     out = {
         "n": int(y_true.size),

@@ -67,3 +67,8 @@ def test_reliability_curve_of_calibrated_scores(rng):
     curve = reliability_curve(y, p, n_bins=10)
     assert np.allclose(curve["mean_predicted"], curve["fraction_fake"], atol=0.03)
     assert sum(curve["count"]) == 20000
+
+
+def test_a_score_equal_to_the_threshold_is_real():
+    m = detection_metrics([0, 1], [0.5, 0.9], threshold=0.5)
+    assert m["confusion"] == [[1, 0], [0, 1]]

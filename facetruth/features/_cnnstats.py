@@ -17,9 +17,11 @@ References
        convolutional neural networks", NeurIPS 2015.
 """
 
+from sklearn.utils._param_validation import validate_params
+
 from ._base import check_images
-from ._cnn import _check_batch_size, run_batches
-from ._parts import PARTS, PartEmbedding, per_crop_blocks
+from ._cnn import _MODEL, _NETWORK_CONSTRAINTS, run_batches
+from ._parts import _CONSTRAINTS, PARTS, PartEmbedding, _check_parts, per_crop_blocks
 
 #: indices of the summarised stages in ``model.blocks`` and their channel counts
 STAGES = (1, 2, 3, 4)
@@ -41,8 +43,28 @@ def _stage_stats(model, x):
     return torch.cat(out, 1)
 
 
+@validate_params({"parts": _CONSTRAINTS["parts"]}, prefer_skip_nested_validation=True)
 def stats_feature_names(parts=PARTS):
-    """Names of :func:`cnn_stats`'s outputs (without the family prefix)."""
+    """Names of :func:`cnn_stats`'s outputs (without the family prefix).
+
+    Parameters
+    ----------
+    parts : str or sequence of str, default=("left_eye", "right_eye", "nose", "mouth")
+        Distinct part names (may be empty).
+
+    Returns
+    -------
+    names : list of str
+        ``<crop>_s<stage>_<mean|std>_<channel>``, 512 per crop, the face first.
+
+    Examples
+    --------
+    >>> from facetruth.features import stats_feature_names
+    >>> names = stats_feature_names(parts=("nose",))
+    >>> len(names), names[0], names[-1]
+    (1024, 'face_s2_mean_000', 'nose_s5_std_111')
+    """
+    parts = _check_parts(parts, "stats_feature_names", allow_empty=True)
     per_crop = [
         f"s{s + 1}_{stat}_{c:03d}"
         for s, n in zip(STAGES, CHANNELS, strict=True)
@@ -52,6 +74,10 @@ def stats_feature_names(parts=PARTS):
     return [f"{crop}_{name}" for crop in ("face", *parts) for name in per_crop]
 
 
+@validate_params(
+    {"images": ["array-like"], **_CONSTRAINTS, "model": [None, _MODEL], **_NETWORK_CONSTRAINTS},
+    prefer_skip_nested_validation=True,
+)
 def cnn_stats(
     images, *, parts=PARTS, zoom=1.5, margin=0.3, model=None, device="auto", batch_size=32, image_size=224
 ):
@@ -61,8 +87,9 @@ def cnn_stats(
     ----------
     images : sequence of ndarray of shape (height, width, 3), dtype uint8
         Face crops.
-    parts : sequence of str, default=("left_eye", "right_eye", "nose", "mouth")
-        Parts cropped and magnified besides the whole face (may be empty).
+    parts : str or sequence of str, default=("left_eye", "right_eye", "nose", "mouth")
+        Distinct parts cropped and magnified besides the whole face (may be
+        empty).
     zoom, margin : float
         See :func:`~facetruth.features.part_crops`.
     model, device, batch_size, image_size :
@@ -74,9 +101,23 @@ def cnn_stats(
     features : ndarray of shape (n_images, 512 * (1 + len(parts))), dtype float32
         The statistics of the whole face, then of ``parts[0]``, and so on;
         names from :func:`stats_feature_names`.
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        For a parameter of the wrong type or out of range (a ``ValueError``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import cnn_stats, load_backbone
+    >>> backbone = load_backbone("imagenet", device="cpu")  # doctest: +SKIP
+    >>> faces = np.zeros((2, 128, 128, 3), np.uint8)
+    >>> cnn_stats(faces, parts=("nose",), model=backbone).shape  # doctest: +SKIP
+    (2, 1024)
     """
+    parts = _check_parts(parts, "cnn_stats", allow_empty=True)
     images = check_images(images)
-    _check_batch_size(batch_size)
     if model is None:
         from ._backbone import load_backbone
 
@@ -85,7 +126,7 @@ def cnn_stats(
     def stats(crops):
         return run_batches(crops, model, int(batch_size), int(image_size), _stage_stats)
 
-    return per_crop_blocks(images, tuple(parts), stats, zoom=zoom, margin=margin, face=True)
+    return per_crop_blocks(images, parts, stats, zoom=zoom, margin=margin, face=True)
 
 
 class CNNStats(PartEmbedding):
@@ -109,6 +150,17 @@ class CNNStats(PartEmbedding):
     See Also
     --------
     cnn_stats : The pure function.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import CNNStats
+    >>> stats = CNNStats(parts=(), device="cpu")  # the whole face only
+    >>> stats.get_params()["parts"]
+    ()
+    >>> faces = np.zeros((2, 128, 128, 3), np.uint8)
+    >>> stats.fit_transform(faces).shape  # doctest: +SKIP
+    (2, 512)
     """
 
     family = "cnnstats"

@@ -20,9 +20,12 @@ References
        recognition", ICML 2020.
 """
 
+from numbers import Integral
+
 import cv2
 import numpy as np
 import scipy.fft
+from sklearn.utils._param_validation import Interval, validate_params
 
 from ._base import ImageFeatureTransformer
 from ._color import rgb_to_luminance
@@ -40,6 +43,12 @@ _MAX_STEP = 24
 _PERIOD_RANGE = 24
 #: _COMB[q - 2, n - 2] is 1 when magnitude n is a multiple of step q
 _COMB = (np.arange(2, _STEP_RANGE + 1)[None, :] % np.arange(2, _MAX_STEP + 1)[:, None] == 0).astype(float)
+#: constraints on the parameters of the function and of the transformer
+_CONSTRAINTS = {
+    "n_modes": [Interval(Integral, 0, 63, closed="both")],
+    "hist_range": [Interval(Integral, 0, 255, closed="both")],
+    "spectrum_size": [Interval(Integral, 1, 256, closed="both")],
+}
 
 
 def block_dct(plane):
@@ -135,6 +144,7 @@ def _mode_features(coef, n_modes, hist_range):
     return np.column_stack([hist, steps, scores])
 
 
+@validate_params({"image": ["array-like"], **_CONSTRAINTS}, prefer_skip_nested_validation=True)
 def dct_features(image, *, n_modes=6, hist_range=8, spectrum_size=16):
     """Block-DCT statistics and a downsampled global DCT spectrum.
 
@@ -144,12 +154,13 @@ def dct_features(image, *, n_modes=6, hist_range=8, spectrum_size=16):
         RGB image; the features are computed on its luminance.
     n_modes : int, default=6
         Number of low-frequency AC modes (zig-zag order) whose coefficient
-        histograms, step estimate and periodicity are reported.
+        histograms, step estimate and periodicity are reported, 0 to 63.
     hist_range : int, default=8
         Histograms count rounded coefficients in ``[-hist_range, hist_range]``
-        (``2 * hist_range + 1`` bins, normalised by the number of blocks).
+        (``2 * hist_range + 1`` bins, normalised by the number of blocks),
+        0 to 255.
     spectrum_size : int, default=16
-        Side of the area-resampled global log-DCT spectrum.
+        Side of the area-resampled global log-DCT spectrum, 1 to 256.
 
     Returns
     -------
@@ -159,10 +170,36 @@ def dct_features(image, *, n_modes=6, hist_range=8, spectrum_size=16):
         then ``log10(|DCT| + 1e-3)`` of the whole luminance (orthonormal
         DCT-II), resampled with area averaging, row-major.
 
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        For a parameter of the wrong type or out of range (a ``ValueError``).
+
+    See Also
+    --------
+    DCTFeatures : The transformer mapping this function over a batch.
+
     Notes
     -----
     Images smaller than 8x8 have no complete block; their block features
     are zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import dct_features
+    >>> image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    >>> dct_features(image).shape  # 64 + 6 * 19 + 16 ** 2
+    (434,)
+    >>> features = dct_features(image, n_modes=2, hist_range=3, spectrum_size=4)
+    >>> features.shape, features.dtype
+    ((98,), dtype('float32'))
+
+    A flat grey image of level 128 has no DCT energy in its blocks:
+
+    >>> flat = dct_features(np.full((16, 16, 3), 128, np.uint8), n_modes=1, hist_range=1)
+    >>> print(flat[:3], flat[64:67])
+    [0. 0. 0.] [0. 1. 0.]
     """
     luma = rgb_to_luminance(image)
     coef = block_dct(luma)
@@ -190,11 +227,11 @@ class DCTFeatures(ImageFeatureTransformer):
     Parameters
     ----------
     n_modes : int, default=6
-        Low-frequency AC modes with histograms (1 to 63).
+        Low-frequency AC modes with histograms (0 to 63).
     hist_range : int, default=8
-        Half-width of the coefficient histograms.
+        Half-width of the coefficient histograms (0 to 255).
     spectrum_size : int, default=16
-        Side of the resampled global DCT spectrum.
+        Side of the resampled global DCT spectrum (1 to 256).
     n_jobs : int, default=None
         Number of parallel jobs over images (joblib semantics).
     cache : str or path-like, default=None
@@ -208,9 +245,22 @@ class DCTFeatures(ImageFeatureTransformer):
     See Also
     --------
     dct_features : The per-image function.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import DCTFeatures
+    >>> images = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    >>> dct = DCTFeatures(n_modes=2, hist_range=3, spectrum_size=4)
+    >>> dct.fit_transform(images).shape
+    (2, 98)
+    >>> dct.get_feature_names_out()[[0, 64, 71, 72]]
+    array(['dct_mean_abs_00', 'dct_hist_01_-3', 'dct_step_01', 'dct_periodicity_01'],
+          dtype=object)
     """
 
     family = "dct"
+    _parameter_constraints: dict = {**ImageFeatureTransformer._parameter_constraints, **_CONSTRAINTS}
 
     def __init__(self, *, n_modes=6, hist_range=8, spectrum_size=16, n_jobs=None, cache=None):
         self.n_modes = n_modes
@@ -223,15 +273,12 @@ class DCTFeatures(ImageFeatureTransformer):
         return dct_features
 
     def _feature_kwargs(self):
-        checks = {"n_modes": (0, 63), "hist_range": (0, 255), "spectrum_size": (1, 256)}
-        kwargs = {}
-        for name, (low, high) in checks.items():
-            value = getattr(self, name)
-            ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-            if not ok or not low <= value <= high:
-                raise ValueError(f"{name} must be an integer in [{low}, {high}]; got {value!r}.")
-            kwargs[name] = int(value)
-        return kwargs
+        return {name: int(getattr(self, name)) for name in _CONSTRAINTS}
 
     def _feature_names(self):
         return dct_feature_names(**self._feature_kwargs())
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags

@@ -12,9 +12,11 @@ References
 """
 
 from functools import lru_cache
+from numbers import Integral
 
 import numpy as np
 import scipy.fft
+from sklearn.utils._param_validation import Interval, validate_params
 
 from ._base import ImageFeatureTransformer
 from ._color import rgb_to_luminance
@@ -24,6 +26,11 @@ POWER_FLOOR = 1e-10
 #: normalised radii above which the fraction of AC energy is reported
 ENERGY_THRESHOLDS = (0.5, 0.75, 1.0)
 _OVERSAMPLE = 8
+#: constraints on the parameters of the function and of the transformer
+_CONSTRAINTS = {
+    "n_bins": [Interval(Integral, 2, None, closed="left")],
+    "per_channel": ["boolean"],
+}
 
 
 @lru_cache(maxsize=16)
@@ -80,6 +87,7 @@ def _spectrum_features(plane, n_bins):
     return np.concatenate([[dc], profile, ratios, [slope]])
 
 
+@validate_params({"image": ["array-like"], **_CONSTRAINTS}, prefer_skip_nested_validation=True)
 def fft_spectrum(image, *, n_bins=64, per_channel=False):
     """Azimuthally averaged log power spectrum and high-frequency energy ratios.
 
@@ -96,7 +104,7 @@ def fft_spectrum(image, *, n_bins=64, per_channel=False):
     image : ndarray of shape (height, width, 3), dtype uint8
         RGB image.
     n_bins : int, default=64
-        Number of radius bins of the profile.
+        Number of radius bins of the profile, at least 2.
     per_channel : bool, default=False
         Compute the features on R, G and B separately (three times as many)
         instead of on the luminance.
@@ -110,10 +118,37 @@ def fft_spectrum(image, *, n_bins=64, per_channel=False):
         and ``slope``, the least-squares slope of the ring log power against
         log radius (the spectral decay exponent).
 
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        For a parameter of the wrong type or out of range (a ``ValueError``).
+
+    See Also
+    --------
+    FFTFeatures : The transformer mapping this function over a batch.
+    fft_feature_names : The names of the outputs.
+
     References
     ----------
     .. [1] R. Durall, M. Keuper and J. Keuper, "Watch your up-convolution",
            CVPR 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import fft_spectrum
+    >>> image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    >>> features = fft_spectrum(image, n_bins=8)
+    >>> features.shape, features.dtype
+    ((13,), dtype('float32'))
+    >>> fft_spectrum(image, n_bins=8, per_channel=True).shape
+    (39,)
+
+    A flat image has no energy away from the DC term:
+
+    >>> flat = fft_spectrum(np.full((32, 32, 3), 128, np.uint8), n_bins=4)
+    >>> print(np.round(flat[:5], 2))
+    [ -0.6 -10.  -10.  -10.  -10. ]
     """
     image = np.asarray(image)
     if per_channel:
@@ -124,8 +159,30 @@ def fft_spectrum(image, *, n_bins=64, per_channel=False):
     return np.concatenate(feats).astype(np.float32)
 
 
+@validate_params(_CONSTRAINTS, prefer_skip_nested_validation=True)
 def fft_feature_names(n_bins=64, per_channel=False):
-    """Names of :func:`fft_spectrum`'s outputs (without the family prefix)."""
+    """Names of :func:`fft_spectrum`'s outputs (without the family prefix).
+
+    Parameters
+    ----------
+    n_bins : int, default=64
+        Number of radius bins of the profile, at least 2.
+    per_channel : bool, default=False
+        Names for R, G and B separately (``r_dc``, ...) instead of the luminance.
+
+    Returns
+    -------
+    names : list of str
+        ``n_channels * (n_bins + 5)`` names.
+
+    Examples
+    --------
+    >>> from facetruth.features import fft_feature_names
+    >>> fft_feature_names(n_bins=2)
+    ['dc', 'bin_000', 'bin_001', 'hf_above_050', 'hf_above_075', 'hf_above_100', 'slope']
+    >>> fft_feature_names(n_bins=2, per_channel=True)[:2]
+    ['r_dc', 'r_bin_000']
+    """
     base = ["dc", *(f"bin_{i:03d}" for i in range(n_bins))]
     base += [f"hf_above_{int(round(t * 100)):03d}" for t in ENERGY_THRESHOLDS] + ["slope"]
     if not per_channel:
@@ -156,9 +213,21 @@ class FFTFeatures(ImageFeatureTransformer):
     See Also
     --------
     fft_spectrum : The per-image function.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import FFTFeatures
+    >>> images = np.random.default_rng(0).integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
+    >>> fft = FFTFeatures(n_bins=8)
+    >>> fft.fit_transform(images).shape
+    (2, 13)
+    >>> fft.get_feature_names_out()[:3]
+    array(['fft_dc', 'fft_bin_000', 'fft_bin_001'], dtype=object)
     """
 
     family = "fft"
+    _parameter_constraints: dict = {**ImageFeatureTransformer._parameter_constraints, **_CONSTRAINTS}
 
     def __init__(self, *, n_bins=64, per_channel=False, n_jobs=None, cache=None):
         self.n_bins = n_bins
@@ -170,12 +239,12 @@ class FFTFeatures(ImageFeatureTransformer):
         return fft_spectrum
 
     def _feature_kwargs(self):
-        n_bins = self.n_bins
-        if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 2:
-            raise ValueError(f"n_bins must be an integer >= 2; got {n_bins!r}.")
-        if not isinstance(self.per_channel, (bool, np.bool_)):
-            raise ValueError(f"per_channel must be a bool; got {self.per_channel!r}.")
-        return {"n_bins": int(n_bins), "per_channel": bool(self.per_channel)}
+        return {"n_bins": int(self.n_bins), "per_channel": bool(self.per_channel)}
 
     def _feature_names(self):
         return fft_feature_names(**self._feature_kwargs())
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags

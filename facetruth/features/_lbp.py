@@ -21,9 +21,16 @@ References
 
 import math
 from functools import lru_cache
+from numbers import Integral, Real
 
 import cv2
 import numpy as np
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_params,
+)
 
 from ._base import ImageFeatureTransformer
 from ._color import to_channels
@@ -35,6 +42,45 @@ TIE_TOLERANCE = 1e-3
 _CHANNEL_NAMES = {"ycbcr": "ycbcr", "rgb": "rgb", "grey": ["grey"]}
 #: pixels per band of rows processed at once (scratch arrays of a few hundred kB)
 _BAND_PIXELS = 24576
+#: valid numbers of samples ``P`` (codes and channel offsets must fit in uint8) and radii ``R``
+_N_POINTS = Interval(Integral, 1, 62, closed="both")
+_RADIUS = Interval(Real, 0, 16, closed="right")
+#: constraints on the parameters of the function and of the transformer; the pairs in
+#: ``scales`` are checked by :func:`_check_scales`
+_CONSTRAINTS = {
+    "scales": ["array-like"],
+    "channels": [StrOptions({"ycbcr", "rgb", "grey"})],
+}
+
+
+def _check_scales(scales, caller):
+    """Validate ``(P, R)`` pairs as scikit-learn validates a parameter.
+
+    Returns
+    -------
+    scales : tuple of (int, float)
+
+    Raises
+    ------
+    InvalidParameterError
+        Unless ``scales`` is a non-empty sequence of distinct pairs, each
+        ``P`` an int in [1, 62] and each ``R`` a real number in (0, 16].
+    """
+    try:
+        pairs = [tuple(pair) for pair in scales]
+    except TypeError:
+        pairs = []
+    valid = bool(pairs) and all(
+        len(pair) == 2 and _N_POINTS.is_satisfied_by(pair[0]) and _RADIUS.is_satisfied_by(pair[1])
+        for pair in pairs
+    )
+    normalised = tuple((int(p), float(r)) for p, r in pairs) if valid else ()
+    if not valid or len(set(normalised)) != len(normalised):
+        raise InvalidParameterError(
+            f"The 'scales' parameter of {caller} must be a non-empty sequence of distinct (P, R) "
+            f"pairs, P {_N_POINTS} and R {_RADIUS}. Got {scales!r} instead."
+        )
+    return normalised
 
 
 @lru_cache(maxsize=32)
@@ -124,6 +170,7 @@ def _scale_codes(padded, step, shape, n_points, radius, margin, work):
     return ones.reshape(height - 2 * margin, row)
 
 
+@validate_params({"image": ["array-like"], **_CONSTRAINTS}, prefer_skip_nested_validation=True)
 def lbp_histograms(image, *, scales=((8, 1), (16, 2), (24, 3)), channels="ycbcr"):
     """Normalised multi-scale riu2 LBP histograms of each colour channel.
 
@@ -132,7 +179,8 @@ def lbp_histograms(image, *, scales=((8, 1), (16, 2), (24, 3)), channels="ycbcr"
     image : ndarray of shape (height, width, 3), dtype uint8
         RGB image, larger than ``2 * ceil(max radius)`` in both directions.
     scales : sequence of (int, float), default=((8, 1), (16, 2), (24, 3))
-        ``(P, R)`` pairs: number of samples (1 to 62) and circle radius.
+        Distinct ``(P, R)`` pairs: number of samples (1 to 62) and circle
+        radius (0 < R <= 16).
     channels : {"ycbcr", "rgb", "grey"}, default="ycbcr"
         Channels on which the codes are computed.
 
@@ -149,12 +197,35 @@ def lbp_histograms(image, *, scales=((8, 1), (16, 2), (24, 3)), channels="ycbcr"
     ------
     ValueError
         When the image is too small for the largest radius.
+    sklearn.utils._param_validation.InvalidParameterError
+        For a parameter of the wrong type or out of range (a ``ValueError``).
+
+    See Also
+    --------
+    lbp_codes : The codes of one scale on a grey image.
+    LBPFeatures : The transformer mapping this function over a batch.
 
     Notes
     -----
     A flat region has all samples equal to the centre: code ``P``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import lbp_histograms
+    >>> image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    >>> features = lbp_histograms(image)
+    >>> features.shape, features.dtype  # 3 channels * (10 + 18 + 26)
+    ((162,), dtype('float32'))
+    >>> lbp_histograms(image, scales=[(8, 1)], channels="grey").sum()
+    np.float32(1.0)
+
+    Every pixel of a flat image has code ``P``:
+
+    >>> print(lbp_histograms(np.zeros((8, 8, 3), np.uint8), scales=[(4, 1)], channels="grey"))
+    [0. 0. 0. 0. 1. 0.]
     """
-    scales = tuple((int(p), float(r)) for p, r in scales)
+    scales = _check_scales(scales, "lbp_histograms")
     planes = to_channels(image, channels)
     margin = _margin(scales)
     if planes.shape[0] <= 2 * margin or planes.shape[1] <= 2 * margin:
@@ -210,6 +281,69 @@ def _channel_offsets(n_columns, nc, n_bins):
     return offsets
 
 
+@validate_params(
+    {
+        "plane": ["array-like"],
+        "n_points": [_N_POINTS],
+        "radius": [_RADIUS],
+    },
+    prefer_skip_nested_validation=True,
+)
+def lbp_codes(plane, *, n_points=8, radius=1):
+    """Rotation-invariant uniform (riu2) LBP code of each pixel of a grey image.
+
+    The codes of :func:`lbp_histograms` for one scale and one channel:
+    those of :func:`skimage.feature.local_binary_pattern` with
+    ``method="uniform"``, on the pixels whose samples all lie inside the image.
+
+    Parameters
+    ----------
+    plane : array-like of shape (height, width)
+        Grey levels.
+    n_points : int, default=8
+        Number of samples ``P`` on the circle, 1 to 62.
+    radius : float, default=1
+        Radius ``R`` of the circle, 0 < R <= 16.
+
+    Returns
+    -------
+    codes : ndarray of shape (height - 2 m, width - 2 m), dtype uint8
+        ``m = ceil(radius)``. Codes ``0 .. P`` count the samples at least as
+        bright as the centre in uniform patterns; ``P + 1`` marks the others.
+
+    Raises
+    ------
+    ValueError
+        When ``plane`` is not 2-D or is too small for the radius.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features._lbp import lbp_codes
+    >>> plane = np.full((5, 5), 9, np.uint8)
+    >>> plane[2, 2] = 0  # a dark spot: every sample is at least as bright
+    >>> lbp_codes(plane)  # its neighbours lose the samples that touch it
+    array([[7, 5, 7],
+           [5, 8, 5],
+           [7, 5, 7]], dtype=uint8)
+    """
+    plane = np.asarray(plane, dtype=np.float32)
+    margin = math.ceil(radius)
+    if plane.ndim != 2:
+        raise ValueError(f"Expected a grey image of shape (height, width); got {plane.shape}.")
+    height, width = plane.shape
+    if height <= 2 * margin or width <= 2 * margin:
+        raise ValueError(f"LBP with radius {margin} needs an image larger than {2 * margin} pixels per side.")
+    pad = margin * (width + 1)
+    padded = np.zeros(plane.size + 2 * pad, np.float32)
+    padded[pad:-pad] = plane.ravel()
+    step = np.zeros_like(padded)
+    np.subtract(padded[1:], padded[:-1], out=step[:-1])
+    work = (np.empty_like(padded), np.empty_like(padded), np.empty((height - 2 * margin) * width, np.float32))
+    codes = _scale_codes(padded, step, (height, width, 1), n_points, float(radius), margin, work)
+    return codes[:, margin : width - margin]
+
+
 def lbp_feature_names(scales=((8, 1), (16, 2), (24, 3)), channels="ycbcr"):
     """Names of :func:`lbp_histograms`'s outputs (without the family prefix)."""
     names = {"ycbcr": ("y", "cb", "cr"), "rgb": ("r", "g", "b"), "grey": ("grey",)}[channels]
@@ -239,9 +373,21 @@ class LBPFeatures(ImageFeatureTransformer):
     See Also
     --------
     lbp_histograms : The per-image function.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import LBPFeatures
+    >>> images = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    >>> lbp = LBPFeatures(scales=[(8, 1)], channels="grey")
+    >>> lbp.fit_transform(images).shape
+    (2, 10)
+    >>> lbp.get_feature_names_out()[:2]
+    array(['lbp_grey_p8r1_00', 'lbp_grey_p8r1_01'], dtype=object)
     """
 
     family = "lbp"
+    _parameter_constraints: dict = {**ImageFeatureTransformer._parameter_constraints, **_CONSTRAINTS}
 
     def __init__(self, *, scales=((8, 1), (16, 2), (24, 3)), channels="ycbcr", n_jobs=None, cache=None):
         self.scales = scales
@@ -252,21 +398,18 @@ class LBPFeatures(ImageFeatureTransformer):
     def _function(self):
         return lbp_histograms
 
+    def _validate_params(self):
+        super()._validate_params()
+        _check_scales(self.scales, type(self).__name__)
+
     def _feature_kwargs(self):
-        try:
-            scales = [(p, r) for p, r in self.scales]
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"scales must be a sequence of (P, R) pairs; got {self.scales!r}.") from exc
-        if not scales:
-            raise ValueError("scales must hold at least one (P, R) pair.")
-        for p, r in scales:
-            if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or not 1 <= p <= 62:
-                raise ValueError(f"P must be an integer in [1, 62]; got {p!r}.")
-            if not isinstance(r, (int, float, np.number)) or not 0 < r <= 16:
-                raise ValueError(f"R must be a number in (0, 16]; got {r!r}.")
-        if self.channels not in ("ycbcr", "rgb", "grey"):
-            raise ValueError(f"channels must be 'ycbcr', 'rgb' or 'grey'; got {self.channels!r}.")
-        return {"scales": [[int(p), float(r)] for p, r in scales], "channels": self.channels}
+        scales = _check_scales(self.scales, type(self).__name__)
+        return {"scales": [[p, r] for p, r in scales], "channels": self.channels}
 
     def _feature_names(self):
         return lbp_feature_names(**self._feature_kwargs())
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags

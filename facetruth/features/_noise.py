@@ -14,9 +14,11 @@ References
 """
 
 from functools import lru_cache
+from numbers import Integral, Real
 
 import cv2
 import numpy as np
+from sklearn.utils._param_validation import Interval, validate_params
 
 from ._base import ImageFeatureTransformer
 from ._color import rgb_to_luminance
@@ -39,6 +41,11 @@ SRM_KERNELS = {
 _DIRECTIONAL = ("first", "second", "third", "edge3x3")
 #: pixels left out at each border, where the largest kernel overhangs
 _MARGIN = 2
+#: constraints on the parameters of the function and of the transformer
+_CONSTRAINTS = {
+    "q": [Interval(Real, 0, np.inf, closed="neither")],
+    "truncation": [Interval(Integral, 1, 8, closed="both")],
+}
 
 
 def count_uint8(values, n_values):
@@ -77,6 +84,7 @@ def _kernels():
     return tuple(out)
 
 
+@validate_params({"image": ["array-like"], **_CONSTRAINTS}, prefer_skip_nested_validation=True)
 def noise_residual_features(image, *, q=1.0, truncation=2):
     """Statistics of SRM high-pass residuals and of a median-filter residual.
 
@@ -100,9 +108,9 @@ def noise_residual_features(image, *, q=1.0, truncation=2):
     image : ndarray of shape (height, width, 3), dtype uint8
         RGB image, at least 5x5 pixels (a 2-pixel border is left out).
     q : float, default=1.0
-        Quantisation step of the order-normalised residuals.
+        Quantisation step of the order-normalised residuals (positive, finite).
     truncation : int, default=2
-        Truncation threshold ``T``.
+        Truncation threshold ``T``, 1 to 8.
 
     Returns
     -------
@@ -115,11 +123,34 @@ def noise_residual_features(image, *, q=1.0, truncation=2):
     ------
     ValueError
         When the image is smaller than 5x5 pixels.
+    sklearn.utils._param_validation.InvalidParameterError
+        For a parameter of the wrong type or out of range (a ``ValueError``).
+
+    See Also
+    --------
+    NoiseFeatures : The transformer mapping this function over a batch.
 
     References
     ----------
     .. [1] J. Fridrich and J. Kodovsky, "Rich models for steganalysis of
            digital images", IEEE TIFS 2012.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import noise_residual_features
+    >>> image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    >>> features = noise_residual_features(image)
+    >>> features.shape, features.dtype
+    ((135,), dtype('float32'))
+    >>> noise_residual_features(image, truncation=1).shape
+    (73,)
+
+    A flat image has zero residuals: every first-order residual is quantised to 0.
+
+    >>> flat = noise_residual_features(np.full((16, 16, 3), 90, np.uint8))
+    >>> print(flat[:6])  # log10(std + 1e-6), then the histogram of -2 .. 2
+    [-6.  0.  0.  1.  0.  0.]
     """
     image = np.asarray(image)
     if image.shape[0] <= 2 * _MARGIN or image.shape[1] <= 2 * _MARGIN:
@@ -257,7 +288,7 @@ class NoiseFeatures(ImageFeatureTransformer):
     Parameters
     ----------
     q : float, default=1.0
-        Quantisation step of the residuals (> 0).
+        Quantisation step of the residuals (positive, finite).
     truncation : int, default=2
         Truncation threshold ``T`` (1 to 8).
     n_jobs : int, default=None
@@ -273,9 +304,21 @@ class NoiseFeatures(ImageFeatureTransformer):
     See Also
     --------
     noise_residual_features : The per-image function.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import NoiseFeatures
+    >>> images = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    >>> noise = NoiseFeatures()
+    >>> noise.fit_transform(images).shape
+    (2, 135)
+    >>> noise.get_feature_names_out()[:2]
+    array(['noise_first_logstd', 'noise_first_hist_-2'], dtype=object)
     """
 
     family = "noise"
+    _parameter_constraints: dict = {**ImageFeatureTransformer._parameter_constraints, **_CONSTRAINTS}
 
     def __init__(self, *, q=1.0, truncation=2, n_jobs=None, cache=None):
         self.q = q
@@ -287,12 +330,12 @@ class NoiseFeatures(ImageFeatureTransformer):
         return noise_residual_features
 
     def _feature_kwargs(self):
-        q, t = self.q, self.truncation
-        if isinstance(q, bool) or not isinstance(q, (int, float, np.number)) or not np.isfinite(q) or q <= 0:
-            raise ValueError(f"q must be a positive number; got {q!r}.")
-        if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 1 <= t <= 8:
-            raise ValueError(f"truncation must be an integer in [1, 8]; got {t!r}.")
-        return {"q": float(q), "truncation": int(t)}
+        return {"q": float(self.q), "truncation": int(self.truncation)}
 
     def _feature_names(self):
         return noise_feature_names(**self._feature_kwargs())
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags

@@ -12,15 +12,78 @@ Parts are placed on the canonical face template, so they match each face
 best on crops made with ``align="canonical"``.
 """
 
-import numpy as np
+from numbers import Real
 
-from ._cnn import _EMBEDDING_DIM, CNNEmbedding, _torch_threads, cnn_embedding, resize_square
-from ._region import INNER, MIN_SIDE, REGIONS, region_boxes
+import numpy as np
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_params,
+)
+
+from ._cnn import (
+    _EMBEDDING_DIM,
+    _MODEL,
+    _NETWORK_CONSTRAINTS,
+    CNNEmbedding,
+    _torch_threads,
+    cnn_embedding,
+    resize_square,
+)
+from ._region import _MARGIN, INNER, MIN_SIDE, REGIONS, region_boxes
 
 #: the parts embedded by default
 PARTS = INNER
+_ZOOM = Interval(Real, 0.5, 4.0, closed="both")
+#: constraints on the crop parameters of the functions and of the transformers; the names
+#: in ``parts`` are checked by :func:`_check_parts`
+_CONSTRAINTS = {"parts": [str, "array-like"], "zoom": [_ZOOM], "margin": [_MARGIN]}
 
 
+def _check_parts(parts, caller, *, allow_empty=False):
+    """Validate part names as scikit-learn validates a parameter.
+
+    Returns
+    -------
+    parts : tuple of str
+        A single name gives a 1-tuple.
+
+    Raises
+    ------
+    InvalidParameterError
+        Unless ``parts`` is a sequence (non-empty unless ``allow_empty``) of
+        distinct keys of :data:`~facetruth.features._region.REGIONS`.
+    """
+    names = (parts,) if isinstance(parts, str) else parts
+    try:
+        names = tuple(names)
+    except TypeError:
+        names = None
+    valid = (
+        names is not None
+        and (bool(names) or allow_empty)
+        and all(isinstance(p, str) and p in REGIONS for p in names)
+        and len(set(names)) == len(names)
+    )
+    if not valid:
+        what = "a sequence" if allow_empty else "a non-empty sequence"
+        raise InvalidParameterError(
+            f"The 'parts' parameter of {caller} must be {what} of distinct names among "
+            f"{sorted(REGIONS)}. Got {parts!r} instead."
+        )
+    return names
+
+
+@validate_params(
+    {
+        "images": ["array-like"],
+        "part": [StrOptions(set(REGIONS))],
+        "zoom": [_ZOOM],
+        "margin": [_MARGIN],
+    },
+    prefer_skip_nested_validation=True,
+)
 def part_crops(images, part, *, zoom=1.5, margin=0.3):
     """Square crops around one facial part of each face crop.
 
@@ -32,15 +95,26 @@ def part_crops(images, part, *, zoom=1.5, margin=0.3):
         A key of :data:`~facetruth.features._region.REGIONS`.
     zoom : float, default=1.5
         Side of the crop relative to the longer side of the part's box, so
-        the part's borders and some skin around it are included.
+        the part's borders and some skin around it are included; 0.5 to 4.
     margin : float, default=0.3
-        Margin of the face crops (the loader's).
+        Margin of the face crops (the loader's), 0 to 2.
 
     Returns
     -------
     crops : list of ndarray of shape (side, side, 3), dtype uint8
         Shifted to lie inside the face crop; the whole crop when the window is
         larger than it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import part_crops
+    >>> faces = np.zeros((2, 128, 128, 3), np.uint8)
+    >>> crops = part_crops(faces, "mouth")
+    >>> len(crops), crops[0].shape
+    (2, (45, 45, 3))
+    >>> part_crops(faces, "mouth", zoom=3.0)[0].shape
+    (90, 90, 3)
     """
     crops = []
     for image in images:
@@ -71,6 +145,10 @@ def per_crop_blocks(images, parts, run, *, zoom=1.5, margin=0.3, face=False):
     return np.hstack(blocks).astype(np.float32, copy=False)
 
 
+@validate_params(
+    {"images": ["array-like"], **_CONSTRAINTS, "model": [None, _MODEL], **_NETWORK_CONSTRAINTS},
+    prefer_skip_nested_validation=True,
+)
 def part_embedding(
     images, *, parts=PARTS, zoom=1.5, margin=0.3, model=None, device="auto", batch_size=32, image_size=224
 ):
@@ -80,7 +158,8 @@ def part_embedding(
     ----------
     images : sequence of ndarray of shape (height, width, 3), dtype uint8
         Face crops.
-    parts : sequence of str, default=("left_eye", "right_eye", "nose", "mouth")
+    parts : str or sequence of str, default=("left_eye", "right_eye", "nose", "mouth")
+        Distinct keys of :data:`~facetruth.features._region.REGIONS`.
     zoom, margin : float
         See :func:`part_crops`.
     model, device, batch_size, image_size :
@@ -91,8 +170,22 @@ def part_embedding(
     -------
     features : ndarray of shape (n_images, 1280 * len(parts)), dtype float32
         The embedding of ``parts[0]``, then of ``parts[1]``, and so on.
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        For a parameter of the wrong type or out of range (a ``ValueError``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import load_backbone, part_embedding
+    >>> backbone = load_backbone("imagenet", device="cpu")  # doctest: +SKIP
+    >>> faces = np.zeros((2, 128, 128, 3), np.uint8)
+    >>> part_embedding(faces, parts=("nose", "mouth"), model=backbone).shape  # doctest: +SKIP
+    (2, 2560)
     """
-    parts = tuple(parts)
+    parts = _check_parts(parts, "part_embedding")
     if len(images) == 0:
         return np.empty((0, _EMBEDDING_DIM * len(parts)), dtype=np.float32)
 
@@ -132,10 +225,22 @@ class PartEmbedding(CNNEmbedding):
     --------
     part_embedding : The pure function.
     CNNEmbedding : The embedding of the whole face.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import PartEmbedding
+    >>> parts = PartEmbedding(parts=("nose", "mouth"), zoom=2.0, device="cpu")
+    >>> parts.get_params()["parts"]
+    ('nose', 'mouth')
+    >>> faces = np.zeros((2, 128, 128, 3), np.uint8)
+    >>> parts.fit_transform(faces).shape  # doctest: +SKIP
+    (2, 2560)
     """
 
     family = "parts"
     _allow_no_parts = False
+    _parameter_constraints: dict = {**CNNEmbedding._parameter_constraints, **_CONSTRAINTS}
 
     def __init__(
         self,
@@ -163,30 +268,19 @@ class PartEmbedding(CNNEmbedding):
         self.margin = margin
 
     def _check_parts(self):
-        parts = (self.parts,) if isinstance(self.parts, str) else self.parts
-        try:
-            parts = tuple(parts)
-        except TypeError:
-            parts = None
-        empty = parts is None or (not parts and not self._allow_no_parts)
-        if empty or any(p not in REGIONS for p in parts) or len(set(parts)) != len(parts):
-            raise ValueError(f"parts must be distinct names from {sorted(REGIONS)}; got {self.parts!r}.")
-        return parts
+        return _check_parts(self.parts, type(self).__name__, allow_empty=self._allow_no_parts)
+
+    def _validate_params(self):
+        super()._validate_params()
+        self._check_parts()
 
     def _feature_names(self):
         return [f"{p}_emb_{i:04d}" for p in self._check_parts() for i in range(_EMBEDDING_DIM)]
 
     def _feature_kwargs(self):
         kwargs = super()._feature_kwargs()
-        for name, low, high in (("zoom", 0.5, 4.0), ("margin", 0.0, 2.0)):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float, np.number))
-                or not low <= value <= high
-            ):
-                raise ValueError(f"{name} must be a number in [{low}, {high}]; got {value!r}.")
-            kwargs[name] = float(value)
+        kwargs["zoom"] = float(self.zoom)
+        kwargs["margin"] = float(self.margin)
         kwargs["parts"] = list(self._check_parts())
         return kwargs
 

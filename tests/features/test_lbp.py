@@ -9,7 +9,7 @@ from skimage.feature import local_binary_pattern
 
 from facetruth.features import LBPFeatures, lbp_histograms
 from facetruth.features._color import to_channels
-from facetruth.features._lbp import circle_offsets, lbp_feature_names
+from facetruth.features._lbp import circle_offsets, lbp_codes, lbp_feature_names
 
 SCALES = ((8, 1), (16, 2), (24, 3))
 
@@ -107,3 +107,66 @@ def test_transformer(rng):
 def test_invalid_parameters_raise_in_fit(params, noise_image):
     with pytest.raises(ValueError):
         LBPFeatures(**params).fit([noise_image])
+
+
+# A 6x6 grey image and its riu2 codes for P=8, R=1, worked out by hand in the manner of
+# scikit-image's tests of local_binary_pattern. Axis samples are pixels; a diagonal sample
+# is the bilinear mix 0.5 D + 0.2071 (A + B) + 0.0858 C of the diagonal pixel D, the two
+# axis neighbours A, B beside it and the centre C. A bit is 1 when the sample >= C; code
+# = number of 1 bits when the circular pattern has at most 2 transitions, else 9.
+LITERAL_IMAGE = np.array(
+    [
+        [10, 10, 10, 10, 10, 10],
+        [10, 50, 50, 50, 10, 10],
+        [10, 50, 200, 50, 10, 10],
+        [10, 50, 50, 50, 200, 10],
+        [10, 10, 10, 200, 100, 200],
+        [10, 10, 10, 10, 200, 10],
+    ],
+    dtype=np.uint8,
+)
+# interior pixels (rows and columns 1-4). For instance (1, 1): right 50 >= 50 (tie), down 50,
+# down-right 0.5*200 + 0.2071*100 >= 50, the other five below: 3 contiguous ones -> 3.
+# (2, 2) = 200 is a peak -> 0; (1, 4) = 10 has no darker neighbour -> 8; (4, 4) = 100 has
+# the axis neighbours 200 but the diagonals 0.5*10 + 0.2071*400 = 87.8 < 100, except
+# up-left (0.5*50 + 82.8): bits 1 0 1 1 1 0 1 0, six transitions -> 9.
+LITERAL_CODES = np.array(
+    [
+        [3, 5, 3, 8],
+        [5, 0, 6, 8],
+        [3, 6, 8, 0],
+        [8, 8, 0, 9],
+    ],
+    dtype=np.uint8,
+)
+# code counts over the 16 interior pixels: 0 three times, 3 three times, 5 and 6 twice,
+# 8 five times, 9 once
+LITERAL_HISTOGRAM = np.array([3, 0, 0, 3, 0, 2, 2, 0, 5, 1]) / 16
+
+
+def test_lbp_codes_of_a_literal_image():
+    np.testing.assert_array_equal(lbp_codes(LITERAL_IMAGE, n_points=8, radius=1), LITERAL_CODES)
+    np.testing.assert_array_equal(lbp_codes(LITERAL_IMAGE), LITERAL_CODES)  # the defaults
+    # the same codes as scikit-image on the interior
+    skimage_codes = local_binary_pattern(LITERAL_IMAGE, 8, 1, method="uniform")[1:-1, 1:-1]
+    np.testing.assert_array_equal(skimage_codes, LITERAL_CODES)
+
+
+def test_lbp_histogram_of_a_literal_image():
+    rgb = np.repeat(LITERAL_IMAGE[:, :, None], 3, axis=2)
+    hist = lbp_histograms(rgb, scales=[(8, 1)], channels="grey")
+    np.testing.assert_allclose(hist, LITERAL_HISTOGRAM, rtol=1e-6)
+    # every channel of a grey image is the same plane
+    np.testing.assert_allclose(lbp_histograms(rgb, scales=[(8, 1)], channels="rgb"), np.tile(hist, 3))
+
+
+@pytest.mark.parametrize("n_points, radius", [(8, 1), (16, 2), (12, 1.5), (24, 3)])
+def test_lbp_codes_count_to_the_histograms(n_points, radius):
+    image = np.random.default_rng(3).integers(0, 256, (23, 30, 3), dtype=np.uint8)
+    grey = to_channels(image, "grey")[:, :, 0]
+    codes = lbp_codes(grey, n_points=n_points, radius=radius)
+    margin = int(np.ceil(radius))
+    assert codes.shape == (23 - 2 * margin, 30 - 2 * margin)
+    counts = np.bincount(codes.ravel(), minlength=n_points + 2)
+    hist = lbp_histograms(image, scales=[(n_points, radius)], channels="grey")
+    np.testing.assert_allclose(hist, counts / counts.sum(), rtol=1e-6)

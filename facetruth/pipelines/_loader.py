@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from .._cache import ArrayCache, hash_array, hash_file, hash_params
 from ..data import check_align
 from ..exceptions import ImageDecodeError
+from ._verdicts import face_size_limit
 
 logger = logging.getLogger(__name__)
 
@@ -219,6 +220,15 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         Folder of the crop cache; ``None`` disables it.
     n_jobs : int, default=None
         Processes used to decode and crop.
+
+    Attributes
+    ----------
+    min_face_side_ : int or None
+        The smallest face side (source pixels) the training faces cover
+        (:func:`~facetruth.pipelines.face_size_limit`), learnt by
+        :meth:`fit_transform` or set by the training code; smaller faces get
+        an inconclusive verdict. ``None`` when no training image had a face
+        or ``face="off"``.
     """
 
     def __init__(
@@ -276,6 +286,32 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         self._params()
         self.is_fitted_ = True
         return self
+
+    def fit_transform(self, X, y=None):
+        """Crop every item, learning ``min_face_side_`` from the faces found.
+
+        Returns
+        -------
+        crops : ndarray of shape (n_items, image_size, image_size, 3), dtype uint8
+            As :meth:`transform`.
+
+        Raises
+        ------
+        ImageDecodeError
+            When an item cannot be decoded.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from facetruth.pipelines import ImageLoader
+        >>> loader = ImageLoader(face="off", image_size=32)
+        >>> loader.fit_transform(np.zeros((2, 40, 60, 3), np.uint8)).shape, loader.min_face_side_
+        ((2, 32, 32, 3), None)
+        """
+        self.fit()
+        result = self.load(X, errors="raise")
+        self.min_face_side_ = None if self.face == "off" else face_size_limit(result.infos)
+        return result.images
 
     def load(self, X, *, errors="raise"):
         """Decode and crop every item, optionally collecting failures.

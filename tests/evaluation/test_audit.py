@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from facetruth.data import CROP_GEOMETRY, NUISANCE_PROPERTIES, Dataset, load_dataset
 from facetruth.evaluation import WARN_AUC, audit_dataset, shortcut_aucs, single_feature_aucs
@@ -19,7 +19,7 @@ def _textures(rng, n, size=48):
         yield Image.fromarray(base).resize((size, size), Image.BICUBIC)
 
 
-def make_set(root, *, real_quality, fake_quality, n=40, sizes=(48, 48), sources=None):
+def make_set(root, *, real_quality, fake_quality, n=40, sizes=(48, 48), sources=None, fake_blur=0):
     """``n`` reals and ``n`` fakes of the same content distribution, saved at the given qualities."""
     rng = np.random.default_rng(0)
     paths, labels = [], []
@@ -29,6 +29,8 @@ def make_set(root, *, real_quality, fake_quality, n=40, sizes=(48, 48), sources=
         for i, image in enumerate(_textures(rng, n, size)):
             paths.append(str(folder / f"{i:03d}.jpg"))
             labels.append(label)
+            if label and fake_blur:
+                image = image.filter(ImageFilter.GaussianBlur(fake_blur))
             image.save(paths[-1], "JPEG", quality=quality)
     sources = sources or ["set"] * len(paths)
     return Dataset(paths, labels, paths, sources, root=root)
@@ -54,6 +56,13 @@ def test_classes_encoded_alike_do_not_warn(tmp_path):
     assert "No strong shortcut" in result.advice
     quality = result.ranking[[row["name"] for row in result.ranking].index("jpeg_quality")]
     assert quality["auc"] == 0.5 and quality["importance"] == 0.0
+
+
+def test_smoother_fakes_encoded_alike_are_told_by_file_size(tmp_path):
+    # same JPEG settings: the file size then measures detail, and re-encoding would not help
+    result = audit_dataset(make_set(tmp_path, real_quality=90, fake_quality=90, fake_blur=3), cv=4)
+    assert result.warning and result.ranking[0]["name"] in ("file_bytes", "bytes_per_pixel")
+    assert "image detail" in result.advice and "re-encode" not in result.advice
 
 
 def test_as_dict_is_json(tmp_path):

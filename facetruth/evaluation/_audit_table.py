@@ -40,33 +40,43 @@ def nuisance_table(dataset, *, loader=None, n_jobs=None, progress=False):
 
     Examples
     --------
-    >>> import tempfile
-    >>> from facetruth.data import make_demo_dataset, load_dataset
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from facetruth.data import Dataset
     >>> from facetruth.evaluation import nuisance_table
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     _ = make_demo_dataset(4, size=32, out=folder)
-    ...     X, names, ok, errors = nuisance_table(load_dataset(folder))
-    >>> X.shape, names[:2], ok.tolist(), errors
-    ((4, 14), ['width', 'height'], [0, 1, 2, 3], [])
+    >>> folder = tempfile.mkdtemp()
+    >>> paths = [os.path.join(folder, name) for name in ("real.png", "fake.jpg", "broken.jpg")]
+    >>> Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(paths[0])
+    >>> Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(paths[1], quality=70)
+    >>> _ = open(paths[2], "wb").write(b"not an image")
+    >>> X, names, ok, errors = nuisance_table(Dataset(paths, [0, 1, 1], paths, ["demo"] * 3))
+    >>> X.shape, ok.tolist(), len(errors)
+    ((2, 14), [0, 1], 1)
+    >>> dict(zip(names, X[1]))["jpeg_quality"]
+    np.float64(70.0)
     """
-    from sklearn.base import clone
     from tqdm.auto import tqdm
 
     from ..data import CROP_GEOMETRY, NUISANCE_PROPERTIES, crop_geometry, nuisance_properties
-    from ..pipelines import dataset_items
 
     names = list(NUISANCE_PROPERTIES)
-    if loader is not None:
+    if loader is not None:  # scikit-learn and the pipelines only when the faces are needed
+        from sklearn.base import clone
+
+        from ..pipelines import dataset_items
+
         loader = clone(loader)
         if n_jobs is not None and loader.n_jobs is None:
             loader.set_params(n_jobs=n_jobs)
         names += [*CROP_GEOMETRY, "face_found"]
-    items = dataset_items(dataset)
+        items = dataset_items(dataset)
+    n_items = len(dataset)
     rows, ok, errors = [], [], []
     chunk = 256
-    with tqdm(total=len(items), desc="audit", unit="img", disable=not progress) as bar:
-        for start in range(0, len(items), chunk):
-            positions = range(start, min(start + chunk, len(items)))
+    with tqdm(total=n_items, desc="audit", unit="img", disable=not progress) as bar:
+        for start in range(0, n_items, chunk):
+            positions = range(start, min(start + chunk, n_items))
             props = {}
             for i in positions:
                 try:

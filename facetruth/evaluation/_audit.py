@@ -206,6 +206,8 @@ def audit_dataset(dataset, *, loader=None, cv=5, random_state=0, n_jobs=None, pr
     >>> result.warning, result.nuisance_auc, result.counts
     (True, 1.0, {'real': 6, 'fake': 6})
     """
+    if isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or cv < 2:
+        raise ValueError(f"cv must be an integer >= 2; got {cv!r}.")
     counts = dataset.counts()
     if min(counts.values()) == 0:
         only = "real" if counts[1] == 0 else "fake"

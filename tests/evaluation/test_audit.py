@@ -110,6 +110,8 @@ def test_loader_adds_crop_geometry_and_is_cloned(tmp_path):
     assert result.warning
     with pytest.raises(ValueError, match="ImageLoader"):
         audit_dataset(data, loader="auto")
+    with pytest.raises(ValueError, match="cv must be"):
+        audit_dataset(data, cv=1)
 
 
 def test_per_source_breakdown(tmp_path):

@@ -14,6 +14,8 @@ import facetruth
 from facetruth.cli import main
 from facetruth.data import Dataset, load_dataset
 from facetruth.pipelines import (
+    build_features,
+    build_loader,
     build_pipeline,
     extract_features,
     make_classifier,
@@ -44,11 +46,9 @@ def client():
     cluster.close()
 
 
-def reference_features(paths, features, **kwargs):
-    """The pipeline's loader and feature union applied in this process, in one go."""
-    pipe = build_pipeline(features, **kwargs)
-    images = pipe.named_steps["loader"].fit().transform(paths)
-    union = pipe.named_steps["features"]
+def reference_features(paths, loader, union):
+    """The loader and feature union applied in this process, in one go."""
+    images = loader.fit().transform(paths)
     return union.fit_transform(images), list(union.get_feature_names_out())
 
 
@@ -77,13 +77,13 @@ def test_in_process_extraction_resumes_and_reports_bad_items(tiny_set, tmp_path)
     broken.write_bytes(b"not an image")
     items = paths[:5] + [str(broken)] + paths[5:]
     dataset = Dataset(items, [0] * 11, [str(i) for i in range(11)], ["x"] * 11)
-    kw = {"face": "off", "image_size": 48}
+    loader, union = build_loader("off", 48), build_features("fft,lbp")
     out = tmp_path / "shards"
-    first = extract_features(dataset, "fft,lbp", out=out, shard_size=4, n_jobs=2, **kw)  # joblib
+    first = extract_features(loader, union, dataset, out=out, shard_size=4, n_jobs=2)  # joblib
     assert (first.shards_done, first.shards_skipped) == (3, 0)
     assert first.failed == [(str(broken), first.failed[0][1])] and "broken.png" in first.failed[0][1]
     np.testing.assert_array_equal(first.ok, [0, 1, 2, 3, 4, 6, 7, 8, 9, 10])
-    ref, names = reference_features(paths, "fft,lbp", **kw)
+    ref, names = reference_features(paths, loader, union)
     np.testing.assert_allclose(first.X, ref, rtol=1e-6, atol=1e-7)
     assert first.feature_names == names
     manifest = read_manifest(out)
@@ -94,7 +94,7 @@ def test_in_process_extraction_resumes_and_reports_bad_items(tiny_set, tmp_path)
     files[0].unlink()
     files[2].write_bytes(b"truncated")
     assert not shard_is_done(files[2])
-    again = extract_features(dataset, "fft,lbp", out=out, shard_size=4, **kw)
+    again = extract_features(loader, union, dataset, out=out, shard_size=4)
     assert (again.shards_done, again.shards_skipped) == (2, 1)
     np.testing.assert_array_equal(again.X, first.X)
 
@@ -123,9 +123,9 @@ def test_distributed_xgboost_without_a_client_trains_locally():
 def test_in_process_training_from_shards_equals_train_detector(tiny_set, tmp_path):
     dataset = load_dataset(tiny_set)
     xgb = make_classifier("xgboost", n_jobs=1).set_params(n_estimators=60)
-    kw = {"features": "fft,dct", "classifier": xgb, "face": "off", "image_size": 48, "cv": 3}
-    direct = train_detector(dataset, **kw)
-    sharded = train_on_shards(dataset, out=tmp_path / "shards", shard_size=10, **kw)
+    pipe = build_pipeline("fft,dct", xgb, "off", 48, cv=3)
+    direct = train_detector(pipe, dataset)
+    sharded = train_on_shards(pipe, dataset, out=tmp_path / "shards", shard_size=10)
     X = dataset.paths
     np.testing.assert_array_equal(direct.pipeline.predict_proba(X), sharded.pipeline.predict_proba(X))
     a, b = direct.metadata, sharded.metadata
@@ -136,10 +136,10 @@ def test_in_process_training_from_shards_equals_train_detector(tiny_set, tmp_pat
 
 def test_distributed_features_equal_in_process(client, hardfake_dir, tmp_path):
     dataset = hardfake_subset(hardfake_dir, 8)
-    kw = {"face": "off", "image_size": 64}
-    result = extract_features(dataset, "handcrafted", client=client, out=tmp_path, shard_size=4, **kw)
+    loader, union = build_loader("off", 64), build_features("handcrafted")
+    result = extract_features(loader, union, dataset, client=client, out=tmp_path, shard_size=4)
     assert (result.shards_done, result.shards_skipped) == (4, 0)
-    ref, names = reference_features(dataset.paths, "handcrafted", **kw)
+    ref, names = reference_features(dataset.paths, loader, union)
     np.testing.assert_array_equal(result.ok, np.arange(len(dataset)))
     np.testing.assert_array_equal(result.y, dataset.labels)
     assert result.feature_names == names
@@ -150,8 +150,8 @@ def test_distributed_features_equal_in_process(client, hardfake_dir, tmp_path):
 def test_cnn_is_built_once_per_worker_process(client, tiny_set, tmp_path):
     paths = sorted(str(p) for p in tiny_set.rglob("*.png"))[:4]
     items = paths + paths[::-1]  # each image twice, in different shards
-    kw = {"face": "off", "image_size": 48, "cnn__image_size": 64}
-    result = extract_features(items, "cnn", client=client, out=tmp_path, shard_size=2, **kw)
+    loader, union = build_loader("off", 48), build_features("cnn", cnn__image_size=64)
+    result = extract_features(loader, union, items, client=client, out=tmp_path, shard_size=2)
     assert result.shards_done == 4 and result.y is None and result.X.shape == (8, 1280)
     stats = client.run(process_stats)
     builds = [n for s in stats.values() for n in s["builds"].values()]
@@ -165,16 +165,8 @@ def test_training_on_the_cluster_saves_a_loadable_model(client, tiny_set, tmp_pa
     from xgboost import XGBClassifier
 
     dataset = load_dataset(tiny_set)
-    result = train_on_shards(
-        dataset,
-        out=tmp_path / "shards",
-        client=client,
-        features="fft,dct",
-        face="off",
-        image_size=48,
-        cv=3,
-        shard_size=12,
-    )
+    pipe = build_pipeline("fft,dct", "xgboost", "off", 48, cv=3)
+    result = train_on_shards(pipe, dataset, out=tmp_path / "shards", client=client, shard_size=12)
     detector = result.pipeline.named_steps["classifier"]
     assert type(detector.estimator_) is XGBClassifier and type(detector.estimator) is XGBClassifier
     card = facetruth.save(result.pipeline, tmp_path / "model.joblib", metadata=result.metadata)
@@ -187,12 +179,12 @@ def test_training_on_the_cluster_saves_a_loadable_model(client, tiny_set, tmp_pa
 
 def test_killed_worker_does_not_stop_the_extraction(client, tiny_set, tmp_path):
     paths = sorted(str(p) for p in tiny_set.rglob("*.png"))
-    kw = {"face": "off", "image_size": 48}
+    loader, union = build_loader("off", 48), build_features("fft,noise")
     out = tmp_path / "shards"
     box = {}
     run = threading.Thread(
         target=lambda: box.update(
-            result=extract_features(paths, "fft,noise", client=client, out=out, shard_size=1, **kw)
+            result=extract_features(loader, union, paths, client=client, out=out, shard_size=1)
         )
     )
     run.start()
@@ -209,7 +201,7 @@ def test_killed_worker_does_not_stop_the_extraction(client, tiny_set, tmp_path):
     assert 0 < at_kill < len(paths)  # the worker died mid-extraction
     assert victim not in client.run(os.getpid).values()
     assert result.shards_done + result.shards_skipped == len(paths) and not result.failed
-    ref, _ = reference_features(paths, "fft,noise", **kw)
+    ref, _ = reference_features(paths, loader, union)
     np.testing.assert_allclose(result.X, ref, rtol=1e-5, atol=1e-6)
     client.wait_for_workers(2, timeout=30)  # the nanny restarts the killed worker
 
@@ -236,3 +228,30 @@ def test_cli_train_with_local_dask_workers(tiny_set, tmp_path, capsys):
     assert main(["predict", str(model), str(tiny_set / "fake"), "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(rows) == 24 and np.mean([r["label"] == "fake" for r in rows]) > 0.8
+
+
+def test_cli_train_on_local_dask_workers_with_alignment_and_extra_rows(tmp_path, capsys):
+    from facetruth.data import make_demo_dataset
+
+    make_demo_dataset(n=16, size=128, random_state=2, out=tmp_path / "data")
+    reals = tmp_path / "reals" / "real"
+    reals.mkdir(parents=True)
+    for path in sorted((tmp_path / "data" / "real").iterdir()):
+        (reals / path.name).symlink_to(path)
+    base = ["train", "--features", "fft", "--classifier", "logistic", "--image-size", "64"]
+    base += ["--dask-workers", "2", "--shard-size", "4"]
+    model = tmp_path / "m.joblib"
+    argv = ["--data", str(tmp_path / "data"), "--align", "canonical", "--augment", "robust"]
+    assert main([*base, *argv, "--out", str(model)]) == 0
+    card = json.loads((tmp_path / "m.joblib.json").read_text())
+    assert card["align"] == "canonical" and card["scale_out"]["n_workers"] == 2
+    assert card["training_data"]["augment"] == "robust"
+    assert card["training_data"]["extra_rows"] == {"augment": 16}
+    assert read_manifest(tmp_path / "m.joblib.shards")["align"] == "canonical"
+    argv = ["--data", str(tmp_path / "reals"), "--pseudo-fakes", "sbi"]
+    assert main([*base, *argv, "--out", str(tmp_path / "r.joblib")]) == 0
+    card = json.loads((tmp_path / "r.joblib.json").read_text())
+    assert card["training_data"]["counts"] == {"real": 8, "fake": 0}
+    assert card["training_data"]["extra_rows"] == {"sbi": 8}
+    assert "saved" in capsys.readouterr().out
+    assert main(["predict", str(tmp_path / "r.joblib"), str(tmp_path / "data" / "fake")]) == 0

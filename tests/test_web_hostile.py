@@ -31,9 +31,9 @@ MAX_BODY = 256 * 1024
 def model(tiny_set, tmp_path_factory):
     import facetruth
     from facetruth.data import load_dataset
-    from facetruth.pipelines import train_detector
+    from facetruth.pipelines import build_pipeline, train_detector
 
-    result = train_detector(load_dataset(tiny_set), features="fft", classifier="logistic", face="off")
+    result = train_detector(build_pipeline("fft", "logistic", "off"), load_dataset(tiny_set))
     out = tmp_path_factory.mktemp("hostile") / "model.joblib"
     facetruth.save(result.pipeline, out, metadata=result.metadata)
     return out

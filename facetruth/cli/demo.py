@@ -25,22 +25,15 @@ def add_arguments(parser):
 def cmd_demo(args):
     from ..data import load_dataset, make_demo_dataset
     from ..models import save
-    from ..pipelines import train_detector
+    from ..pipelines import build_pipeline, train_detector
 
     out = Path(args.out)
     make_demo_dataset(n=args.n, random_state=args.seed, out=out / "data" / "train")
     make_demo_dataset(n=max(16, args.n // 2), random_state=args.seed + 1, out=out / "data" / "test")
     train = load_dataset(out / "data" / "train")
     test = load_dataset(out / "data" / "test")
-    result = train_detector(
-        train,
-        features=args.features,
-        random_state=args.seed,
-        cv=3,
-        cache=out / "cache",
-        face="auto",
-        progress=progress(),
-    )
+    pipeline = build_pipeline(args.features, face="auto", cache=out / "cache", cv=3, random_state=args.seed)
+    result = train_detector(pipeline, train, progress=progress())
     model_path = out / "model.joblib"
     card = save(result.pipeline, model_path, metadata=result.metadata)
     metrics, _ = evaluate_model(result.pipeline, test)

@@ -44,7 +44,7 @@ def add_arguments(parser):
 def cmd_finetune(args):
     from ..data import load_dataset
     from ..models import finetune
-    from ..pipelines import ImageLoader, dataset_items
+    from ..pipelines import build_loader, dataset_items
 
     pseudo_fakes = getattr(args, "pseudo_fakes", None)
     if pseudo_fakes:
@@ -57,9 +57,7 @@ def cmd_finetune(args):
         rng = np.random.default_rng(args.seed)
         keep = np.sort(rng.choice(len(items), args.max_items, replace=False))
         items, labels = [items[i] for i in keep], labels[keep]
-    loader = ImageLoader(
-        face=args.face, image_size=args.image_size, cache=cache_dir(args), n_jobs=args.n_jobs
-    )
+    loader = build_loader(args.face, args.image_size, cache=cache_dir(args), n_jobs=args.n_jobs).fit()
     loaded = loader.load(items, errors="collect")
     for _, msg in loaded.errors:
         print(f"skipped: {msg}", file=sys.stderr)

@@ -4,14 +4,7 @@ import sys
 from pathlib import Path
 
 from . import cmdoptions
-from ._shared import (
-    dask_client,
-    generalisation_flags,
-    loader_align,
-    pipeline_params,
-    progress,
-    refuse_on_dask,
-)
+from ._shared import dask_client, loader_align, pipeline_params, progress
 from .evaluate import evaluate_model
 
 HELP = "train a detector and save it"
@@ -21,6 +14,7 @@ facetruth train --data ../shared/data/hardfake --holdout 0.2 --out model.joblib
 facetruth train --data faces.csv --features fft,lbp --classifier logistic --out m.joblib
 facetruth train --data DATA --scheduler tcp://10.0.0.5:8786 --out model.joblib
 facetruth train --data DATA --dask-workers 2 --out model.joblib
+facetruth train --data DATA --dask-workers 2 --align canonical --augment robust --out model.joblib
 """
 
 
@@ -48,47 +42,37 @@ def add_arguments(parser):
 def cmd_train(args):
     from ..data import load_dataset
     from ..models import save
-    from ..pipelines import train_detector
+    from ..pipelines import build_extras, build_pipeline, train_detector, train_on_shards
 
+    extras = build_extras(args.pseudo_fakes, args.augment, random_state=args.seed, n_jobs=args.n_jobs)
     dataset = load_dataset(args.data, one_class=bool(args.pseudo_fakes))
     test = None
     if args.holdout:
         from ..pipelines import holdout_split
 
         dataset, test = holdout_split(dataset, args.holdout, random_state=args.seed)
-    params = pipeline_params(args)
-    refuse_on_dask(args, generalisation_flags(args))
+    pipeline = build_pipeline(
+        args.features,
+        args.classifier,
+        args.face,
+        args.image_size,
+        align=loader_align(args),
+        random_state=args.seed,
+        **pipeline_params(args),
+    )
     dask = dask_client(args)
     if dask is None:
-        result = train_detector(
-            dataset,
-            features=args.features,
-            classifier=args.classifier,
-            face=args.face,
-            image_size=args.image_size,
-            random_state=args.seed,
-            progress=progress(),
-            align=loader_align(args),
-            pseudo_fakes=args.pseudo_fakes,
-            augment=args.augment,
-            **params,
-        )
+        result = train_detector(pipeline, dataset, extras=extras, progress=progress())
     else:
-        from ..pipelines import train_on_shards
-
         with dask as client:
             result = train_on_shards(
+                pipeline,
                 dataset,
                 out=args.shard_dir or f"{args.out}.shards",
                 client=client,
-                features=args.features,
-                classifier=args.classifier,
-                face=args.face,
-                image_size=args.image_size,
                 shard_size=args.shard_size,
-                random_state=args.seed,
+                extras=extras,
                 progress=progress(),
-                **params,
             )
     for _, msg in result.skipped:
         print(f"skipped: {msg}", file=sys.stderr)

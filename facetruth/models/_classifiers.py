@@ -21,6 +21,22 @@ def make_classifier(name="xgboost", *, random_state=0, device="auto", n_jobs=Non
     device : {"auto", "cpu", "cuda"}, default="auto"
         For XGBoost only.
     n_jobs : int, default=None
+
+    Returns
+    -------
+    classifier : estimator
+        Unfitted.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+
+    Examples
+    --------
+    >>> from facetruth.models import make_classifier
+    >>> type(make_classifier("random_forest")).__name__
+    'RandomForestClassifier'
     """
     if name == "xgboost":
         from xgboost import XGBClassifier
@@ -69,6 +85,78 @@ def make_classifier(name="xgboost", *, random_state=0, device="auto", n_jobs=Non
 
         return RandomForestClassifier(n_estimators=400, random_state=random_state, n_jobs=n_jobs)
     raise ValueError(f"Unknown classifier {name!r}; choose one of {CLASSIFIERS}.")
+
+
+#: parameters that seed a classifier or say where and how fast it runs, not what it learns
+_RUN_PARAMS = ("random_state", "device", "n_jobs", "importance_type")
+
+
+def _recipe(estimator):
+    """A hash of what an estimator learns: its classes and parameters, less :data:`_RUN_PARAMS`."""
+    from joblib import hash as joblib_hash
+
+    params = estimator.get_params(deep=True)
+    parts = {"class": type(estimator).__name__}
+    for key, value in params.items():
+        if hasattr(value, "get_params"):
+            parts[key] = type(value).__name__
+        elif key != "steps" and key.rsplit("__", 1)[-1] not in _RUN_PARAMS:
+            parts[key] = value
+    return joblib_hash(parts)
+
+
+def classifier_name(estimator):
+    """The :data:`CLASSIFIERS` name of a base classifier, or its class name.
+
+    Parameters
+    ----------
+    estimator : str or estimator
+        A name, or an unfitted or fitted base classifier.
+
+    Returns
+    -------
+    name : str
+        The name of :func:`make_classifier` whose recipe the estimator
+        follows (seed, device, threads and importance type aside), else the
+        estimator's class name.
+
+    Examples
+    --------
+    >>> from facetruth.models import classifier_name, make_classifier
+    >>> classifier_name(make_classifier("logistic"))
+    'logistic'
+    >>> classifier_name(make_classifier("random_forest", random_state=3))
+    'random_forest'
+    >>> classifier_name(make_classifier("random_forest").set_params(max_depth=2))
+    'RandomForestClassifier'
+    """
+    if isinstance(estimator, str):
+        return estimator
+    import sys
+
+    recipe = _recipe(estimator)
+    for name in CLASSIFIERS:
+        if name == "xgboost" and "xgboost" not in sys.modules:
+            continue  # an XGBoost estimator would have imported it: no need to import it here
+        if _recipe(make_classifier(name, device="cpu")) == recipe:
+            return name
+    return type(estimator).__name__
+
+
+def _c_search(n_jobs):
+    """L2 logistic regression whose ``C`` (1e-4 ... 10) is chosen by inner 3-fold ROC AUC."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegressionCV
+
+    return LogisticRegressionCV(
+        Cs=np.logspace(-4, 1, 6),
+        cv=3,
+        scoring="roc_auc",
+        l1_ratios=(0.0,),
+        max_iter=5000,
+        n_jobs=n_jobs,
+        use_legacy_attributes=False,
+    )
 
 
 def _xgb_device(device):

@@ -5,9 +5,9 @@ from .._lazy import attach
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
-        "._build": ["build_pipeline", "build_loader", "build_features", "build_detector"],
+        "._build": ["build_pipeline", "build_loader", "build_features", "build_detector", "build_extras"],
         "._loader": ["ImageLoader", "LoadResult"],
-        "._extras": ["ExtraRows", "training_extras", "parse_augment"],
+        "._extras": ["ExtraRows", "TrainingExtras", "parse_augment", "training_extras"],
         "._registry": [
             "CNN_FAMILIES",
             "make_transformer",

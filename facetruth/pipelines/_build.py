@@ -1,7 +1,7 @@
 """The factories: the one place where setting names become estimators.
 
-:func:`build_loader`, :func:`build_features`, :func:`build_detector` and
-:func:`build_pipeline` turn strings (``"all"``, ``"xgboost"``, ``"auto"``)
+:func:`build_loader`, :func:`build_features`, :func:`build_detector`,
+:func:`build_extras` and :func:`build_pipeline` turn strings (``"all"``, ``"xgboost"``, ``"auto"``)
 into unfitted scikit-learn estimators. Everything downstream (training,
 extraction on a cluster, experiments, the web app) receives those estimators
 and clones them, the way :func:`sklearn.model_selection.cross_validate` does.
@@ -12,7 +12,9 @@ from pathlib import Path
 
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from ..data import parse_pseudo_fakes
 from ..models import CalibratedDetector, make_classifier
+from ._extras import TrainingExtras, parse_augment
 from ._loader import ImageLoader
 from ._registry import CNN_FAMILIES, make_transformer, resolve_features
 
@@ -115,7 +117,14 @@ def build_features(features="all", *, cache=None, device="auto", n_jobs=None, ba
 
 
 def build_detector(
-    classifier="xgboost", *, calibration="auto", threshold="eer", cv=5, device="auto", random_state=0
+    classifier="xgboost",
+    *,
+    calibration="auto",
+    threshold="eer",
+    cv=5,
+    device="auto",
+    n_jobs=None,
+    random_state=0,
 ):
     """An unfitted :class:`~facetruth.models.CalibratedDetector` around a base classifier.
 
@@ -128,6 +137,9 @@ def build_detector(
         Passed to :class:`~facetruth.models.CalibratedDetector`.
     device : {"auto", "cpu", "cuda"}, default="auto"
         For XGBoost.
+    n_jobs : int, default=None
+        Threads of a named classifier (experiments fit hundreds of small
+        models, one thread each).
     random_state : int, default=0
 
     Returns
@@ -141,10 +153,52 @@ def build_detector(
     'Pipeline'
     """
     if isinstance(classifier, str):
-        classifier = make_classifier(classifier, random_state=random_state, device=device)
+        classifier = make_classifier(classifier, random_state=random_state, device=device, n_jobs=n_jobs)
     return CalibratedDetector(
         classifier, calibration=calibration, threshold=threshold, cv=cv, random_state=random_state
     )
+
+
+def build_extras(pseudo_fakes=None, augment=None, *, random_state=0, n_jobs=None):
+    """The extra training rows to make from the training crops, or ``None`` for none.
+
+    Parameters
+    ----------
+    pseudo_fakes : str or None, default=None
+        ``"sbi"`` or ``"sbi:RATIO"``: self-blended pseudo-fakes of the real
+        crops (:func:`~facetruth.data.make_pseudo_fakes`), so a data set of
+        real images alone can train a detector.
+    augment : str or None, default=None
+        ``"robust"`` or ``"robust:COPIES"``: copies of every training crop
+        degraded by JPEG, rescaling, blur and noise.
+    random_state : int, default=0
+        Seed of the pseudo-fakes and copies.
+    n_jobs : int, default=None
+        Workers for the pseudo-fakes.
+
+    Returns
+    -------
+    extras : TrainingExtras or None
+        ``None`` when neither option asks for rows.
+
+    Raises
+    ------
+    ValueError
+        For a malformed option.
+
+    Examples
+    --------
+    >>> from facetruth.pipelines import build_extras
+    >>> build_extras("sbi:0.5", "robust:2", random_state=3)
+    TrainingExtras(ratio=0.5, copies=2, random_state=3, n_jobs=None)
+    >>> build_extras() is None
+    True
+    """
+    ratio = parse_pseudo_fakes(pseudo_fakes)[1] if pseudo_fakes else None
+    copies = parse_augment(augment)
+    if ratio is None and not copies:
+        return None
+    return TrainingExtras(ratio=ratio, copies=copies, random_state=int(random_state), n_jobs=n_jobs)
 
 
 def build_pipeline(

@@ -17,40 +17,36 @@ import os
 import time
 
 import numpy as np
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
 
-from ._build import build_pipeline
 from ._dask import DistributedXGBClassifier, n_dask_workers
+from ._dask_tasks import fit_features
 from ._extract import extract_features
-from ._registry import make_classifier
 from ._train import TrainingResult, training_card
 
 logger = logging.getLogger(__name__)
 
 
+def _distributed(estimator):
+    """The estimator to fit on a cluster: XGBoost trains there, any other classifier here."""
+    from xgboost import XGBClassifier
+
+    if type(estimator) is XGBClassifier:
+        return DistributedXGBClassifier(**estimator.get_params())
+    return estimator
+
+
 def train_on_shards(
-    dataset,
-    *,
-    out,
-    client=None,
-    features="all",
-    classifier="xgboost",
-    face="auto",
-    image_size=256,
-    shard_size=256,
-    cache=None,
-    device="auto",
-    n_jobs=None,
-    calibration="isotonic",
-    threshold="eer",
-    cv=5,
-    random_state=0,
-    progress=False,
-    **params,
+    pipeline, dataset, *, out, client=None, shard_size=256, extras=None, n_jobs=None, progress=False
 ):
-    """Fit a detector pipeline from features extracted in shards.
+    """Fit a clone of a detector pipeline from features extracted in shards.
 
     Parameters
     ----------
+    pipeline : Pipeline
+        Unfitted steps ``loader``, ``features`` and ``classifier``, e.g. from
+        :func:`~facetruth.pipelines.build_pipeline`; it is cloned, not changed.
     dataset : Dataset
         From :func:`~facetruth.data.load_dataset`; its groups keep the
         calibration folds leak-free.
@@ -59,86 +55,85 @@ def train_on_shards(
     client : dask.distributed.Client, default=None
         Extract on its workers and train XGBoost on them; ``None`` does both
         in this process (``n_jobs`` processes for the shards).
-    features, classifier, face, image_size, cache, device, n_jobs, calibration, threshold, cv, random_state :
-        As in :func:`~facetruth.pipelines.build_pipeline`.
     shard_size : int, default=256
+    extras : TrainingExtras, default=None
+        Extra training rows (:func:`~facetruth.pipelines.build_extras`),
+        made shard by shard from each shard's crops; each joins its source's
+        group. They follow :func:`~facetruth.pipelines.train_detector`'s
+        recipe, but with a seed per shard, so they are not the same rows.
+    n_jobs : int, default=None
+        Without a client: processes running the shards.
     progress : bool, default=False
-    **params :
-        ``family__param`` settings.
 
     Returns
     -------
     result : TrainingResult
         ``skipped`` lists ``(item, message)`` of the items that failed.
+        Without a client or extra rows, the pipeline equals
+        :func:`~facetruth.pipelines.train_detector`'s.
 
     Raises
     ------
     ValueError
-        When the items that decode do not cover both classes.
+        When the items that decode (with the extra rows) do not cover both classes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from facetruth.data import load_dataset, make_demo_dataset
+    >>> from facetruth.pipelines import build_pipeline, train_on_shards
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = make_demo_dataset(n=16, size=32, out=f"{folder}/data")
+    >>> pipe = build_pipeline("fft", "logistic", face="off", image_size=32, cv=2)
+    >>> result = train_on_shards(pipe, load_dataset(f"{folder}/data"), out=f"{folder}/shards", shard_size=8)
+    >>> result.metadata["scale_out"]["shards_done"]
+    2
     """
     start = time.perf_counter()
+    pipe = clone(pipeline)
+    loader, union, detector = (pipe.named_steps[k] for k in ("loader", "features", "classifier"))
+    if extras is not None and extras.ratio and not np.any(np.asarray(dataset.labels) == 0):
+        raise ValueError("pseudo-fakes are made from real images, and the training data has none.")
     ext = extract_features(
+        loader,
+        union,
         dataset,
-        features,
-        client=client,
         out=out,
+        client=client,
         shard_size=shard_size,
-        face=face,
-        image_size=image_size,
+        extras=extras,
         n_jobs=n_jobs,
-        cache=cache,
-        device=device,
         progress=progress,
-        **params,
     )
-    y, groups = ext.y, np.asarray(ext.groups)[ext.ok]
+    X, y, groups = ext.training_rows()
     if np.unique(y).size < 2:
         raise ValueError(
             "Training needs both real (0) and fake (1) images that decode; found one class only."
         )
-    base = classifier
-    if isinstance(classifier, str):
-        base = make_classifier(classifier, random_state=random_state, device=device)
-    estimator = base
-    if client is not None and classifier == "xgboost":
-        estimator = DistributedXGBClassifier(**base.get_params())
-    pipe = build_pipeline(
-        features,
-        estimator,
-        face,
-        image_size,
-        cache=cache,
-        calibration=calibration,
-        threshold=threshold,
-        cv=cv,
-        device=device,
-        n_jobs=n_jobs,
-        random_state=random_state,
-        **params,
-    )
-    pipe.named_steps["loader"].fit()
-    union = pipe.named_steps["features"].fit(np.zeros((2, image_size, image_size, 3), dtype=np.uint8))
+    union = fit_features(loader, union, [ext.items[ext.ok[0]]])
     if list(union.get_feature_names_out()) != ext.feature_names:
         raise RuntimeError("The shards' feature names differ from the pipeline's feature union.")
-    detector = pipe.named_steps["classifier"]
-    X = ext.X
+    base = detector.estimator
+    if client is not None:
+        detector.set_params(estimator=_distributed(base))
     logger.info("fitting the classifier on %d x %d features", *X.shape)
     with client.as_current() if client is not None else contextlib.nullcontext():
         detector.fit(X, y, groups=groups)
     if isinstance(detector.estimator_, DistributedXGBClassifier):
         detector.estimator_ = detector.estimator_.to_local()
-        detector.set_params(estimator=base)
-    metadata = training_card(  # no pseudo-fakes or augmented copies in the sharded path
+    detector.set_params(estimator=base)
+    fitted = Pipeline([("loader", loader.fit()), ("features", union), ("classifier", detector)])
+    kinds, counts = np.unique(ext.extra_kinds, return_counts=True)
+    metadata = training_card(
         dataset,
-        pipe,
-        y,
+        fitted,
+        ext.y,
         n_skipped=len(ext.failed),
         face_found=ext.face_found,
-        classifier=classifier,
-        face=face,
-        random_state=random_state,
         seconds=time.perf_counter() - start,
         summary=shard_summary(ext, X),
+        extra_rows={str(k): int(c) for k, c in zip(kinds, counts)},
+        extras=extras,
     )
     metadata["scale_out"] = {
         "scheduler": None if client is None else client.scheduler.address,
@@ -148,14 +143,14 @@ def train_on_shards(
         "shards_done": ext.shards_done,
         "shards_skipped": ext.shards_skipped,
     }
-    return TrainingResult(pipe, metadata, list(ext.failed))
+    return TrainingResult(fitted, metadata, list(ext.failed))
 
 
 def shard_summary(ext, X):
     """The model card's ``training_summary`` from the shards' summed spectra and the features.
 
-    Equals :func:`facetruth.models._explain.training_summary` of the same
-    crops, without bringing the crops to this process.
+    Equals :func:`facetruth.models.training_summary` of the same crops
+    (the extra rows' included), without bringing the crops to this process.
     """
     counts = np.asarray(ext.spectrum_count, dtype=int)
     sums = np.asarray(ext.spectrum_sum, dtype=float)

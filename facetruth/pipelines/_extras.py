@@ -116,7 +116,7 @@ def robust_copy(image, seed):
     return np.ascontiguousarray(out)
 
 
-def training_extras(images, labels, *, pseudo_fakes=None, augment=None, random_state=0, n_jobs=None):
+def extra_rows(images, labels, *, ratio=None, copies=0, random_state=0, n_jobs=None, need_reals=True):
     """Self-blended pseudo-fakes and robust-augmented copies of training crops.
 
     Parameters
@@ -125,39 +125,53 @@ def training_extras(images, labels, *, pseudo_fakes=None, augment=None, random_s
         Training face crops.
     labels : array-like of shape (n_images,)
         1 = fake, 0 = real; pseudo-fakes are made from the reals.
-    pseudo_fakes : str or None
-        ``"sbi"`` or ``"sbi:RATIO"`` (see :func:`facetruth.data.parse_pseudo_fakes`).
-    augment : str or None
-        ``"robust"`` or ``"robust:COPIES"`` (see :func:`parse_augment`):
-        copies of every crop, and of every pseudo-fake, with train-time
-        degradations.
+    ratio : float or None, default=None
+        Self-blended pseudo-fakes per real crop
+        (:func:`~facetruth.data.make_pseudo_fakes`); ``None`` makes none.
+    copies : int, default=0
+        Robust-augmented copies (:func:`robust_copy`) of every crop and of
+        every pseudo-fake.
     random_state : int, default=0
     n_jobs : int, default=None
         Workers for the pseudo-fakes.
+    need_reals : bool, default=True
+        Raise when pseudo-fakes are asked for and there is no real crop;
+        ``False`` makes none instead (a shard of a larger set may hold fakes only).
 
     Returns
     -------
     extra : ExtraRows
         Possibly empty.
+
+    Raises
+    ------
+    ValueError
+        When pseudo-fakes are asked for, ``need_reals`` is true and no label is 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.pipelines._extras import extra_rows
+    >>> crops = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+    >>> extra_rows(crops, [0, 0, 1, 1], copies=2).counts()
+    {'augment': 8}
     """
-    from ..data import make_pseudo_fakes, parse_pseudo_fakes
+    from ..data import make_pseudo_fakes
 
     images = np.asarray(images)
     labels = np.asarray(labels).astype(int)
     shape = images.shape[1:]
     out_images, out_labels, out_sources, out_kinds = [], [], [], []
-    if pseudo_fakes:
-        _, ratio = parse_pseudo_fakes(pseudo_fakes)
-        reals = np.flatnonzero(labels == 0)
-        if reals.size == 0:
-            raise ValueError("pseudo-fakes are made from real images, and the training data has none.")
+    reals = np.flatnonzero(labels == 0)
+    if ratio and reals.size == 0 and need_reals:
+        raise ValueError("pseudo-fakes are made from real images, and the training data has none.")
+    if ratio and reals.size:
         fakes, src = make_pseudo_fakes(images[reals], ratio=ratio, random_state=random_state, n_jobs=n_jobs)
         out_images += list(fakes)
         out_labels += [1] * len(fakes)
         out_sources += list(reals[src])
         out_kinds += ["sbi"] * len(fakes)
         logger.info("made %d self-blended pseudo-fakes from %d real crops", len(fakes), reals.size)
-    copies = parse_augment(augment)
     if copies:
         base = list(zip(images, labels, range(len(images)), strict=True))
         base += list(zip(out_images, out_labels, out_sources, strict=True))
@@ -176,6 +190,87 @@ def training_extras(images, labels, *, pseudo_fakes=None, augment=None, random_s
         np.asarray(out_sources, dtype=int),
         np.asarray(out_kinds, dtype=str),
     )
+
+
+def training_extras(images, labels, *, pseudo_fakes=None, augment=None, random_state=0, n_jobs=None):
+    """Extra rows from option strings (see :func:`extra_rows`)."""
+    from ..data import parse_pseudo_fakes
+
+    ratio = parse_pseudo_fakes(pseudo_fakes)[1] if pseudo_fakes else None
+    return extra_rows(
+        images, labels, ratio=ratio, copies=parse_augment(augment), random_state=random_state, n_jobs=n_jobs
+    )
+
+
+@dataclass(frozen=True)
+class TrainingExtras:
+    """What extra training rows to make from the training crops, and with which seed.
+
+    Made by :func:`~facetruth.pipelines.build_extras` from ``"sbi[:RATIO]"``
+    and ``"robust[:COPIES]"``; picklable, so a Dask worker can make the extra
+    rows of its own shard.
+
+    Parameters
+    ----------
+    ratio : float or None, default=None
+        Self-blended pseudo-fakes per real crop; ``None`` makes none.
+    copies : int, default=0
+        Robust-augmented copies of every crop and pseudo-fake.
+    random_state : int, default=0
+    n_jobs : int, default=None
+        Workers for the pseudo-fakes (the rows do not depend on it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.pipelines import TrainingExtras
+    >>> extras = TrainingExtras(copies=1, random_state=3)
+    >>> extras.augment, extras.pseudo_fakes
+    ('robust', None)
+    >>> crops = np.zeros((2, 32, 32, 3), dtype=np.uint8)
+    >>> extras.make(crops, [0, 1]).counts()
+    {'augment': 2}
+    """
+
+    ratio: float | None = None
+    copies: int = 0
+    random_state: int = 0
+    n_jobs: int | None = None
+
+    @property
+    def pseudo_fakes(self):
+        """The pseudo-fake option, ``"sbi"`` or ``"sbi:RATIO"``, or ``None``."""
+        if not self.ratio:
+            return None
+        return "sbi" if float(self.ratio) == 1.0 else f"sbi:{float(self.ratio):g}"
+
+    @property
+    def augment(self):
+        """The augmentation option, ``"robust"`` or ``"robust:COPIES"``, or ``None``."""
+        if not self.copies:
+            return None
+        return "robust" if int(self.copies) == 1 else f"robust:{int(self.copies)}"
+
+    def describe(self):
+        """The options and seed, as a JSON-serialisable dict (what changes the rows)."""
+        return {"pseudo_fakes": self.pseudo_fakes, "augment": self.augment, "seed": int(self.random_state)}
+
+    def make(self, images, labels, *, random_state=None, need_reals=True):
+        """The extra rows of these crops (see :func:`extra_rows`).
+
+        ``random_state`` replaces the object's seed, e.g. to give every shard
+        of a larger set its own.
+        """
+        seed = self.random_state if random_state is None else random_state
+        return extra_rows(
+            images,
+            labels,
+            ratio=self.ratio,
+            copies=int(self.copies),
+            random_state=seed,
+            n_jobs=self.n_jobs,
+            need_reals=need_reals,
+        )
 
 
 def fold_extras(extra, train_index):

@@ -95,7 +95,7 @@ def plan_shards(items, labels, params_hash, shard_size):
     return shards
 
 
-def write_shard(path, *, X, ok, errors, face_found, spectrum_sum, spectrum_count):
+def write_shard(path, *, X, ok, errors, face_found, spectrum_sum, spectrum_count, extra=None):
     """Write one shard atomically.
 
     Parameters
@@ -110,7 +110,19 @@ def write_shard(path, *, X, ok, errors, face_found, spectrum_sum, spectrum_count
     spectrum_sum : ndarray of shape (2, n_bins)
         Sum of the log power profiles of the real (row 0) and fake (row 1) crops.
     spectrum_count : ndarray of shape (2,)
+    extra : dict, default=None
+        Extra training rows made from the shard's crops: ``X`` (their
+        features), ``labels``, ``sources`` (global position of each row's
+        source item) and ``kinds`` (``"sbi"`` or ``"augment"``).
     """
+    arrays = {}
+    if extra is not None:
+        arrays = {
+            "extra_X": np.asarray(extra["X"], dtype=np.float32),
+            "extra_labels": np.asarray(extra["labels"], dtype=np.int64),
+            "extra_sources": np.asarray(extra["sources"], dtype=np.int64),
+            "extra_kinds": np.asarray(extra["kinds"], dtype=str),
+        }
     with atomic_open(path, "wb") as fh:
         np.savez(
             fh,
@@ -120,6 +132,7 @@ def write_shard(path, *, X, ok, errors, face_found, spectrum_sum, spectrum_count
             errors=np.asarray(json.dumps([[int(i), str(m)] for i, m in errors])),
             spectrum_sum=np.asarray(spectrum_sum, dtype=np.float64),
             spectrum_count=np.asarray(spectrum_count, dtype=np.int64),
+            **arrays,
         )
 
 
@@ -136,18 +149,28 @@ def read_shard(path, *, arrays=True):
     -------
     shard : dict
         ``ok``, ``face_found``, ``errors`` (list of (int, str)),
-        ``spectrum_sum``, ``spectrum_count`` and, with ``arrays``, ``X``.
+        ``spectrum_sum``, ``spectrum_count``, ``extra_labels``,
+        ``extra_sources``, ``extra_kinds`` (empty without extra rows) and,
+        with ``arrays``, ``X`` and ``extra_X``.
     """
     with np.load(path, allow_pickle=False) as data:
+        has_extra = "extra_labels" in data.files
         out = {
             "ok": data["ok"],
             "face_found": data["face_found"],
             "errors": [(int(i), str(m)) for i, m in json.loads(str(data["errors"]))],
             "spectrum_sum": data["spectrum_sum"],
             "spectrum_count": data["spectrum_count"],
+            "extra_labels": data["extra_labels"] if has_extra else np.empty(0, np.int64),
+            "extra_sources": data["extra_sources"] if has_extra else np.empty(0, np.int64),
+            "extra_kinds": data["extra_kinds"] if has_extra else np.empty(0, str),
         }
         if arrays:
             out["X"] = data["X"]
+            if has_extra:
+                out["extra_X"] = data["extra_X"]
+            else:
+                out["extra_X"] = np.empty((0, data["X"].shape[1]), np.float32)
     return out
 
 
@@ -202,6 +225,11 @@ class ExtractionResult:
     spectrum_sum : ndarray of shape (2, n_bins)
         Summed log power profiles of the real (row 0) and fake (row 1) crops.
     spectrum_count : ndarray of shape (2,)
+    extra_labels, extra_sources : ndarray of int of shape (n_extra,)
+        Labels of the extra training rows made in the shards, and the
+        position in ``items`` of each row's source.
+    extra_kinds : ndarray of str of shape (n_extra,)
+        ``"sbi"`` or ``"augment"``.
     """
 
     directory: Path
@@ -217,15 +245,46 @@ class ExtractionResult:
     face_found: object = None
     spectrum_sum: object = None
     spectrum_count: object = None
+    extra_labels: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    extra_sources: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    extra_kinds: np.ndarray = field(default_factory=lambda: np.empty(0, str))
 
-    @cached_property
-    def X(self):
-        """Feature matrix of shape (n_ok, n_features), float32, read from the shards on first use."""
-        parts = [read_shard(p)["X"] for p in self.shard_files]
+    def _stack(self, key):
+        parts = [read_shard(p)[key] for p in self.shard_files]
         parts = [p for p in parts if len(p)]
         if not parts:
             return np.empty((0, len(self.feature_names)), dtype=np.float32)
         return np.concatenate(parts)
+
+    @cached_property
+    def X(self):
+        """Feature matrix of shape (n_ok, n_features), float32, read from the shards on first use."""
+        return self._stack("X")
+
+    @cached_property
+    def X_extra(self):
+        """Features of the extra training rows, shape (n_extra, n_features), float32."""
+        return self._stack("extra_X")
+
+    def training_rows(self):
+        """What a detector trains on: the items' rows, then the extra rows.
+
+        Returns
+        -------
+        X : ndarray of shape (n_ok + n_extra, n_features)
+        y : ndarray of shape (n_ok + n_extra,)
+        groups : ndarray of shape (n_ok + n_extra,)
+            An extra row takes its source item's group, so calibration folds
+            keep a crop and the rows made from it together.
+        """
+        groups = np.asarray(self.groups, dtype=object)
+        if not self.extra_labels.size:
+            return self.X, self.y, groups[self.ok]
+        return (
+            np.concatenate([self.X, self.X_extra]),
+            np.concatenate([self.y, self.extra_labels]),
+            np.concatenate([groups[self.ok], groups[self.extra_sources]]),
+        )
 
     @property
     def y(self):

@@ -5,11 +5,11 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.base import clone
 from tqdm.auto import tqdm
 
-from ..models import training_summary
-from ._build import build_pipeline
-from ._extras import training_extras
+from ..models import classifier_name, training_summary
+from ._extras import TrainingExtras
 from ._loader import LoadResult
 
 logger = logging.getLogger(__name__)
@@ -37,8 +37,8 @@ def load_images(pipeline, items, *, progress=False, chunk_size=256):
 
     Parameters
     ----------
-    pipeline : Pipeline
-        A detector pipeline whose first step is an ``ImageLoader``.
+    pipeline : Pipeline or ImageLoader
+        A detector pipeline whose first step is an ``ImageLoader``, or the loader.
     items : sequence
         Paths, arrays or ``(video, frame)`` tuples.
     progress : bool, default=False
@@ -49,7 +49,7 @@ def load_images(pipeline, items, *, progress=False, chunk_size=256):
     result : LoadResult
         Positions in ``ok`` and ``errors`` refer to ``items``.
     """
-    loader = pipeline.named_steps["loader"]
+    loader = pipeline.named_steps["loader"] if hasattr(pipeline, "named_steps") else pipeline
     images, ok, infos, errors = [], [], [], []
     with tqdm(total=len(items), desc="decode+crop", unit="img", disable=not progress) as bar:
         for start in range(0, len(items), chunk_size):
@@ -63,20 +63,7 @@ def load_images(pipeline, items, *, progress=False, chunk_size=256):
 
 
 def training_card(
-    dataset,
-    pipeline,
-    labels,
-    *,
-    n_skipped,
-    face_found,
-    classifier,
-    face,
-    random_state,
-    seconds,
-    summary,
-    extra_rows=None,
-    pseudo_fakes=None,
-    augment=None,
+    dataset, pipeline, labels, *, n_skipped, face_found, seconds, summary, extra_rows=None, extras=None
 ):
     """The model card's description of a training run.
 
@@ -84,28 +71,41 @@ def training_card(
     ----------
     dataset : Dataset
     pipeline : Pipeline
-        The fitted detector (its feature union names the families).
+        The fitted detector: its loader, feature union and detector give the
+        face detector, crop size, alignment, families, classifier and seed.
     labels : array-like of int
         Labels of the data set's images that were used (without extra rows).
     n_skipped : int
         Items that failed to load.
     face_found : array-like of bool
         Whether a face was found in each used image.
-    classifier, face, random_state :
-        As passed to the training function.
     seconds : float
         Wall time of the fit.
     summary : dict
-        :func:`~facetruth.models._explain.training_summary`'s result.
-    extra_rows, pseudo_fakes, augment :
-        Counts of the extra training rows by kind, and the options that made them.
+        :func:`~facetruth.models.training_summary`'s result.
+    extra_rows : dict, default=None
+        Counts of the extra training rows by kind.
+    extras : TrainingExtras, default=None
+        What made them.
 
     Returns
     -------
     metadata : dict
+
+    Examples
+    --------
+    >>> from facetruth.data import Dataset
+    >>> from facetruth.pipelines import build_pipeline
+    >>> from facetruth.pipelines._train import training_card
+    >>> pipe = build_pipeline("fft", "logistic", face="off", image_size=64)
+    >>> data = Dataset(["a.png", "b.png"], [0, 1], ["a", "b"], ["x", "x"])
+    >>> card = training_card(data, pipe, [0, 1], n_skipped=0, face_found=[0, 0], seconds=1, summary={})
+    >>> card["classifier"], card["face"], card["image_size"], card["features"]
+    ('logistic', 'off', 64, ['fft'])
     """
     labels = np.asarray(labels)
     face_found = np.asarray(face_found, dtype=bool)
+    loader, detector = pipeline.named_steps["loader"], pipeline.named_steps["classifier"]
     return {
         "training_data": {
             "source": str(getattr(dataset, "root", "") or ""),
@@ -114,13 +114,15 @@ def training_card(
             "n_skipped": int(n_skipped),
             "face_found_rate": float(face_found.mean()) if face_found.size else 0.0,
             "extra_rows": extra_rows or {},
-            "pseudo_fakes": pseudo_fakes,
-            "augment": augment,
+            "pseudo_fakes": None if extras is None else extras.pseudo_fakes,
+            "augment": None if extras is None else extras.augment,
         },
         "features": list(pipeline.named_steps["features"].named_transformers),
-        "classifier": classifier if isinstance(classifier, str) else type(classifier).__name__,
-        "face": face,
-        "seed": random_state,
+        "classifier": classifier_name(detector.estimator),
+        "face": loader.face,
+        "image_size": int(loader.image_size),
+        "align": loader.align if loader.align not in (None, "none") else False,
+        "seed": getattr(detector, "random_state", None),
         "fit_seconds": round(seconds, 2),
         "training_summary": summary,
     }
@@ -151,19 +153,8 @@ def holdout_split(dataset, test_size=0.2, *, random_state=0):
     return dataset.subset(train), dataset.subset(test)
 
 
-def train_detector(
-    dataset,
-    *,
-    features="all",
-    classifier="xgboost",
-    face="auto",
-    random_state=0,
-    progress=False,
-    pseudo_fakes=None,
-    augment=None,
-    **pipeline_params,
-):
-    """Fit a detector pipeline on a dataset.
+def train_detector(pipeline, dataset, *, extras=None, progress=False):
+    """Fit a clone of a detector pipeline on a dataset.
 
     Images that cannot be decoded are skipped and reported; the rest are
     cropped once, and the feature union and classifier are fitted on the
@@ -172,46 +163,53 @@ def train_detector(
 
     Parameters
     ----------
+    pipeline : Pipeline
+        Unfitted steps ``loader``, ``features`` and ``classifier``, e.g. from
+        :func:`~facetruth.pipelines.build_pipeline`; it is cloned, not changed.
     dataset : Dataset
         From :func:`~facetruth.data.load_dataset`.
-    features, classifier, face, random_state, **pipeline_params :
-        Passed to :func:`~facetruth.pipelines.build_pipeline`.
+    extras : TrainingExtras, default=None
+        Extra training rows made from the training crops (self-blended
+        pseudo-fakes, robust copies), from
+        :func:`~facetruth.pipelines.build_extras`; each joins its source's group.
     progress : bool, default=False
         Show tqdm progress bars on stderr.
-    pseudo_fakes : str or None, default=None
-        ``"sbi"`` or ``"sbi:RATIO"``: add self-blended pseudo-fakes made from
-        the real crops (:func:`~facetruth.data.make_pseudo_fakes`), so a
-        data set of real images alone can train a detector.
-    augment : str or None, default=None
-        ``"robust"`` or ``"robust:COPIES"``: add copies of every training
-        crop degraded by JPEG, rescaling, blur and noise
-        (:func:`~facetruth.pipelines.training_extras`).
 
     Returns
     -------
     result : TrainingResult
+
+    Raises
+    ------
+    ValueError
+        When the images that decode (with the extra rows) do not cover both classes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from facetruth.data import load_dataset, make_demo_dataset
+    >>> from facetruth.pipelines import build_pipeline, train_detector
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = make_demo_dataset(n=16, size=32, out=folder)
+    >>> pipe = build_pipeline("fft", "logistic", face="off", image_size=32, cv=2)
+    >>> result = train_detector(pipe, load_dataset(folder))
+    >>> result.metadata["training_data"]["counts"]
+    {'real': 8, 'fake': 8}
     """
     start = time.perf_counter()
-    pipe = build_pipeline(features, classifier, face, random_state=random_state, **pipeline_params)
+    pipe = clone(pipeline)
     pipe.named_steps["loader"].fit()
     items = dataset_items(dataset)
     loaded = load_images(pipe, items, progress=progress)
     labels = np.asarray(dataset.labels)[loaded.ok]
     groups = np.asarray(dataset.groups)[loaded.ok]
     images = loaded.images
-    extra = training_extras(
-        images,
-        labels,
-        pseudo_fakes=pseudo_fakes,
-        augment=augment,
-        random_state=random_state,
-        n_jobs=pipeline_params.get("n_jobs"),
-    )
+    extra = (extras or TrainingExtras()).make(images, labels)
     images, labels, groups = extra.append_to(images, labels, groups)
     if np.unique(labels).size < 2:
         raise ValueError(
             "Training needs both real (0) and fake (1) images that decode; found one class only "
-            "(with real images alone, add pseudo-fakes: pseudo_fakes='sbi')."
+            "(with real images alone, add pseudo-fakes: build_extras(pseudo_fakes='sbi'))."
         )
     logger.info("extracting features for %d images", len(labels))
     feats = pipe.named_steps["features"].fit_transform(images)
@@ -224,14 +222,10 @@ def train_detector(
         labels[: len(loaded.ok)],  # the data set's own images, without extra rows
         n_skipped=len(loaded.errors),
         face_found=found,
-        classifier=classifier,
-        face=face,
-        random_state=random_state,
         seconds=time.perf_counter() - start,
         summary=training_summary(pipe, images, labels, features=feats),
         extra_rows=extra.counts(),
-        pseudo_fakes=pseudo_fakes,
-        augment=augment,
+        extras=extras,
     )
     skipped = [(items[i], msg) for i, msg in loaded.errors]
     return TrainingResult(pipe, metadata, skipped)

@@ -8,8 +8,14 @@ import pytest
 from facetruth.cli import main
 from facetruth.data import load_dataset
 from facetruth.evaluation import cv_splits
-from facetruth.pipelines import parse_augment, training_extras
+from facetruth.pipelines import TrainingExtras, build_extras, parse_augment
 from facetruth.pipelines._extras import fold_extras, robust_copy
+
+
+def training_extras(images, labels, *, pseudo_fakes=None, augment=None, random_state=0):
+    """The extra rows the factory's recipe makes from these crops."""
+    extras = build_extras(pseudo_fakes, augment, random_state=random_state) or TrainingExtras()
+    return extras.make(images, labels)
 
 
 @pytest.fixture
@@ -29,6 +35,18 @@ def test_parse_augment(spec, copies):
 def test_parse_augment_rejects(spec):
     with pytest.raises(ValueError, match="augment"):
         parse_augment(spec)
+    with pytest.raises(ValueError, match="augment"):
+        build_extras(augment=spec)
+
+
+def test_build_extras_reads_the_options_once():
+    assert build_extras() is None and build_extras("", "none") is None
+    extras = build_extras("sbi:0.5", "robust:2", random_state=7)
+    assert (extras.ratio, extras.copies, extras.random_state) == (0.5, 2, 7)
+    assert (extras.pseudo_fakes, extras.augment) == ("sbi:0.5", "robust:2")
+    assert build_extras("sbi").describe() == {"pseudo_fakes": "sbi", "augment": None, "seed": 0}
+    with pytest.raises(ValueError, match="pseudo-fake kind"):
+        build_extras("mixup")
 
 
 def test_no_extras_gives_an_empty_set(crops):
@@ -119,12 +137,3 @@ def test_append_to_gives_each_extra_row_its_sources_group(crops):
     assert list(all_groups[6:]) == [f"g{s}" for s in extra.sources]
     same = training_extras(images, labels).append_to(images, labels, groups)
     assert same[0] is images and same[2] is groups  # nothing to add: no copy
-
-
-@pytest.mark.parametrize("command", ["train", "experiment"])
-def test_cluster_runs_refuse_the_in_process_options(tiny_set, tmp_path, capsys, command):
-    argv = [command, "--data", str(tiny_set), "--face", "off", "--out", str(tmp_path / "out")]
-    assert main([*argv, "--dask-workers", "2", "--augment", "robust", "--align", "canonical"]) == 2
-    err = capsys.readouterr().err
-    assert "--augment, --align: not available on a Dask cluster" in err and "--pseudo-fakes" not in err
-    assert not (tmp_path / "out").exists()

@@ -73,11 +73,15 @@ def test_train_detector_skips_bad_files_and_round_trips(tiny_set, tmp_path):
     shutil.copytree(tiny_set, root)
     (root / "fake" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     data = load_dataset(root)
-    result = train_detector(data, features="fft,dct", classifier="xgboost", face="off", image_size=48, cv=3)
+    pipe = build_pipeline("fft,dct", "xgboost", "off", 48, cv=3)
+    result = train_detector(pipe, data)
+    assert not hasattr(pipe["classifier"], "estimator_")  # the given pipeline stays unfitted
     assert len(result.skipped) == 1 and "broken.png" in result.skipped[0][1]
     meta = result.metadata
     assert meta["training_data"]["counts"] == {"real": 24, "fake": 24}
     assert meta["training_data"]["manifest_sha256"] == data.manifest_hash()
+    loader_card = (meta["classifier"], meta["face"], meta["image_size"], meta["align"])
+    assert loader_card == ("xgboost", "off", 48, False)
     path = tmp_path / "model.joblib"
     card = facetruth.save(result.pipeline, path, metadata=meta)
     assert card["label_positive"] == "fake" and card["feature_families"].keys() == {"fft", "dct"}

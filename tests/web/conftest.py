@@ -8,11 +8,11 @@ def _train(root, out, classifier):
     import facetruth
     from facetruth.data import load_dataset
     from facetruth.models._explain import training_summary
-    from facetruth.pipelines import train_detector
+    from facetruth.pipelines import build_pipeline, train_detector
     from facetruth.pipelines._train import dataset_items, load_images
 
     dataset = load_dataset(root)
-    result = train_detector(dataset, features="fft,dct", classifier=classifier, face="off", cv=3)
+    result = train_detector(build_pipeline("fft,dct", classifier, "off", cv=3), dataset)
     loaded = load_images(result.pipeline, dataset_items(dataset))
     labels = np.asarray(dataset.labels)[loaded.ok]
     feats = result.pipeline.named_steps["features"].transform(loaded.images)

@@ -13,11 +13,31 @@ class ImageDecodeError(FaceTruthError, ValueError):
     """An image or video could not be decoded.
 
     The message names the file (or ``<bytes>``) and the reason.
+
+    Examples
+    --------
+    >>> from facetruth.data import ImageDecodeError, read_image
+    >>> try:
+    ...     read_image(b"")
+    ... except ImageDecodeError as exc:
+    ...     print(isinstance(exc, ValueError), exc)
+    True <bytes>: ...
     """
 
 
 class DatasetLayoutError(FaceTruthError, ValueError):
-    """A data source matches no known dataset layout, or is inconsistent."""
+    """A data source matches no known dataset layout, or is inconsistent.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from facetruth.data import DatasetLayoutError, load_dataset
+    >>> try:
+    ...     load_dataset(tempfile.mkdtemp())  # an empty folder
+    ... except DatasetLayoutError as exc:
+    ...     print(isinstance(exc, ValueError))
+    True
+    """
 
 
 class ModelIntegrityError(FaceTruthError):

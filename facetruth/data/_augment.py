@@ -37,6 +37,17 @@ def jpeg_compress(image, quality):
     Returns
     -------
     out : ndarray of shape (height, width, 3), dtype uint8
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.data import jpeg_compress
+    >>> image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    >>> out = jpeg_compress(image, 50)
+    >>> out.shape, out.dtype
+    ((32, 32, 3), dtype('uint8'))
+    >>> bool(np.abs(out.astype(int) - image).mean() > 5)  # noise does not survive JPEG
+    True
     """
     import cv2
 
@@ -62,6 +73,16 @@ def rescale(image, factor):
     Returns
     -------
     out : ndarray of shape (new_height, new_width, 3), dtype uint8
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.data import rescale
+    >>> image = np.zeros((40, 60, 3), np.uint8)
+    >>> rescale(image, 0.5).shape
+    (20, 30, 3)
+    >>> rescale(image, 1.5).shape
+    (60, 90, 3)
     """
     import cv2
 
@@ -89,6 +110,16 @@ def gaussian_blur(image, sigma):
     Returns
     -------
     out : ndarray of shape (height, width, 3), dtype uint8
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.data import gaussian_blur
+    >>> image = np.zeros((9, 9, 3), np.uint8)
+    >>> image[4, 4] = 255
+    >>> blurred = gaussian_blur(image, 1.0)
+    >>> print(blurred[4, :, 0])  # the bright dot spreads over its neighbours
+    [ 0  0  6 25 40 25  6  0  0]
     """
     import cv2
 
@@ -116,6 +147,17 @@ def gaussian_noise(image, sigma, *, random_state=None):
     -------
     out : ndarray of shape (height, width, 3), dtype uint8
         Rounded and clipped to [0, 255].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.data import gaussian_noise
+    >>> image = np.full((64, 64, 3), 128, np.uint8)
+    >>> noisy = gaussian_noise(image, 10, random_state=0)
+    >>> bool(9 < noisy.std() < 11)
+    True
+    >>> np.array_equal(noisy, gaussian_noise(image, 10, random_state=0))  # reproducible
+    True
     """
     if not np.isfinite(sigma) or sigma < 0:
         raise ValueError(f"sigma must be a number >= 0; got {sigma!r}.")
@@ -175,6 +217,19 @@ def random_augment(
     params : dict
         Only when ``return_params``: the applied operations and strengths,
         e.g. ``{"blur": 1.3, "jpeg": 71}``, in application order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.data import random_augment
+    >>> image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    >>> out, params = random_augment(image, random_state=3, p=1.0, return_params=True)
+    >>> list(params)
+    ['blur', 'scale', 'noise', 'jpeg']
+    >>> out.shape == (round(64 * params["scale"]),) * 2 + (3,)
+    True
+    >>> np.array_equal(out, random_augment(image, random_state=3, p=1.0))
+    True
     """
     if not 0 <= p <= 1:
         raise ValueError(f"p must be in [0, 1]; got {p!r}.")

@@ -50,6 +50,14 @@ def to_template_frame(points, size, margin):
     -------
     points : ndarray of shape (n_points, 2), float64
         Pixel coordinates in the crop.
+
+    Examples
+    --------
+    >>> from facetruth.data import to_template_frame
+    >>> to_template_frame([[0, 0], [0.5, 0.5], [1, 1]], 256, 0.3)
+    array([[ 48.,  48.],
+           [128., 128.],
+           [208., 208.]])
     """
     points = np.asarray(points, dtype=np.float64)
     return (0.5 + (points - 0.5) / (1.0 + 2.0 * float(margin))) * float(size)
@@ -131,6 +139,23 @@ def canonical_crop(image, landmarks, *, size=256, margin=0.3):
     crop : ndarray of shape (size, size, 3), dtype uint8
     matrix : ndarray of shape (2, 3)
         The applied transform from ``image`` coordinates to crop coordinates.
+
+    Examples
+    --------
+    Landmarks of a face 100 pixels wide, placed as in the template:
+
+    >>> import numpy as np
+    >>> from facetruth.data import FACE_TEMPLATE, canonical_crop
+    >>> face = FACE_TEMPLATE * 100 + 50  # eyes, nose tip, mouth corners
+    >>> landmarks = np.zeros((68, 2))
+    >>> landmarks[36:42], landmarks[42:48] = face[0], face[1]
+    >>> landmarks[30], landmarks[48], landmarks[54] = face[2], face[3], face[4]
+    >>> crop, matrix = canonical_crop(np.zeros((200, 200, 3), np.uint8), landmarks, size=64)
+    >>> crop.shape
+    (64, 64, 3)
+    >>> matrix.round(3) + 0.0  # scale 64 / (100 * 1.6), no rotation
+    array([[ 0.4,  0. , -8. ],
+           [ 0. ,  0.4, -8. ]])
     """
     import cv2
 

@@ -24,6 +24,13 @@ class CropSquare(dict):
     ``crop_side``, ``margin_used`` (context on each side as a fraction of
     ``face_side``) and ``padded_share`` (fraction of the square outside the
     image).
+
+    Examples
+    --------
+    >>> from facetruth.data import crop_square
+    >>> square = crop_square((100, 200), (10, 10, 50, 50))
+    >>> type(square).__name__, square["crop_box"], square["face_side"], square["padded_share"]
+    ('CropSquare', [0, 0, 64, 64], 40, 0.0)
     """
 
 

@@ -43,6 +43,22 @@ class Dataset:
     Attributes
     ----------
     labels : ndarray of shape (n_items,), dtype int64
+
+    Examples
+    --------
+    >>> from facetruth.data import Dataset
+    >>> data = Dataset(
+    ...     ["real/a.png", "fake/b.png", "fake/c.png"],
+    ...     [0, 1, 1],
+    ...     groups=["person1", "person1", "person2"],
+    ...     sources=["camera", "stylegan", "stylegan"],
+    ... )
+    >>> data
+    Dataset(n_items=3, real=1, fake=2, n_groups=2, layout=None)
+    >>> data.counts()
+    {0: 1, 1: 2}
+    >>> data.subset([1, 2]).labels
+    array([1, 1])
     """
 
     def __init__(

@@ -53,6 +53,13 @@ class DemoData:
         ``"real"``, ``"gan_upsampling"`` or ``"self_blending"``.
     paths : list of pathlib.Path or None
         The PNG files, when written.
+
+    Examples
+    --------
+    >>> from facetruth.data import make_demo_dataset
+    >>> data = make_demo_dataset(4, size=32)
+    >>> type(data).__name__, len(data.images), data.paths
+    ('DemoData', 4, None)
     """
 
     images: list
@@ -206,6 +213,15 @@ def make_demo_dataset(n=64, *, random_state=0, size=256, out=None):
     -------
     data : DemoData
         ``images``, ``labels`` (1 = fake), ``kinds`` and, with ``out``, ``paths``.
+
+    Examples
+    --------
+    >>> from facetruth.data import make_demo_dataset
+    >>> data = make_demo_dataset(4, size=32, random_state=0)
+    >>> data.images[0].shape, data.labels
+    ((32, 32, 3), array([0, 0, 1, 1]))
+    >>> data.kinds
+    ['real', 'real', 'self_blending', 'gan_upsampling']
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise ValueError(f"n must be an integer >= 2; got {n!r}.")

@@ -47,6 +47,16 @@ def check_align(align):
     ------
     ValueError
         When ``align`` is not a key of :data:`ALIGN_MODES`.
+
+    Examples
+    --------
+    >>> from facetruth.data import check_align
+    >>> check_align(False), check_align(True), check_align("canonical")
+    (False, 'eyes', 'canonical')
+    >>> check_align("mirror")
+    Traceback (most recent call last):
+    ...
+    ValueError: align must be one of [...]; got 'mirror'.
     """
     if not isinstance(align, (bool, str)) or align not in ALIGN_MODES:
         raise ValueError(f"align must be one of {list(ALIGN_MODES)}; got {align!r}.")
@@ -128,6 +138,23 @@ def crop_face(
     ------
     ValueError
         When ``image`` is not an image or a parameter is invalid.
+
+    Examples
+    --------
+    The astronaut photograph of scikit-image holds one face:
+
+    >>> from skimage.data import astronaut
+    >>> from facetruth.data import crop_face
+    >>> crop, info = crop_face(astronaut(), size=128, method="haar")
+    >>> crop.shape, info["face_found"], info["method"], info["margin_used"]
+    ((128, 128, 3), True, 'haar', 0.3)
+
+    Without detection (``method="off"``) the crop is the centre square:
+
+    >>> import numpy as np
+    >>> crop, info = crop_face(np.zeros((50, 80, 3), np.uint8), size=32, method="off")
+    >>> crop.shape, info["face_found"], info["crop_box"]
+    ((32, 32, 3), False, [15, 0, 65, 50])
     """
     check_crop_params(size, margin, method, pad, align, native)
     image = _as_image(image)
@@ -205,6 +232,15 @@ def crop_faces(
     crops : ndarray of shape (n_images, size, size, 3), dtype uint8
     infos : list of dict
         One :func:`crop_face` info per image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.data import crop_faces
+    >>> images = [np.zeros((50, 80, 3), np.uint8), np.zeros((90, 60, 3), np.uint8)]
+    >>> crops, infos = crop_faces(images, size=32, method="off")
+    >>> crops.shape, [info["crop_box"] for info in infos]
+    ((2, 32, 32, 3), [[15, 0, 65, 50], [0, 15, 60, 75]])
     """
     import json
 

@@ -79,6 +79,19 @@ def read_image(source, *, max_pixels=64_000_000, background="white"):
         truncated or corrupt, larger than ``max_pixels`` or of zero size.
     ValueError
         When ``background`` or ``max_pixels`` is invalid.
+
+    Examples
+    --------
+    >>> import cv2
+    >>> import numpy as np
+    >>> from facetruth.data import read_image
+    >>> ok, png = cv2.imencode(".png", np.zeros((4, 6, 3), np.uint8))
+    >>> read_image(png.tobytes()).shape
+    (4, 6, 3)
+    >>> read_image(b"not an image")
+    Traceback (most recent call last):
+    ...
+    facetruth.exceptions.ImageDecodeError: <bytes>: not an image of a supported format (...)
     """
     if background not in _BACKGROUNDS:
         raise ValueError(f"background must be 'white' or 'black', got {background!r}.")

@@ -21,6 +21,13 @@ class InputItem(NamedTuple):
         (an unreadable video, a folder without images).
     video : str or None
         The video a frame comes from; ``None`` for still images.
+
+    Examples
+    --------
+    >>> from facetruth.data import InputItem
+    >>> item = InputItem(name="photo.jpg", item="photo.jpg", video=None)
+    >>> item.name, item.video is None
+    ('photo.jpg', True)
     """
 
     name: str

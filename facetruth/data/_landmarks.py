@@ -250,6 +250,17 @@ class FaceDetection:
         ``(x, y)`` of the 68 iBUG 300-W landmarks (dlib only).
     method : {"dlib", "haar", "lbp"}
         The backend that found it.
+
+    Examples
+    --------
+    >>> from skimage.data import astronaut
+    >>> from facetruth.data import detect_face
+    >>> found = detect_face(astronaut(), method="haar")
+    >>> type(found).__name__, found.method, found.landmarks is None
+    ('FaceDetection', 'haar', True)
+    >>> x0, y0, x1, y1 = found.box
+    >>> 150 < x0 < x1 < 300 and 50 < y0 < y1 < 200
+    True
     """
 
     box: tuple
@@ -303,6 +314,16 @@ def detect_face(image, *, method="auto", upsample=0):
     Images whose longest side exceeds 640 pixels are searched on a
     down-scaled grey copy (``cv2.INTER_AREA``); boxes and landmarks are
     mapped back to the original coordinates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimage.data import astronaut
+    >>> from facetruth.data import detect_face
+    >>> detect_face(astronaut(), method="haar").box
+    (177, 66, 272, 161)
+    >>> detect_face(np.zeros((64, 64, 3), np.uint8), method="haar") is None
+    True
     """
     import cv2
 

@@ -137,6 +137,21 @@ def self_blend(image, *, landmarks=None, mask="auto", random_state=None):
     ----------
     .. [1] K. Shiohara and T. Yamasaki, "Detecting Deepfakes with
            Self-Blended Images", CVPR 2022.
+
+    Examples
+    --------
+    Landmarks given (none are searched for), on a ring around the centre:
+
+    >>> import numpy as np
+    >>> from facetruth.data import self_blend
+    >>> image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    >>> angle = np.linspace(0, 2 * np.pi, 68, endpoint=False)
+    >>> landmarks = np.c_[32 + 20 * np.cos(angle), 32 + 24 * np.sin(angle)]
+    >>> fake, mask = self_blend(image, landmarks=landmarks, mask="hull", random_state=0)
+    >>> fake.shape, mask.shape, mask.dtype
+    ((64, 64, 3), (64, 64), dtype('float32'))
+    >>> bool(np.array_equal(fake[mask == 0], image[mask == 0]))
+    True
     """
     if mask not in MASK_KINDS:
         raise ValueError(f"mask must be one of {MASK_KINDS}; got {mask!r}.")
@@ -197,6 +212,15 @@ def make_pseudo_fakes(images, *, ratio=1.0, mask="auto", random_state=0, n_jobs=
     ValueError
         When ``images`` is not a batch of images, ``ratio`` is not positive,
         ``mask`` is unknown or ``landmarks`` has the wrong length.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.data import make_pseudo_fakes
+    >>> reals = np.random.default_rng(0).integers(0, 256, (4, 64, 64, 3), dtype=np.uint8)
+    >>> fakes, sources = make_pseudo_fakes(reals, ratio=0.5, landmarks=[None] * 4)
+    >>> len(fakes), fakes[0].shape, sources.shape
+    (2, (64, 64, 3), (2,))
     """
     images = check_images(images)
     if isinstance(ratio, bool) or not np.isscalar(ratio) or not np.isfinite(ratio) or ratio <= 0:
@@ -238,6 +262,15 @@ def batch_landmarks(images, *, n_jobs=None):
     Returns
     -------
     landmarks : list of (ndarray of shape (68, 2) or None)
+
+    Examples
+    --------
+    >>> from skimage.data import astronaut
+    >>> from facetruth.data import batch_landmarks
+    >>> batch_landmarks([])
+    []
+    >>> [lm.shape for lm in batch_landmarks([astronaut()])]  # doctest: +SKIP
+    [(68, 2)]
     """
     return _map(_landmarks_many, list(images), n_jobs)
 
@@ -272,6 +305,12 @@ def parse_pseudo_fakes(spec):
     ------
     ValueError
         For any other kind, or a ratio that is not a number in ``(0, 4]``.
+
+    Examples
+    --------
+    >>> from facetruth.data import parse_pseudo_fakes
+    >>> parse_pseudo_fakes("sbi"), parse_pseudo_fakes("sbi:0.5")
+    (('sbi', 1.0), ('sbi', 0.5))
     """
     if not isinstance(spec, str):
         raise ValueError(f"pseudo-fakes must be a string like 'sbi' or 'sbi:0.5'; got {spec!r}.")

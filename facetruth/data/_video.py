@@ -74,6 +74,22 @@ def read_video_frames(path, n_frames=8, strategy="uniform", *, max_pixels=64_000
         frame can be decoded.
     ValueError
         When ``n_frames`` or ``strategy`` is invalid.
+
+    Examples
+    --------
+    >>> import os
+    >>> import tempfile
+    >>> import cv2
+    >>> import numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), "clip.avi")
+    >>> writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 10, (32, 24))
+    >>> for level in range(0, 200, 20):  # 10 frames, brighter and brighter
+    ...     writer.write(np.full((24, 32, 3), level, np.uint8))
+    >>> writer.release()
+    >>> from facetruth.data import read_video_frames
+    >>> frames, indices = read_video_frames(path, n_frames=4)
+    >>> len(frames), frames[0].shape, indices
+    (4, (24, 32, 3), [0, 3, 6, 9])
     """
     if strategy not in _STRATEGIES:
         raise ValueError(f"strategy must be one of {_STRATEGIES}, got {strategy!r}.")
@@ -104,6 +120,21 @@ def read_video_frame(path, index, *, max_pixels=64_000_000):
     ------
     ImageDecodeError
         When the file cannot be read or has fewer than ``index + 1`` frames.
+
+    Examples
+    --------
+    >>> import os
+    >>> import tempfile
+    >>> import cv2
+    >>> import numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), "clip.avi")
+    >>> writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 10, (32, 24))
+    >>> for level in range(0, 200, 20):  # 10 frames, brighter and brighter
+    ...     writer.write(np.full((24, 32, 3), level, np.uint8))
+    >>> writer.release()
+    >>> from facetruth.data import read_video_frame
+    >>> read_video_frame(path, 9).shape
+    (24, 32, 3)
     """
     frame = frames_at(path, [index], max_pixels=max_pixels)[int(index)]
     if isinstance(frame, ImageDecodeError):
@@ -134,6 +165,24 @@ def frames_at(path, indices, *, max_pixels=64_000_000):
     ------
     ImageDecodeError
         When the file cannot be read at all.
+
+    Examples
+    --------
+    >>> import os
+    >>> import tempfile
+    >>> import cv2
+    >>> import numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), "clip.avi")
+    >>> writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 10, (32, 24))
+    >>> for level in range(0, 200, 20):  # 10 frames, brighter and brighter
+    ...     writer.write(np.full((24, 32, 3), level, np.uint8))
+    >>> writer.release()
+    >>> from facetruth.data import frames_at
+    >>> frames = frames_at(path, [5, 2, 2, 20])
+    >>> sorted(frames), frames[5].shape
+    ([2, 5, 20], (24, 32, 3))
+    >>> print(frames[20])
+    '...clip.avi': frame 20 not found (video has 10 decodable frames)
     """
     name = _check_video_path(path)
     wanted = sorted({int(i) for i in indices})

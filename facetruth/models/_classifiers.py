@@ -1,7 +1,7 @@
 """The base classifiers a detector can wrap, by name."""
 
 #: names accepted by :func:`make_classifier`
-CLASSIFIERS = ("xgboost", "logistic", "logistic_cv", "svm", "random_forest")
+CLASSIFIERS = ("xgboost", "logistic", "logistic_cv", "linear_probe", "svm", "random_forest")
 
 
 def make_classifier(name="xgboost", *, random_state=0, device="auto", n_jobs=None):
@@ -9,14 +9,16 @@ def make_classifier(name="xgboost", *, random_state=0, device="auto", n_jobs=Non
 
     Parameters
     ----------
-    name : {"xgboost", "logistic", "logistic_cv", "svm", "random_forest"}
+    name : {"xgboost", "logistic", "logistic_cv", "linear_probe", "svm", "random_forest"}
         XGBoost gradient-boosted trees (``tree_method="hist"``, early
         stopping, CUDA when available); logistic regression and an RBF SVM on
         standardised features (the classifiers of Durall et al. 2020);
         ``logistic_cv``, logistic regression whose L2 strength is chosen by
         a 3-fold ROC AUC search over ``C`` in 1e-4 ... 10 on the training
-        data (for wide CNN embeddings, where a fixed ``C`` over-fits); or a
-        random forest.
+        data (for wide CNN embeddings, where a fixed ``C`` over-fits);
+        ``linear_probe``, the same search after scaling each row to unit L2
+        norm, the linear probe on CLIP embeddings of Ojha et al. (CVPR 2023):
+        only a row's direction counts, not its length; or a random forest.
     random_state : int, default=0
     device : {"auto", "cpu", "cuda"}, default="auto"
         For XGBoost only.
@@ -37,6 +39,8 @@ def make_classifier(name="xgboost", *, random_state=0, device="auto", n_jobs=Non
     >>> from facetruth.models import make_classifier
     >>> type(make_classifier("random_forest")).__name__
     'RandomForestClassifier'
+    >>> [step for step, _ in make_classifier("linear_probe").steps]
+    ['normalizer', 'standardscaler', 'logisticregressioncv']
     """
     if name == "xgboost":
         from xgboost import XGBClassifier
@@ -63,19 +67,11 @@ def make_classifier(name="xgboost", *, random_state=0, device="auto", n_jobs=Non
 
         return make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=5000))
     if name == "logistic_cv":
-        import numpy as np
-        from sklearn.linear_model import LogisticRegressionCV
+        return make_pipeline(StandardScaler(), _c_search(n_jobs))
+    if name == "linear_probe":
+        from sklearn.preprocessing import Normalizer
 
-        search = LogisticRegressionCV(
-            Cs=np.logspace(-4, 1, 6),
-            cv=3,
-            scoring="roc_auc",
-            l1_ratios=(0.0,),
-            max_iter=5000,
-            n_jobs=n_jobs,
-            use_legacy_attributes=False,
-        )
-        return make_pipeline(StandardScaler(), search)
+        return make_pipeline(Normalizer(), StandardScaler(), _c_search(n_jobs))
     if name == "svm":
         from sklearn.svm import SVC
 

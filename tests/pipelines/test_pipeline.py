@@ -54,7 +54,9 @@ def test_build_pipeline_gives_every_cnn_family_the_device():
     assert resolve_features("all+parts") == ("fft", "dct", "noise", "lbp", "cnn", "parts")
 
 
-@pytest.mark.parametrize("classifier", ["xgboost", "logistic", "logistic_cv", "svm", "random_forest"])
+@pytest.mark.parametrize(
+    "classifier", ["xgboost", "logistic", "logistic_cv", "linear_probe", "svm", "random_forest"]
+)
 def test_fit_predict_on_paths(tiny_set, classifier):
     data = load_dataset(tiny_set)
     pipe = build_pipeline(features="fft", classifier=classifier, face="off", image_size=48, cv=3)

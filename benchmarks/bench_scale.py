@@ -47,16 +47,16 @@ def select(dataset, n_images, seed):
 
 def run(dataset, n_workers, *, features, image_size, shard_size, workdir):
     """Extract on a fresh LocalCluster of ``n_workers``; returns the timed seconds."""
-    from facetruth.pipelines import dask_client, extract_features
+    from facetruth.pipelines import build_features, build_loader, dask_client, extract_features
 
-    kw = {"face": "off", "image_size": image_size}
+    loader, union = build_loader("off", image_size), build_features(features)
     with dask_client(n_workers=n_workers) as client:
         warm = dataset.subset(np.arange(min(len(dataset), 4 * n_workers)))
-        extract_features(warm, features, client=client, out=workdir / f"warm-{n_workers}", shard_size=2, **kw)
+        extract_features(loader, union, warm, client=client, out=workdir / f"warm-{n_workers}", shard_size=2)
         out = workdir / f"run-{n_workers}"
         cpu_before = client.run(_cpu_seconds)
         start = time.perf_counter()
-        result = extract_features(dataset, features, client=client, out=out, shard_size=shard_size, **kw)
+        result = extract_features(loader, union, dataset, client=client, out=out, shard_size=shard_size)
         seconds = time.perf_counter() - start
         cpu = sum(client.run(_cpu_seconds)[w] - c for w, c in cpu_before.items())
     if result.shards_skipped or result.failed:

@@ -18,10 +18,9 @@ import numpy as np
 
 from facetruth._atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 from facetruth.data import load_dataset
-from facetruth.evaluation import cross_dataset
-from facetruth.evaluation._experiment import DEFAULT_SETS
+from facetruth.evaluation import DEFAULT_SETS, cross_dataset, resolve_sets
 from facetruth.evaluation._report import _md_table
-from facetruth.pipelines import CLASSIFIERS
+from facetruth.pipelines import CLASSIFIERS, build_detector, build_extras, build_features, build_loader
 
 
 def auc_bars_png(results):
@@ -96,28 +95,29 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
-    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    sets = resolve_sets([s.strip() for s in args.sets.split(",") if s.strip()])
     data = {Path(p).name: load_dataset(p) for p in (args.a, args.b)}
     (na, a), (nb, b) = data.items()
-    kw = {
-        "face": args.face,
-        "cache": args.cache,
-        "n_jobs": args.n_jobs,
-        "device": args.device,
-        "align": False if args.align == "none" else args.align,
-        "pseudo_fakes": args.pseudo_fakes,
-        "augment": args.augment,
-        "backbone": args.backbone,
-        "classifier": args.classifier,
-        "random_state": args.seed,
-    }
+    loader = build_loader(args.face, align=args.align, cache=args.cache, n_jobs=args.n_jobs)
+    features = build_features(
+        [family for fams in sets.values() for family in fams],
+        cache=args.cache,
+        device=args.device,
+        n_jobs=args.n_jobs,
+        backbone=args.backbone,
+    )
+    # one thread per fit, three calibration folds: the experiments' detector
+    detector = build_detector(args.classifier, cv=3, device=args.device, n_jobs=1, random_state=args.seed)
+    extras = build_extras(args.pseudo_fakes, args.augment, random_state=args.seed, n_jobs=args.n_jobs)
     directions = [(na, a, nb, b)] if args.one_way else [(na, a, nb, b), (nb, b, na, a)]
     results = {}
     for name_train, train, name_test, test in directions:
         if args.real_only:
             train = train.subset(np.asarray(train.labels) == 0)
             name_train += " (real only)"
-        results[f"{name_train}->{name_test}"] = cross_dataset(train, test, sets, **kw)
+        results[f"{name_train}->{name_test}"] = cross_dataset(
+            train, test, loader, features, detector, sets, extras=extras
+        )
     out = Path(args.out)
     atomic_write_json(out / "cross_dataset.json", results)
     atomic_write_bytes(out / "cross_dataset.png", auc_bars_png(results))

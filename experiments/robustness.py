@@ -19,10 +19,11 @@ from pathlib import Path
 
 from facetruth._atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 from facetruth.data import load_dataset
-from facetruth.evaluation import run_robustness
+from facetruth.evaluation import resolve_sets, run_robustness
 from facetruth.evaluation._plots import robustness_png
 from facetruth.evaluation._report import _md_table
 from facetruth.evaluation._report_tables import robustness_tables
+from facetruth.pipelines import build_detector, build_extras, build_features, build_loader
 
 
 def main(argv=None):
@@ -44,18 +45,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
+    sets = resolve_sets([s.strip() for s in args.sets.split(",") if s.strip()])
+    families = [family for fams in sets.values() for family in fams]
     result = run_robustness(
         load_dataset(args.data),
-        [s.strip() for s in args.sets.split(",") if s.strip()],
-        face=args.face,
+        build_loader(args.face, align=args.align, cache=args.cache, n_jobs=args.n_jobs),
+        build_features(families, cache=args.cache, device=args.device, n_jobs=args.n_jobs),
+        build_detector(cv=3, device=args.device, n_jobs=1, random_state=args.seed),
+        sets,
         n_splits=args.folds,
-        cache=args.cache,
-        n_jobs=args.n_jobs,
-        device=args.device,
+        extras=build_extras(args.pseudo_fakes, args.augment, random_state=args.seed, n_jobs=args.n_jobs),
         random_state=args.seed,
-        align=False if args.align == "none" else args.align,
-        pseudo_fakes=args.pseudo_fakes,
-        augment=args.augment,
     )
     out = Path(args.out)
     atomic_write_json(out / "robustness.json", result)

@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from facetruth._atomic import atomic_write_bytes
-from facetruth.data import crop_face, read_image, self_blend
+from facetruth.data import self_blend
 from facetruth.data._image import IMAGE_EXTENSIONS
+from facetruth.pipelines import build_loader
 
 
 def main(argv=None):
@@ -38,9 +39,10 @@ def main(argv=None):
     import matplotlib.pyplot as plt
 
     paths = sorted(p for p in (Path(args.data) / "real").iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+    loader = build_loader("auto", 256).fit()
     fig, axes = plt.subplots(args.n, 4, figsize=(10, 2.6 * args.n), squeeze=False)
     for row, path in enumerate(paths[: args.n]):
-        crop, _ = crop_face(read_image(path), size=256)
+        crop = loader.transform([path])[0]
         kind = "hull" if row % 2 == 0 else "region"
         fake, mask = self_blend(crop, mask=kind, random_state=args.seed + row)
         diff = np.clip(np.abs(fake.astype(np.int16) - crop) * 4, 0, 255).astype(np.uint8)

@@ -38,9 +38,9 @@ logger = logging.getLogger("sbi_transfer")
 
 
 def load_crops(items, cache):
-    from facetruth.pipelines import ImageLoader
+    from facetruth.pipelines import build_loader
 
-    loaded = ImageLoader(face="auto", image_size=256, cache=cache, n_jobs=1).load(items, errors="collect")
+    loaded = build_loader("auto", 256, cache=cache, n_jobs=1).fit().load(items, errors="collect")
     for _, msg in loaded.errors:
         logger.warning("skipped: %s", msg)
     return np.asarray(loaded.images), np.asarray(loaded.ok)
@@ -69,10 +69,11 @@ def xgboost_scores(weights, image_size, train_x, train_y, test_x, cache, seed):
     from sklearn.pipeline import make_pipeline
     from xgboost import XGBClassifier
 
-    from facetruth.features import CNNEmbedding
+    from facetruth.pipelines import build_features
 
+    backbone = None if weights == "imagenet" else weights
     model = make_pipeline(
-        CNNEmbedding(weights=weights, device="cpu", image_size=image_size, cache=cache),
+        build_features("cnn", cache=cache, device="cpu", backbone=backbone, cnn__image_size=image_size),
         XGBClassifier(
             n_estimators=300, max_depth=4, learning_rate=0.05, subsample=0.8, n_jobs=2, random_state=seed
         ),

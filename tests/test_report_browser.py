@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from facetruth.data import load_dataset
-from facetruth.evaluation import run_experiment, write_report
+from facetruth.evaluation import make_detector, run_experiment, write_report
+from facetruth.pipelines import build_features, build_loader
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
@@ -20,14 +21,8 @@ def driver(chromium):
 
 
 def test_report_images_render_in_chromium(tiny_set, tmp_path, driver):
-    results = run_experiment(
-        load_dataset(tiny_set),
-        ["fft", "dct", "spectral"],
-        n_splits=3,
-        face="off",
-        image_size=48,
-        device="cpu",
-    )
+    estimators = build_loader("off", 48), build_features("fft,dct"), make_detector(device="cpu")
+    results = run_experiment(load_dataset(tiny_set), *estimators, ["fft", "dct", "spectral"], n_splits=3)
     json.dumps(results)
     write_report(results, tmp_path / "run")
     report = tmp_path / "run" / "report.html"

@@ -41,23 +41,6 @@ def on_dask(args):
     return getattr(args, "scheduler", None) is not None or getattr(args, "dask_workers", None) is not None
 
 
-def refuse_on_dask(args, flags):
-    """Raise when ``--scheduler``/``--dask-workers`` come with options the cluster path lacks.
-
-    ``flags`` maps an option's name (``"--augment"``) to its value here.
-    """
-    if not on_dask(args):
-        return
-    given = [flag for flag, value in flags.items() if value]
-    if given:
-        raise ValueError(f"{', '.join(given)}: not available on a Dask cluster yet; run without it.")
-
-
-def generalisation_flags(args):
-    """The training options that only the in-process path runs."""
-    return {"--pseudo-fakes": args.pseudo_fakes, "--augment": args.augment, "--align": loader_align(args)}
-
-
 def dask_client(args):
     """The client context of ``--scheduler`` / ``--dask-workers``, or ``None`` without them."""
     if not on_dask(args):

@@ -44,20 +44,23 @@ def cmd_demo(args):
         "note": "demo data: a smoke test of the whole pipeline, not evidence of accuracy",
     }
     atomic_write_json(out / "demo_results.json", report)
-    from ..evaluation import run_experiment, write_report
+    from ..evaluation import resolve_sets, run_experiment, write_report
+    from ..pipelines import build_detector, build_features, build_loader
 
     sets = (
         ("fft", "dct", "handcrafted", args.features)
         if args.features != "handcrafted"
         else ("fft", "handcrafted")
     )
+    sets = resolve_sets(sets)
+    families = [family for fams in sets.values() for family in fams]
     results = run_experiment(
         train,
+        build_loader("auto", cache=out / "cache"),
+        build_features(families, cache=out / "cache"),
+        build_detector(cv=3, n_jobs=1, random_state=args.seed),
         sets,
         n_splits=3,
-        face="auto",
-        cache=out / "cache",
-        random_state=args.seed,
         progress=progress(),
     )
     atomic_write_json(out / "experiment" / "results.json", results)

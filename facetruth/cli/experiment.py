@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .._atomic import atomic_write_json
 from . import cmdoptions
-from ._shared import cache_dir, dask_client, generalisation_flags, loader_align, progress, refuse_on_dask
+from ._shared import cache_dir, dask_client, loader_align, progress
 
 HELP = "cross-validate feature sets on the same folds; write results.json and reports"
 EXAMPLES = """
@@ -13,6 +13,7 @@ facetruth experiment --data ../shared/data/hardfake --out runs/hardfake --cache 
 facetruth experiment --data DATA --config experiments/configs/feature_sets.yaml --folds 5 --out RUN_DIR
 facetruth experiment --data DATA --sets fft,dct,handcrafted --repeats 3 --out RUN_DIR
 facetruth experiment --data DATA --dask-workers 2 --cache /tmp/ft-cache --out RUN_DIR
+facetruth experiment --data DATA --dask-workers 2 --align canonical --augment robust --out RUN_DIR
 """
 
 
@@ -73,37 +74,43 @@ def read_config(path):
 
 def cmd_experiment(args):
     from ..data import load_dataset
-    from ..evaluation import DEFAULT_SETS, run_experiment, write_report
+    from ..evaluation import DEFAULT_SETS, resolve_sets, run_experiment, write_report
+    from ..pipelines import build_detector, build_extras, build_features, build_loader
 
     config = read_config(args.config) if args.config else {}
     sets = config.get("feature_sets", list(DEFAULT_SETS))
     if args.sets:
         sets = [s.strip() for s in args.sets.split(",") if s.strip()]
     folds, repeats, seed = (_setting(args, config, name) for name in ("folds", "repeats", "seed"))
+    sets = resolve_sets(sets)
+    extras = build_extras(args.pseudo_fakes, args.augment, random_state=seed, n_jobs=args.n_jobs)
     dataset = load_dataset(args.data)
     cache = cache_dir(args)
-    refuse_on_dask(args, {**generalisation_flags(args), "--backbone": args.backbone})
     dask = dask_client(args)
-    if dask is not None:  # extract on the cluster into the cache; the folds below read it
+    if dask is not None:  # the cluster extracts into the cache, and the folds below read it
         cache = cache or str(Path(args.out) / "cache")
-        _extract_on_dask(dask, args, dataset, sets, cache)
+    loader = build_loader(
+        args.face, args.image_size, align=loader_align(args), cache=cache, n_jobs=args.n_jobs
+    )
+    families = [family for fams in sets.values() for family in fams]
+    features = build_features(
+        families, cache=cache, device=args.device, n_jobs=args.n_jobs, backbone=args.backbone
+    )
+    # one thread per fit: experiments fit hundreds of small models
+    detector = build_detector(args.classifier, cv=3, device=args.device, n_jobs=1, random_state=seed)
+    if dask is not None:
+        _extract_on_dask(dask, args, dataset, loader, features)
     results = run_experiment(
         dataset,
+        loader,
+        features,
+        detector,
         sets,
         n_splits=folds,
         n_repeats=repeats,
-        face=args.face,
-        image_size=args.image_size,
-        cache=cache,
-        n_jobs=args.n_jobs,
-        device=args.device,
+        extras=extras,
         random_state=seed,
         progress=progress(),
-        align=loader_align(args),
-        pseudo_fakes=args.pseudo_fakes,
-        augment=args.augment,
-        backbone=args.backbone,
-        classifier=args.classifier,
     )
     results["meta"]["config"] = str(args.config) if args.config else None
     out = Path(args.out)
@@ -115,22 +122,22 @@ def cmd_experiment(args):
     return 0
 
 
-def _extract_on_dask(dask, args, dataset, sets, cache):
-    from ..evaluation import resolve_sets
+def _extract_on_dask(dask, args, dataset, loader, features):
+    """Crops and features of every item, computed on the cluster into the shared cache.
+
+    The extra rows of ``--pseudo-fakes`` and ``--augment`` are made from each
+    fold's training crops, so the folds compute their features in this process.
+    """
     from ..pipelines import extract_features
 
-    families = list(dict.fromkeys(f for fams in resolve_sets(sets).values() for f in fams))
     with dask as client:
         ext = extract_features(
+            loader,
+            features,
             dataset,
-            families,
             client=client,
             out=args.shard_dir or Path(args.out) / "shards",
             shard_size=args.shard_size,
-            face=args.face,
-            image_size=args.image_size,
-            cache=cache,
-            device=args.device,
             progress=progress(),
         )
     for item, msg in ext.failed:

@@ -11,29 +11,20 @@ import time
 import numpy as np
 
 from ..metrics import detection_metrics
-from ..pipelines import training_extras
-from ._features import classifier_label, extract_families, load_crops, make_detector, stack_families
+from ..pipelines import TrainingExtras
+from ._features import (
+    describe_estimators,
+    extract_families,
+    fold_detector,
+    load_crops,
+    stack_families,
+    union_families,
+)
 
 logger = logging.getLogger(__name__)
 
 
-def cross_dataset(
-    train_set,
-    test_set,
-    feature_sets=("fft", "dct", "noise", "lbp", "cnn", "handcrafted", "all"),
-    *,
-    face="auto",
-    image_size=256,
-    cache=None,
-    n_jobs=None,
-    device="auto",
-    random_state=0,
-    align=False,
-    pseudo_fakes=None,
-    augment=None,
-    backbone=None,
-    classifier="xgboost",
-):
+def cross_dataset(train_set, test_set, loader, features, detector, feature_sets, *, extras=None):
     """Fit one detector per feature set on ``train_set`` and score ``test_set``.
 
     The decision threshold is the one chosen on the training set (out-of-fold,
@@ -43,53 +34,59 @@ def cross_dataset(
     Parameters
     ----------
     train_set, test_set : Dataset
+    loader : ImageLoader
+        Unfitted; crops both sets.
+    features : FeatureUnion
+        Every family the sets need.
+    detector : CalibratedDetector
+        Unfitted; each set fits a clone.
     feature_sets : sequence of str or dict
         Set names or ``{name: [families]}``.
-    face, image_size, cache, n_jobs, device, random_state :
-        Loader, feature and classifier settings.
-    align : {False, "eyes", "canonical"}, default=False
-        Face alignment of the loader, for both sets.
-    pseudo_fakes, augment : str or None
-        Extra training rows made from ``train_set``'s crops (see
-        :func:`~facetruth.pipelines.training_extras`); with pseudo-fakes,
+    extras : TrainingExtras, default=None
+        Extra training rows made from ``train_set``'s crops
+        (:func:`~facetruth.pipelines.build_extras`); with pseudo-fakes,
         ``train_set`` may hold real images only.
-    backbone : str or os.PathLike, default=None
-        Fine-tuned CNN backbone for the CNN families (``cnn``, ``parts``,
-        ``cnnstats``).
-    classifier : str, default="xgboost"
-        Base classifier (see :func:`~facetruth.pipelines.make_classifier`).
 
     Returns
     -------
     result : dict
         ``metrics`` (set name to :func:`~facetruth.evaluation.detection_metrics`
         on the test set) and ``meta`` (hashes and counts of both sets).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from facetruth.data import load_dataset, make_demo_dataset
+    >>> from facetruth.evaluation import cross_dataset, make_detector
+    >>> from facetruth.pipelines import build_features, build_loader
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = make_demo_dataset(n=12, size=32, out=folder)
+    >>> data = load_dataset(folder)
+    >>> result = cross_dataset(
+    ...     data, data, build_loader("off", 32), build_features("fft"),
+    ...     make_detector("svm", inner_cv=2), ["fft"],
+    ... )
+    >>> result["metrics"]["fft"]["n"]
+    12
     """
-    from ._experiment import resolve_sets
+    from ._experiment import resolve_sets, set_families
 
     start = time.perf_counter()
     sets = resolve_sets(feature_sets)
-    families = list(dict.fromkeys(f for fams in sets.values() for f in fams))
-    kw = {"face": face, "image_size": image_size, "align": align, "cache": cache, "n_jobs": n_jobs}
-    train = load_crops(train_set, one_class=bool(pseudo_fakes), **kw)
-    test = load_crops(test_set, **kw)
-    extra = training_extras(
-        train.images,
-        train.labels,
-        pseudo_fakes=pseudo_fakes,
-        augment=augment,
-        random_state=random_state,
-        n_jobs=n_jobs,
-    )
-    fkw = {"cache": cache, "n_jobs": n_jobs, "device": device, "timing_sample": 0, "backbone": backbone}
+    families = set_families(sets)
+    union_families(features, families)  # every family is there, before any image is read
+    one_class = extras is not None and bool(extras.ratio)
+    train = load_crops(train_set, loader, one_class=one_class)
+    test = load_crops(test_set, loader)
+    extra = (extras or TrainingExtras()).make(train.images, train.labels)
     images, y_train, g_train = extra.append_to(train.images, train.labels, train.groups)
-    feats_train = extract_families(images, families, **fkw)
-    feats_test = extract_families(test.images, families, **fkw)
+    feats_train = extract_families(images, features, families, timing_sample=0)
+    feats_test = extract_families(test.images, features, families, timing_sample=0)
     metrics = {}
     for name, fams in sets.items():
         X_train, _ = stack_families(feats_train, fams)
         X_test, _ = stack_families(feats_test, fams)
-        det = make_detector(random_state=random_state, device=device, classifier=classifier)
+        det = fold_detector(detector)
         det.fit(X_train, y_train, groups=g_train)
         prob = det.predict_proba(X_test)[:, 1]
         metrics[name] = detection_metrics(test.labels, prob, det.threshold_)
@@ -100,14 +97,8 @@ def cross_dataset(
         "meta": {
             "train": _describe(train_set, train),
             "test": _describe(test_set, test),
-            "seed": random_state,
-            "face": face,
-            "image_size": image_size,
-            "align": align,
-            "pseudo_fakes": pseudo_fakes,
-            "augment": augment,
-            "backbone": str(backbone) if backbone else None,
-            "classifier": classifier_label(classifier),
+            "seed": detector.random_state,
+            **describe_estimators(loader, features, detector, extras),
             "extra_training_rows": extra.counts(),
             "wall_seconds": round(time.perf_counter() - start, 1),
         },

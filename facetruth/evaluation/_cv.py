@@ -14,7 +14,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from ..exceptions import FaceTruthError
 from ..metrics import detection_metrics
-from ._features import make_detector
+from ._features import fold_detector, make_detector
 
 logger = logging.getLogger(__name__)
 
@@ -130,18 +130,7 @@ def video_scores(prob, labels, videos):
 
 
 def cross_validate_features(
-    X,
-    labels,
-    groups,
-    splits,
-    *,
-    videos=None,
-    column_family=None,
-    random_state=0,
-    device="auto",
-    inner_cv=3,
-    extra=None,
-    classifier="xgboost",
+    X, labels, groups, splits, detector=None, *, videos=None, column_family=None, extra=None
 ):
     """Cross-validate one feature matrix on given folds.
 
@@ -151,20 +140,18 @@ def cross_validate_features(
     labels, groups : array-like of shape (n_samples,)
     splits : list of dict
         From :func:`cv_splits`; the same for every feature set compared.
+    detector : CalibratedDetector, default=None
+        Unfitted; each fold fits a clone (XGBoost with gain importances).
+        ``None`` is :func:`~facetruth.evaluation.make_detector`'s XGBoost.
     videos : array-like of shape (n_samples,), default=None
         Source video of each frame; adds video-level metrics (mean frame score).
     column_family : array-like of str of shape (n_features,), default=None
         Family of each column; adds the gain importance summed per family.
-    random_state, device, inner_cv :
-        Passed to the :class:`~facetruth.models.CalibratedDetector` of each fold.
     extra : tuple of (ndarray, ndarray, ndarray), default=None
         ``(X_extra, labels_extra, sources)``: extra training rows (pseudo-fakes,
         augmented copies) and the index of the sample each was made from. A
         fold trains on the extra rows whose source is in its training part,
         and never tests on extra rows.
-    classifier : str, default="xgboost"
-        Base classifier of each fold (see
-        :func:`~facetruth.pipelines.make_classifier`).
 
     Returns
     -------
@@ -174,7 +161,20 @@ def cross_validate_features(
         folds of repeat 0, each at its own threshold), and optionally
         ``video_folds``, ``video_summary`` and ``importance`` (share of total
         gain per family, averaged over folds).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.evaluation import cross_validate_features, cv_splits, make_detector
+    >>> labels = np.arange(40) % 2
+    >>> X = labels[:, None] + np.random.default_rng(0).normal(0, 0.1, (40, 2))
+    >>> groups = [str(i) for i in range(40)]
+    >>> splits = cv_splits(labels, groups, n_splits=2)
+    >>> res = cross_validate_features(X, labels, groups, splits, make_detector("svm", inner_cv=2))
+    >>> [fold["n"] for fold in res["folds"]]
+    [20, 20]
     """
+    detector = make_detector() if detector is None else detector
     labels = np.asarray(labels).astype(int)
     groups = np.asarray(groups, dtype=str)
     oof = np.full(len(labels), np.nan)
@@ -182,9 +182,7 @@ def cross_validate_features(
     confusion = np.zeros((2, 2), dtype=int)
     for split in splits:
         train, test = split["train"], split["test"]
-        det = make_detector(
-            random_state=random_state, device=device, inner_cv=inner_cv, classifier=classifier
-        )
+        det = fold_detector(detector)
         X_fit, y_fit, g_fit = _training_rows(X, labels, groups, train, extra)
         det.fit(X_fit, y_fit, groups=g_fit)
         prob = det.predict_proba(X[test])[:, 1]

@@ -17,9 +17,15 @@ import numpy as np
 from sklearn import metrics as skm
 
 from ..metrics import reliability_curve
-from ..pipelines import training_extras
+from ..pipelines import TrainingExtras
 from ._cv import cross_validate_features, cv_splits
-from ._features import classifier_label, extract_families, load_crops, stack_families
+from ._features import (
+    describe_estimators,
+    extract_families,
+    load_crops,
+    stack_families,
+    union_families,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +34,14 @@ _CURVE_POINTS = 200
 
 
 def resolve_sets(feature_sets):
-    """Map set names (or ``{name: families}``) to tuples of family names."""
+    """Map set names (or ``{name: families}``) to tuples of family names.
+
+    Examples
+    --------
+    >>> from facetruth.evaluation import resolve_sets
+    >>> resolve_sets(["fft", "spectral"])
+    {'fft': ('fft',), 'spectral': ('fft', 'dct')}
+    """
     from ..pipelines import resolve_features
 
     if isinstance(feature_sets, dict):
@@ -36,83 +49,95 @@ def resolve_sets(feature_sets):
     return {str(name): resolve_features(name) for name in feature_sets}
 
 
+def set_families(sets):
+    """The families that a ``{name: families}`` mapping needs, once each, in order."""
+    return list(dict.fromkeys(f for fams in sets.values() for f in fams))
+
+
 def run_experiment(
     dataset,
-    feature_sets=DEFAULT_SETS,
+    loader,
+    features,
+    detector,
+    feature_sets,
     *,
     n_splits=5,
     n_repeats=1,
-    face="auto",
-    image_size=256,
-    cache=None,
-    n_jobs=None,
-    device="auto",
-    random_state=0,
-    inner_cv=3,
+    extras=None,
+    random_state=None,
     n_errors=8,
     progress=False,
-    align=False,
-    pseudo_fakes=None,
-    augment=None,
-    backbone=None,
-    classifier="xgboost",
 ):
     """Cross-validate several feature sets on the same folds of one data set.
+
+    The crops are loaded once, each family of ``features`` is computed once,
+    and every set's folds fit clones of ``detector`` on its families' columns.
 
     Parameters
     ----------
     dataset : Dataset
         From :func:`~facetruth.data.load_dataset`.
-    feature_sets : sequence of str or dict of str to sequence, default=all seven sets
-        Set names of :data:`~facetruth.pipelines.FEATURE_SETS`, or explicit
-        ``{name: [families]}``.
+    loader : ImageLoader
+        Unfitted, e.g. from :func:`~facetruth.pipelines.build_loader` (its
+        cache makes repeated runs cheap).
+    features : FeatureUnion
+        Every family the sets need, e.g. from
+        :func:`~facetruth.pipelines.build_features`.
+    detector : CalibratedDetector
+        Unfitted, e.g. from :func:`~facetruth.evaluation.make_detector`;
+        each fold fits a clone.
+    feature_sets : sequence of str or dict of str to sequence
+        Set names of :data:`~facetruth.pipelines.FEATURE_SETS`
+        (e.g. :data:`DEFAULT_SETS`), or explicit ``{name: [families]}``.
     n_splits, n_repeats : int
         Folds and repeats of :func:`~facetruth.evaluation.cv_splits`.
-    face, image_size, cache, n_jobs, device :
-        Loader and feature settings; ``cache`` makes repeated runs cheap.
-    random_state : int, default=0
-        Seed of the folds and of the classifiers.
-    inner_cv : int, default=3
-        Folds of each detector's calibration and threshold choice.
+    extras : TrainingExtras, default=None
+        Extra training rows in every fold, made from that fold's training
+        crops only (:func:`~facetruth.pipelines.build_extras`).
+    random_state : int, default=None
+        Seed of the folds; ``None`` takes the detector's.
     n_errors : int, default=8
         Most confident false positives and false negatives kept for the gallery.
     progress : bool, default=False
-    align : {False, "eyes", "canonical"}, default=False
-        Face alignment of the loader.
-    pseudo_fakes, augment : str or None
-        Extra training rows in every fold, made from that fold's training
-        crops only (see :func:`~facetruth.pipelines.training_extras`).
-    backbone : str or os.PathLike, default=None
-        Fine-tuned CNN backbone for the CNN families (``cnn``, ``parts``,
-        ``cnnstats``).
-    classifier : str, default="xgboost"
-        Base classifier of every fold (see
-        :func:`~facetruth.pipelines.make_classifier`).
 
     Returns
     -------
     results : dict
         JSON-serialisable; see ``docs`` of :func:`~facetruth.evaluation.write_report`.
+
+    Raises
+    ------
+    ValueError
+        When a set needs a family that ``features`` lacks.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from facetruth.data import load_dataset, make_demo_dataset
+    >>> from facetruth.evaluation import make_detector, run_experiment
+    >>> from facetruth.pipelines import build_features, build_loader
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = make_demo_dataset(n=12, size=32, out=folder)
+    >>> results = run_experiment(
+    ...     load_dataset(folder), build_loader("off", 32), build_features("fft"),
+    ...     make_detector("svm", inner_cv=2), ["fft"], n_splits=2,
+    ... )
+    >>> list(results["feature_sets"]), results["meta"]["folds"]
+    (['fft'], 2)
     """
     start = time.perf_counter()
     sets = resolve_sets(feature_sets)
-    loaded = load_crops(
-        dataset, face=face, image_size=image_size, align=align, cache=cache, n_jobs=n_jobs, progress=progress
-    )
-    families = list(dict.fromkeys(f for fams in sets.values() for f in fams))
-    kw = {"cache": cache, "n_jobs": n_jobs, "device": device, "backbone": backbone}
-    matrices = extract_families(loaded.images, families, **kw)
-    extra = training_extras(
-        loaded.images,
-        loaded.labels,
-        pseudo_fakes=pseudo_fakes,
-        augment=augment,
-        random_state=random_state,
-        n_jobs=n_jobs,
-    )
-    extra_matrices = extract_families(extra.images, families, timing_sample=0, **kw) if len(extra) else None
+    families = set_families(sets)
+    union_families(features, families)  # every family is there, before any image is read
+    seed = detector.random_state if random_state is None else random_state
+    loaded = load_crops(dataset, loader, progress=progress)
+    matrices = extract_families(loaded.images, features, families)
+    extra = (extras or TrainingExtras()).make(loaded.images, loaded.labels)
+    extra_matrices = None
+    if len(extra):
+        extra_matrices = extract_families(extra.images, features, families, timing_sample=0)
     splits = cv_splits(
-        loaded.labels, loaded.groups, n_splits=n_splits, n_repeats=n_repeats, random_state=random_state
+        loaded.labels, loaded.groups, n_splits=n_splits, n_repeats=n_repeats, random_state=seed
     )
     videos = None
     if getattr(dataset, "frames", None) is not None:
@@ -126,12 +151,9 @@ def run_experiment(
             loaded.labels,
             loaded.groups,
             splits,
+            detector,
             videos=videos,
             column_family=column_family,
-            random_state=random_state,
-            device=device,
-            inner_cv=inner_cv,
-            classifier=classifier,
             extra=None
             if extra_matrices is None
             else (stack_families(extra_matrices, fams)[0], extra.labels, extra.sources),
@@ -148,14 +170,15 @@ def run_experiment(
     errors = confident_errors(loaded, results_sets[best]["oof_prob"], dataset, n=n_errors, feature_set=best)
     for res in results_sets.values():
         res["oof_prob"] = [None if np.isnan(p) else round(float(p), 6) for p in res["oof_prob"]]
+    described = describe_estimators(loader, features, detector, extras)
     return {
         "meta": {
-            **_metadata(dataset, loaded, n_splits, n_repeats, face, image_size, random_state, inner_cv),
-            "classifier": classifier_label(classifier),
-            "align": align,
-            "pseudo_fakes": pseudo_fakes,
-            "augment": augment,
-            "backbone": str(backbone) if backbone else None,
+            **_metadata(dataset, loaded, n_splits, n_repeats, described, seed, detector.cv),
+            "classifier": described["classifier"],
+            "align": described["align"],
+            "pseudo_fakes": described["pseudo_fakes"],
+            "augment": described["augment"],
+            "backbone": described["backbone"],
             "extra_training_rows": extra.counts(),
         },
         "families": {
@@ -165,13 +188,13 @@ def run_experiment(
                 "n_timed": m.n_timed,
                 "timing": "uncached extraction of the first n_timed crops, after one warm-up call",
                 "pass_seconds": round(m.pass_seconds, 2),
-                "pass_used_cache": cache is not None,
+                "pass_used_cache": getattr(union_families(features)[f], "cache", None) is not None,
             }
             for f, m in matrices.items()
         },
         "feature_sets": results_sets,
         "best": best,
-        "spectrum": mean_spectra(loaded.images, loaded.labels, cache=cache),
+        "spectrum": mean_spectra(loaded.images, loaded.labels, cache=loader.cache),
         "errors": errors,
         "wall_seconds": round(time.perf_counter() - start, 1),
     }
@@ -244,7 +267,7 @@ def confident_errors(loaded, prob, dataset, *, n=8, feature_set=None, thumb=96):
     return out
 
 
-def _metadata(dataset, loaded, n_splits, n_repeats, face, image_size, random_state, inner_cv):
+def _metadata(dataset, loaded, n_splits, n_repeats, described, random_state, inner_cv):
     from ..models import package_versions
 
     counts = np.bincount(loaded.labels, minlength=2)
@@ -257,9 +280,9 @@ def _metadata(dataset, loaded, n_splits, n_repeats, face, image_size, random_sta
         "counts": {"real": int(counts[0]), "fake": int(counts[1])},
         "n_groups": int(len(set(loaded.groups))),
         "n_skipped": len(loaded.skipped),
-        "face": face,
+        "face": described["face"],
         "face_found_rate": round(loaded.face_found_rate, 4),
-        "image_size": image_size,
+        "image_size": described["image_size"],
         "folds": n_splits,
         "repeats": n_repeats,
         "inner_cv": inner_cv,

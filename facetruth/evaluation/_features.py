@@ -12,8 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from ..pipelines import CNN_FAMILIES
+from sklearn.base import clone
 
 logger = logging.getLogger(__name__)
 
@@ -70,25 +69,16 @@ class LoadedSet:
     load_seconds: float = 0.0
 
 
-def load_crops(
-    dataset,
-    *,
-    face="auto",
-    image_size=256,
-    align=False,
-    cache=None,
-    n_jobs=None,
-    progress=False,
-    one_class=False,
-):
+def load_crops(dataset, loader, *, progress=False, one_class=False):
     """Decode and face-crop every item of a data set once, skipping bad files.
 
     Parameters
     ----------
     dataset : Dataset
         From :func:`~facetruth.data.load_dataset`.
-    face, image_size, align, cache, n_jobs :
-        Passed to :class:`~facetruth.pipelines.ImageLoader`.
+    loader : ImageLoader
+        Unfitted, e.g. from :func:`~facetruth.pipelines.build_loader`; a
+        clone does the work.
     progress : bool, default=False
     one_class : bool, default=False
         Accept a set of one class (real images for pseudo-fake training).
@@ -101,15 +91,23 @@ def load_crops(
     ------
     ValueError
         When fewer than two items of each class decode.
-    """
-    from sklearn.pipeline import Pipeline
 
-    from ..pipelines import ImageLoader, dataset_items, load_images
+    Examples
+    --------
+    >>> import tempfile
+    >>> from facetruth.data import load_dataset, make_demo_dataset
+    >>> from facetruth.evaluation import load_crops
+    >>> from facetruth.pipelines import build_loader
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = make_demo_dataset(n=8, size=32, out=folder)
+    >>> load_crops(load_dataset(folder), build_loader("off", 32)).images.shape
+    (8, 32, 32, 3)
+    """
+    from ..pipelines import dataset_items, load_images
 
     start = time.perf_counter()
-    loader = ImageLoader(face=face, image_size=image_size, align=align, cache=cache, n_jobs=n_jobs).fit()
     items = dataset_items(dataset)
-    result = load_images(Pipeline([("loader", loader)]), items, progress=progress)
+    result = load_images(clone(loader).fit(), items, progress=progress)
     labels = np.asarray(dataset.labels)[result.ok]
     if not one_class and np.bincount(labels, minlength=2).min() < 2:
         raise ValueError("An experiment needs at least two decodable images of each class.")
@@ -125,53 +123,67 @@ def load_crops(
     )
 
 
-def family_transformer(family, *, cache=None, n_jobs=None, device="auto", **params):
-    """A fresh transformer of one family, with the cache and device settings."""
-    from ..pipelines import make_transformer
+def union_families(features, families=None):
+    """``{family: transformer}`` of a feature union, checked to hold ``families``.
 
-    kwargs = {"cache": cache, "n_jobs": n_jobs, **params}
-    if family in CNN_FAMILIES:
-        kwargs["device"] = device
-    return make_transformer(family, **kwargs)
+    Raises
+    ------
+    ValueError
+        When a family is not in the union.
+    """
+    steps = {name: t for name, t in features.transformer_list if t not in ("drop", None)}
+    wanted = list(steps) if families is None else list(dict.fromkeys(families))
+    missing = [f for f in wanted if f not in steps]
+    if missing:
+        raise ValueError(
+            f"Feature families {', '.join(missing)} are not in the feature union ({', '.join(steps)})."
+        )
+    return {f: steps[f] for f in wanted}
 
 
-def extract_families(
-    images, families, *, cache=None, n_jobs=None, device="auto", timing_sample=TIMING_SAMPLE, backbone=None
-):
+def extract_families(images, features, families=None, *, timing_sample=TIMING_SAMPLE):
     """Compute each family once for all images, and time its uncached extraction.
 
     Parameters
     ----------
     images : ndarray of shape (n_images, height, width, 3), dtype uint8
-    families : iterable of str
-        Family names (``fft``, ``dct``, ``noise``, ``lbp``, ``cnn``).
-    cache : str or os.PathLike, default=None
-        Feature cache folder; repeated extraction of the same crops is free.
-    n_jobs : int, default=None
-    device : str, default="auto"
-        For the CNN families (``cnn``, ``parts``, ``cnnstats``).
-    backbone : str or os.PathLike, default=None
-        Fine-tuned CNN backbone file for the CNN families (their ``weights``).
+    features : FeatureUnion
+        The families, e.g. from :func:`~facetruth.pipelines.build_features`
+        (with a cache, repeated extraction of the same crops is free); each
+        is cloned.
+    families : iterable of str, default=None
+        The union's families to compute; ``None`` computes all.
     timing_sample : int, default=32
-        Images (the first ones) extracted again without the cache to measure
-        ms/image, so the measurement never reflects cache hits; 0 skips the
-        timing (``ms_per_image`` is then NaN).
+        Images (the first ones) extracted again by a clone without the cache
+        to measure ms/image, so the measurement never reflects cache hits; 0
+        skips the timing (``ms_per_image`` is then NaN).
 
     Returns
     -------
     matrices : dict of str to FamilyMatrix
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.evaluation import extract_families
+    >>> from facetruth.pipelines import build_features
+    >>> images = np.zeros((3, 32, 32, 3), dtype=np.uint8)
+    >>> matrices = extract_families(images, build_features("fft,dct"), ["dct"], timing_sample=0)
+    >>> list(matrices), len(matrices["dct"].X)
+    (['dct'], 3)
     """
     out = {}
-    for family in families:
-        params = {"weights": backbone} if family in CNN_FAMILIES and backbone else {}
-        transformer = family_transformer(family, cache=cache, n_jobs=n_jobs, device=device, **params)
+    for family, step in union_families(features, families).items():
+        transformer = clone(step)
         start = time.perf_counter()
         X = transformer.fit(images[:2]).transform(images)
         pass_seconds = time.perf_counter() - start
         ms, n_timed = float("nan"), 0
         if timing_sample:
             sample = images[: min(int(timing_sample), len(images))]
-            timer = family_transformer(family, cache=None, n_jobs=n_jobs, device=device, **params)
+            timer = clone(step)
+            if "cache" in timer.get_params():
+                timer.set_params(cache=None)
             timer = timer.fit(sample[:2])
             timer.transform(sample[:2])  # warm-up: first-call costs (thread pools, kernels)
             start = time.perf_counter()
@@ -197,23 +209,66 @@ def stack_families(matrices, families):
     return X, column_family
 
 
-def classifier_label(classifier):
-    """How reports name a :func:`make_detector` with this base classifier."""
+def describe_estimators(loader, features, detector, extras=None):
+    """What a run's metadata records of its estimators (loader, backbone, classifier, extra rows)."""
+    from ..pipelines import CNN_FAMILIES, TrainingExtras
+
+    backbone = None
+    for name, step in union_families(features).items():
+        weights = getattr(step, "weights", "imagenet")
+        if name in CNN_FAMILIES and weights != "imagenet":
+            backbone = str(weights)
+    extras = extras or TrainingExtras()
+    return {
+        "face": loader.face,
+        "image_size": loader.image_size,
+        "align": loader.align if loader.align not in (None, "none") else False,
+        "pseudo_fakes": extras.pseudo_fakes,
+        "augment": extras.augment,
+        "backbone": backbone,
+        "classifier": classifier_label(detector),
+    }
+
+
+def classifier_label(detector):
+    """How reports name a detector: its base classifier inside the CalibratedDetector.
+
+    Examples
+    --------
+    >>> from facetruth.evaluation._features import classifier_label, make_detector
+    >>> classifier_label(make_detector("logistic_cv"))
+    'logistic regression (C by inner 3-fold AUC) in CalibratedDetector (isotonic, EER threshold on the training part)'
+    """
+    from ..models import classifier_name
+
     names = {"xgboost": "XGBoost", "logistic_cv": "logistic regression (C by inner 3-fold AUC)"}
-    base = names.get(classifier, classifier.replace("_", " "))
+    name = classifier_name(detector.estimator)
+    base = names.get(name, name.replace("_", " "))
     return f"{base} in CalibratedDetector (isotonic, EER threshold on the training part)"
 
 
-def make_detector(*, random_state=0, device="auto", inner_cv=3, classifier="xgboost", n_threads=1):
-    """A fresh :class:`~facetruth.models.CalibratedDetector` (XGBoost with gain importances by default).
+def make_detector(classifier="xgboost", *, inner_cv=3, device="auto", n_threads=1, random_state=0):
+    """The experiments' default detector, from :func:`~facetruth.pipelines.build_detector`.
 
     ``n_threads`` defaults to 1: experiments fit hundreds of small models, and
     XGBoost's OpenMP threads spin-wait, so on a busy machine one thread per
     fit is several times faster than one per core.
-    """
-    from ..models import CalibratedDetector, make_classifier
 
-    base = make_classifier(classifier, random_state=random_state, device=device, n_jobs=n_threads)
-    if classifier == "xgboost":
-        base.set_params(importance_type="gain")
-    return CalibratedDetector(base, cv=inner_cv, random_state=random_state)
+    Examples
+    --------
+    >>> from facetruth.evaluation._features import make_detector
+    >>> detector = make_detector("logistic", inner_cv=2)
+    >>> detector.cv, type(detector.estimator).__name__
+    (2, 'Pipeline')
+    """
+    from ..pipelines import build_detector
+
+    return build_detector(classifier, cv=inner_cv, device=device, n_jobs=n_threads, random_state=random_state)
+
+
+def fold_detector(detector):
+    """A fresh clone of ``detector`` for one fit, with gain importances when its classifier has them."""
+    det = clone(detector)
+    if "importance_type" in det.estimator.get_params():
+        det.set_params(estimator=clone(det.estimator).set_params(importance_type="gain"))
+    return det

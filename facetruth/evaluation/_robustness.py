@@ -14,9 +14,16 @@ import time
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from ..pipelines import training_extras
+from ..pipelines import TrainingExtras
 from ._cv import cv_splits
-from ._features import extract_families, load_crops, make_detector, stack_families
+from ._features import (
+    describe_estimators,
+    extract_families,
+    fold_detector,
+    load_crops,
+    stack_families,
+    union_families,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +80,7 @@ def perturb(image, kind, level, *, random_state=None):
     raise ValueError(f"Unknown perturbation {kind!r}; choose one of {sorted(PERTURBATIONS)}.")
 
 
-def robustness_curves(
-    detectors, images, labels, *, perturbations=None, cache=None, n_jobs=None, device="auto", random_state=0
-):
+def robustness_curves(detectors, features, images, labels, *, perturbations=None, random_state=0):
     """ROC-AUC of fitted detectors on perturbed copies of test crops.
 
     Parameters
@@ -83,12 +88,12 @@ def robustness_curves(
     detectors : dict of str to (estimator, tuple of str)
         Feature-set name to a fitted classifier on the stacked columns of the
         given families.
+    features : FeatureUnion
+        Holds every family the detectors need (each is cloned).
     images : ndarray of shape (n_images, size, size, 3), dtype uint8
         Clean test crops.
     labels : array-like of shape (n_images,)
     perturbations : dict, default=:data:`PERTURBATIONS`
-    cache, n_jobs, device :
-        Feature extraction settings.
     random_state : int, default=0
         Seed of the noise.
 
@@ -107,9 +112,7 @@ def robustness_curves(
         for level in levels:
             rng = np.random.default_rng(random_state)
             batch = np.stack([perturb(img, kind, level, random_state=rng) for img in images])
-            matrices = extract_families(
-                batch, families, cache=cache, n_jobs=n_jobs, device=device, timing_sample=0
-            )
+            matrices = extract_families(batch, features, families, timing_sample=0)
             for name, (det, fams) in detectors.items():
                 X, _ = stack_families(matrices, fams)
                 auc = float(roc_auc_score(labels, det.predict_proba(X)[:, 1]))
@@ -120,69 +123,89 @@ def robustness_curves(
 
 def run_robustness(
     dataset,
-    feature_sets=("handcrafted", "cnn", "all"),
+    loader,
+    features,
+    detector,
+    feature_sets,
     *,
-    face="auto",
-    image_size=256,
     n_splits=5,
-    cache=None,
-    n_jobs=None,
-    device="auto",
-    random_state=0,
     perturbations=None,
-    align=False,
-    pseudo_fakes=None,
-    augment=None,
+    extras=None,
+    random_state=None,
 ):
     """Train on the clean training part of a grouped split and measure AUC under perturbations.
 
     The first fold of :func:`~facetruth.evaluation.cv_splits` (``n_splits``
-    folds) is the test part, so the split is leak-free. ``align``,
-    ``pseudo_fakes`` and ``augment`` change the training as in
-    :func:`~facetruth.evaluation.run_experiment` (``augment="robust"``
-    trains on degraded copies as well; the test crops are degraded the
-    same way whatever the training).
+    folds) is the test part, so the split is leak-free. Each set fits a clone
+    of ``detector`` on its families' columns; ``extras`` adds training rows
+    as in :func:`~facetruth.evaluation.run_experiment` (robust copies train
+    on degraded crops as well; the test crops are degraded the same way
+    whatever the training).
+
+    Parameters
+    ----------
+    dataset : Dataset
+    loader : ImageLoader
+    features : FeatureUnion
+        Every family the sets need.
+    detector : CalibratedDetector
+        Unfitted.
+    feature_sets : sequence of str or dict of str to sequence
+    n_splits : int, default=5
+    perturbations : dict, default=:data:`PERTURBATIONS`
+    extras : TrainingExtras, default=None
+    random_state : int, default=None
+        Seed of the split and of the noise; ``None`` takes the detector's.
 
     Returns
     -------
     results : dict
         ``curves`` (see :func:`robustness_curves`), ``labels`` (axis label of
         each perturbation) and ``meta`` (data hash, counts, seed, wall time).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from facetruth.data import load_dataset, make_demo_dataset
+    >>> from facetruth.evaluation import make_detector, run_robustness
+    >>> from facetruth.pipelines import build_features, build_loader
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = make_demo_dataset(n=16, size=32, out=folder)
+    >>> result = run_robustness(
+    ...     load_dataset(folder), build_loader("off", 32), build_features("fft"),
+    ...     make_detector("svm", inner_cv=2), ["fft"], n_splits=4,
+    ...     perturbations={"blur": ("sigma", (0.0, 2.0))},
+    ... )
+    >>> result["curves"]["fft"]["blur"]["levels"]
+    [0.0, 2.0]
     """
-    from ._experiment import resolve_sets
+    from ._experiment import resolve_sets, set_families
 
     start = time.perf_counter()
     sets = resolve_sets(feature_sets)
-    loaded = load_crops(dataset, face=face, image_size=image_size, align=align, cache=cache, n_jobs=n_jobs)
-    split = cv_splits(loaded.labels, loaded.groups, n_splits=n_splits, random_state=random_state)[0]
+    families = set_families(sets)
+    union_families(features, families)  # every family is there, before any image is read
+    seed = detector.random_state if random_state is None else random_state
+    loaded = load_crops(dataset, loader)
+    split = cv_splits(loaded.labels, loaded.groups, n_splits=n_splits, random_state=seed)[0]
     train, test = split["train"], split["test"]
-    families = list(dict.fromkeys(f for fams in sets.values() for f in fams))
-    extra = training_extras(
-        loaded.images[train],
-        loaded.labels[train],
-        pseudo_fakes=pseudo_fakes,
-        augment=augment,
-        random_state=random_state,
-        n_jobs=n_jobs,
-    )
+    extra = (extras or TrainingExtras()).make(loaded.images[train], loaded.labels[train])
     images, labels, groups = extra.append_to(loaded.images[train], loaded.labels[train], loaded.groups[train])
-    clean = extract_families(images, families, cache=cache, n_jobs=n_jobs, device=device)
+    clean = extract_families(images, features, families)
     detectors = {}
     for name, fams in sets.items():
         X, _ = stack_families(clean, fams)
-        det = make_detector(random_state=random_state, device=device)
-        detectors[name] = (det.fit(X, labels, groups=groups), fams)
+        detectors[name] = (fold_detector(detector).fit(X, labels, groups=groups), fams)
     curves = robustness_curves(
         detectors,
+        features,
         loaded.images[test],
         loaded.labels[test],
         perturbations=perturbations,
-        cache=cache,
-        n_jobs=n_jobs,
-        device=device,
-        random_state=random_state,
+        random_state=seed,
     )
     perturbations = PERTURBATIONS if perturbations is None else perturbations
+    described = describe_estimators(loader, features, detector, extras)
     return {
         "curves": curves,
         "labels": {k: v[0] for k, v in perturbations.items()},
@@ -191,13 +214,14 @@ def run_robustness(
             "manifest_sha256": dataset.manifest_hash(),
             "n_train": int(len(train)),
             "n_test": int(len(test)),
-            "seed": random_state,
-            "face": face,
-            "image_size": image_size,
+            "seed": seed,
+            "face": described["face"],
+            "image_size": described["image_size"],
             "protocol": f"trained on clean crops of folds 2-{n_splits}, tested on fold 1 perturbed",
-            "align": align,
-            "pseudo_fakes": pseudo_fakes,
-            "augment": augment,
+            "align": described["align"],
+            "pseudo_fakes": described["pseudo_fakes"],
+            "augment": described["augment"],
+            "classifier": described["classifier"],
             "extra_training_rows": extra.counts(),
             "wall_seconds": round(time.perf_counter() - start, 1),
         },

@@ -7,7 +7,7 @@ __getattr__, __dir__, __all__ = attach(
     {
         "._build": ["build_pipeline", "build_loader", "build_features", "build_detector", "build_extras"],
         "._loader": ["ImageLoader", "LoadResult"],
-        "._extras": ["ExtraRows", "TrainingExtras", "parse_augment", "training_extras"],
+        "._extras": ["ExtraRows", "TrainingExtras", "parse_augment"],
         "._registry": [
             "CNN_FAMILIES",
             "make_transformer",

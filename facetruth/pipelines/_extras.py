@@ -192,16 +192,6 @@ def extra_rows(images, labels, *, ratio=None, copies=0, random_state=0, n_jobs=N
     )
 
 
-def training_extras(images, labels, *, pseudo_fakes=None, augment=None, random_state=0, n_jobs=None):
-    """Extra rows from option strings (see :func:`extra_rows`)."""
-    from ..data import parse_pseudo_fakes
-
-    ratio = parse_pseudo_fakes(pseudo_fakes)[1] if pseudo_fakes else None
-    return extra_rows(
-        images, labels, ratio=ratio, copies=parse_augment(augment), random_state=random_state, n_jobs=n_jobs
-    )
-
-
 @dataclass(frozen=True)
 class TrainingExtras:
     """What extra training rows to make from the training crops, and with which seed.

@@ -10,3 +10,15 @@ def test_experiment_records_its_classifier(tiny_set, tmp_path, capsys):
     meta = json.loads((out / "results.json").read_text())["meta"]
     assert meta["classifier"].startswith("logistic regression (C by inner 3-fold AUC)")
     assert "logistic regression" in (out / "report.md").read_text()
+
+
+def test_experiment_on_local_dask_workers_with_alignment_and_extra_rows(tiny_set, tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["experiment", "--data", str(tiny_set), "--sets", "fft", "--folds", "3", "--image-size", "48"]
+    args += ["--dask-workers", "2", "--align", "canonical", "--augment", "robust", "--out", str(out)]
+    assert main(args) == 0
+    meta = json.loads((out / "results.json").read_text())["meta"]
+    assert meta["align"] == "canonical" and meta["augment"] == "robust"
+    assert meta["extra_training_rows"] == {"augment": 48}
+    assert (out / "shards" / "manifest.json").is_file() and (out / "cache").is_dir()
+    assert "Dask: features of 48 images" in capsys.readouterr().err

@@ -11,9 +11,11 @@ from facetruth.evaluation import (
     check_no_leak,
     cross_validate_features,
     cv_splits,
+    make_detector,
     run_experiment,
     video_scores,
 )
+from facetruth.pipelines import build_features, build_loader
 
 
 def _grouped(n_groups=30, per_group=4, seed=0):
@@ -87,7 +89,13 @@ def test_cross_validate_features_known_answers():
     splits = cv_splits(labels, groups, n_splits=4, random_state=0)
     videos = groups  # three frames per "video"
     res = cross_validate_features(
-        X, labels, groups, splits, videos=videos, column_family=["sig", "junk", "junk", "junk"], device="cpu"
+        X,
+        labels,
+        groups,
+        splits,
+        make_detector(device="cpu"),
+        videos=videos,
+        column_family=["sig", "junk", "junk", "junk"],
     )
     assert len(res["folds"]) == 4
     # isotonic calibration creates ties, so a separable feature gives an AUC just below 1
@@ -106,9 +114,8 @@ def test_cross_validate_features_with_another_classifier():
     labels, groups = _grouped(n_groups=40, per_group=3)
     X = np.column_stack([labels + rng.normal(0, 0.3, len(labels)), rng.normal(size=(len(labels), 50))])
     splits = cv_splits(labels, groups, n_splits=4, random_state=0)
-    res = cross_validate_features(
-        X, labels, groups, splits, classifier="logistic_cv", column_family=["a"] * 51
-    )
+    detector = make_detector("logistic_cv")
+    res = cross_validate_features(X, labels, groups, splits, detector, column_family=["a"] * 51)
     assert res["summary"]["auc"]["mean"] > 0.9
     assert "importance" not in res  # gain importances are XGBoost's only
 
@@ -116,9 +123,8 @@ def test_cross_validate_features_with_another_classifier():
 @pytest.fixture(scope="module")
 def tiny_results(tiny_set):
     dataset = load_dataset(tiny_set)
-    return run_experiment(
-        dataset, ["fft", "dct", "spectral"], n_splits=3, face="off", image_size=48, device="cpu"
-    )
+    estimators = build_loader("off", 48), build_features("fft,dct"), make_detector(device="cpu")
+    return run_experiment(dataset, *estimators, ["fft", "dct", "spectral"], n_splits=3)
 
 
 def test_run_experiment_compares_sets_on_the_same_folds(tiny_results):

@@ -8,8 +8,9 @@ import pytest
 
 from facetruth.cli import main
 from facetruth.data import load_dataset
-from facetruth.evaluation import render_markdown, run_experiment, write_report
+from facetruth.evaluation import make_detector, render_markdown, run_experiment, write_report
 from facetruth.evaluation._report_tables import metric_table
+from facetruth.pipelines import build_extras, build_features, build_loader
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -17,14 +18,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def run_dir(tiny_set, tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    results = run_experiment(
-        load_dataset(tiny_set),
-        ["fft", "dct", "spectral"],
-        n_splits=3,
-        face="off",
-        image_size=48,
-        device="cpu",
-    )
+    estimators = build_loader("off", 48), build_features("fft,dct"), make_detector(device="cpu")
+    results = run_experiment(load_dataset(tiny_set), *estimators, ["fft", "dct", "spectral"], n_splits=3)
     (out / "results.json").write_text(json.dumps(results))
     write_report(results, out)
     return out
@@ -123,14 +118,9 @@ def test_report_command_without_results_fails_cleanly(tmp_path, capsys):
 
 
 def test_experiment_folds_train_on_pseudo_fakes_of_their_own_reals(tiny_set):
+    estimators = build_loader("off", 48), build_features("fft"), make_detector(device="cpu")
     results = run_experiment(
-        load_dataset(tiny_set),
-        ["fft"],
-        n_splits=3,
-        face="off",
-        image_size=48,
-        device="cpu",
-        pseudo_fakes="sbi",
+        load_dataset(tiny_set), *estimators, ["fft"], n_splits=3, extras=build_extras("sbi")
     )
     meta = results["meta"]
     assert meta["pseudo_fakes"] == "sbi" and meta["extra_training_rows"] == {"sbi": 24}

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from facetruth.data import load_dataset
-from facetruth.evaluation import PERTURBATIONS, cross_dataset, perturb, run_robustness
+from facetruth.evaluation import PERTURBATIONS, cross_dataset, make_detector, perturb, run_robustness
+from facetruth.pipelines import build_extras, build_features, build_loader
+
+
+def estimators():
+    """Loader, fft family and the experiments' XGBoost detector on the tiny set's 48 px crops."""
+    return build_loader("off", 48), build_features("fft"), make_detector(device="cpu")
 
 
 @pytest.fixture
@@ -49,13 +55,7 @@ def test_unknown_perturbation_is_refused(image):
 def test_run_robustness_curves(tiny_set):
     perturbations = {"blur": ("sigma", (0.0, 2.0)), "jpeg": ("quality", (100, 30))}
     result = run_robustness(
-        load_dataset(tiny_set),
-        ["fft"],
-        face="off",
-        image_size=48,
-        n_splits=4,
-        device="cpu",
-        perturbations=perturbations,
+        load_dataset(tiny_set), *estimators(), ["fft"], n_splits=4, perturbations=perturbations
     )
     curves = result["curves"]["fft"]
     assert curves["blur"]["levels"] == [0.0, 2.0]
@@ -69,7 +69,7 @@ def test_run_robustness_curves(tiny_set):
 
 def test_cross_dataset_on_itself_is_near_perfect(tiny_set):
     ds = load_dataset(tiny_set)
-    result = cross_dataset(ds, ds, ["fft"], face="off", image_size=48, device="cpu")
+    result = cross_dataset(ds, ds, *estimators(), ["fft"])
     m = result["metrics"]["fft"]
     assert m["n"] == 48 and m["auc"] > 0.95 and m["train_oof_auc"] > 0.9
     assert result["meta"]["train"]["manifest_sha256"] == result["meta"]["test"]["manifest_sha256"]
@@ -78,13 +78,11 @@ def test_cross_dataset_on_itself_is_near_perfect(tiny_set):
 def test_run_robustness_with_augmented_training(tiny_set):
     result = run_robustness(
         load_dataset(tiny_set),
+        *estimators(),
         ["fft"],
-        face="off",
-        image_size=48,
         n_splits=4,
-        device="cpu",
         perturbations={"jpeg": ("quality", (100, 60))},
-        augment="robust",
+        extras=build_extras(augment="robust"),
     )
     assert result["meta"]["augment"] == "robust"
     assert result["meta"]["extra_training_rows"] == {"augment": 36}  # one copy per training crop
@@ -94,9 +92,13 @@ def test_run_robustness_with_augmented_training(tiny_set):
 def test_cross_dataset_from_real_images_only(tiny_set):
     dataset = load_dataset(tiny_set)
     reals = dataset.subset(np.asarray(dataset.labels) == 0)
-    result = cross_dataset(
-        reals, dataset, ["fft"], face="off", image_size=48, device="cpu", pseudo_fakes="sbi"
-    )
+    result = cross_dataset(reals, dataset, *estimators(), ["fft"], extras=build_extras("sbi"))
     assert result["meta"]["train"]["counts"] == {"real": 24, "fake": 0}
     assert result["meta"]["extra_training_rows"] == {"sbi": 24}
     assert 0.0 <= result["metrics"]["fft"]["auc"] <= 1.0
+
+
+def test_a_set_needs_its_families_in_the_union(tiny_set):
+    loader, union, detector = estimators()
+    with pytest.raises(ValueError, match="dct are not in the feature union"):
+        run_robustness(load_dataset(tiny_set), loader, union, detector, ["spectral"])

@@ -114,3 +114,24 @@ def test_feature_cache_extracts_each_family_once(tiny_set, tmp_path):
     assert np.array_equal(
         other[:-1].transform(data.paths), feats[:, : other[:-1].transform(data.paths[:1]).shape[1]]
     )
+
+
+def test_train_detector_fits_what_the_pipeline_fits(tiny_set):
+    from sklearn.base import clone
+
+    data = load_dataset(tiny_set)
+    pipe = build_pipeline("fft,dct", "xgboost", "off", 48, cv=3)
+    result = train_detector(pipe, data)
+    direct = clone(pipe).fit(data.paths, data.labels, classifier__groups=data.groups)
+    np.testing.assert_array_equal(result.pipeline.predict_proba(data.paths), direct.predict_proba(data.paths))
+
+
+@pytest.mark.parametrize("classifier", ["xgboost", "logistic", "logistic_cv", "svm", "random_forest"])
+def test_the_card_names_the_classifier_of_the_estimator(classifier):
+    from facetruth.models import classifier_name
+
+    detector = build_pipeline("fft", classifier, "off", random_state=3)["classifier"]
+    assert classifier_name(detector.estimator) == classifier
+    assert classifier_name(make_classifier(classifier, random_state=1, n_jobs=1)) == classifier
+    changed = make_classifier("xgboost").set_params(max_depth=2)
+    assert classifier_name(changed) == "XGBClassifier"  # another recipe is named by its class

@@ -17,8 +17,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from fuzz_corpus import jpeg_header, png_bomb, png_header
 from PIL import Image
-from test_fuzz_corpus import jpeg_header, png_bomb, png_header
 
 from facetruth.web import create_app, make_server
 

@@ -13,10 +13,9 @@ import tempfile
 
 import numpy as np
 import pytest
+from fuzz_corpus import SEEDS, mutated
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_fuzz_corpus import SEEDS
-from test_fuzz_images import mutated
 
 from facetruth.data import load_dataset
 from facetruth.data._video import read_video_frames, video_frame_count

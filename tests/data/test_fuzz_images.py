@@ -1,9 +1,11 @@
-"""Fuzzing ``read_image``: mutated files of every supported flavour, hostile files on disk.
+"""Fuzzing ``read_image``: the seed corpus, mutated files of every supported flavour, hostile files on disk.
 
-Whatever the input, the only exception allowed out is ImageDecodeError, whose
-message names the file (or ``<bytes>``); a successful decode is a
-``(height, width, 3) uint8`` array. Each property runs a bounded number of
-cases here; ``benchmarks/fuzz_long.py`` runs ten thousand and more.
+The unmutated seeds and crafted headers (``fuzz_corpus``) decode to known
+pixels, so a mutation that decodes can be told apart from a decoder that
+ignores its input. Whatever the input, the only exception allowed out is
+ImageDecodeError, whose message names the file (or ``<bytes>``); a successful
+decode is a ``(height, width, 3) uint8`` array. Each property runs a bounded
+number of cases here; ``benchmarks/fuzz_long.py`` runs ten thousand and more.
 """
 
 import json
@@ -12,11 +14,12 @@ import subprocess
 import sys
 import tempfile
 
+import fuzz_corpus
 import numpy as np
 import pytest
+from fuzz_corpus import HEADERS, SEEDS, mutated
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_fuzz_corpus import HEADERS, SEEDS
 
 from facetruth.data import IMAGE_EXTENSIONS, read_image
 from facetruth.exceptions import ImageDecodeError
@@ -48,23 +51,34 @@ def decode_or_refuse(source, where, **kwargs):
     return image
 
 
-@st.composite
-def mutated(draw, seeds=SEEDS):
-    """A seed file after truncation, bit flips, random overwrites and inserted or repeated bytes."""
-    blob = bytearray(seeds[draw(st.sampled_from(sorted(seeds)), label="seed")][0])
-    for op in draw(st.lists(st.sampled_from(["flip", "overwrite", "insert", "repeat"]), max_size=4)):
-        at = draw(st.integers(0, max(len(blob) - 1, 0)))
-        if op == "flip" and blob:
-            blob[at] ^= 1 << draw(st.integers(0, 7))
-        elif op == "overwrite":
-            chunk = draw(st.binary(min_size=1, max_size=16))
-            blob[at : at + len(chunk)] = chunk
-        elif op == "insert":
-            blob[at:at] = draw(st.binary(min_size=1, max_size=16))
-        elif op == "repeat":
-            blob[at:at] = blob[at : at + draw(st.integers(1, 64))]
-    cut = draw(st.integers(0, len(blob)))
-    return bytes(blob[: cut if draw(st.booleans()) else len(blob)])
+@pytest.mark.parametrize("name", sorted(SEEDS))
+def test_seeds_decode_to_known_pixels(name):
+    data, shape, pixel = SEEDS[name]
+    image = read_image(data)
+    assert image.shape == (*shape, 3) and image.dtype == np.uint8 and image.flags.c_contiguous
+    if pixel is not None:
+        assert np.abs(image[0, 0].astype(int) - pixel).max() <= 3, image[0, 0]
+
+
+@pytest.mark.parametrize("kind", sorted(HEADERS))
+def test_one_by_one_headers_decode(kind):
+    image = read_image(HEADERS[kind](1, 1))
+    assert image.shape == (1, 1, 3)
+
+
+@pytest.mark.parametrize("kind", sorted(HEADERS))
+def test_huge_headers_are_refused_before_decoding(kind):
+    data = HEADERS[kind](20000, 20000)
+    assert len(data) < 2000
+    for max_pixels in (64_000_000, None):
+        with pytest.raises(ImageDecodeError, match=r"^<bytes>: too many pixels"):
+            read_image(data, max_pixels=max_pixels)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=512))
+def test_random_bytes(data):
+    decode_or_refuse(data, "<bytes>", max_pixels=1_000_000)
 
 
 @FUZZ
@@ -151,7 +165,7 @@ def test_unsupported_formats_are_refused_unread():
 
 _PEAK_SCRIPT = """
 import json, resource, sys
-from test_fuzz_corpus import HEADERS, png_bomb
+from fuzz_corpus import HEADERS, png_bomb
 from facetruth.data import read_image
 from facetruth.exceptions import ImageDecodeError
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -173,7 +187,7 @@ print(json.dumps({"refused": refused, "growth_kib": after - before}))
 
 def test_bombs_are_refused_in_bounded_memory():
     """Headers claiming 20000x20000 and a zlib bomb: refused with < 64 MiB of peak growth (fresh process)."""
-    env = {**os.environ, "PYTHONPATH": os.path.dirname(__file__)}
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(fuzz_corpus.__file__)}
     out = subprocess.run(
         [sys.executable, "-c", _PEAK_SCRIPT], capture_output=True, text=True, env=env, timeout=120, check=True
     )

@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 import pytest
-from test_fuzz_corpus import SEEDS
+from fuzz_corpus import SEEDS
 
 from facetruth.cli import main
 from facetruth.data import load_dataset

@@ -10,7 +10,7 @@ from facetruth.data import load_dataset
 from facetruth.evaluation import make_detector, run_experiment, write_report
 from facetruth.pipelines import build_features, build_loader
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 pytestmark = pytest.mark.browser
 

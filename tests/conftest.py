@@ -67,6 +67,41 @@ def tiny_set(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope="session")
+def face_model():
+    """A detector trained on face crops: skimage's astronaut (a face about 88 px across), shifted."""
+    from skimage import data as skdata
+
+    import facetruth
+
+    a = skdata.astronaut()
+    views = [a, a[:, ::-1], a[40:470, 20:450], a[20:500, 60:500][:, ::-1]] * 2
+    images = [np.clip(v.astype(int) + k, 0, 255).astype(np.uint8) for k, v in enumerate(views)]
+    model = facetruth.build_pipeline("fft", "logistic", face="auto", image_size=32, cv=2)
+    return model.fit(images, [0, 1] * 4)
+
+
+@pytest.fixture(scope="session")
+def face_model_file(face_model, tmp_path_factory):
+    """``face_model`` saved with its model card."""
+    import facetruth
+
+    path = tmp_path_factory.mktemp("face_model") / "face.joblib"
+    facetruth.save(face_model, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def noise_png():
+    """PNG bytes of 96x96 uniform noise: no face in it."""
+    import io
+
+    array = np.random.default_rng(0).integers(0, 256, (96, 96, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
 

@@ -6,6 +6,8 @@ fits a calibrator on them (:mod:`._calibrators`: Platt's sigmoid for small
 sets, smoothed isotonic regression for large ones, never exactly 0 or 1),
 chooses the decision threshold and an uncertainty band on the calibrated
 out-of-fold probabilities, and finally refits the classifier on all the data.
+It also keeps how far the training features spread (:mod:`._novelty`), so
+that images far outside them can be recognised.
 """
 
 import logging
@@ -25,6 +27,7 @@ from ._calibrators import (
     probability_floor,
     resolve_calibration,
 )
+from ._novelty import FeatureNovelty
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +109,9 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
     oof_metrics_ : dict
         :func:`~facetruth.evaluation.detection_metrics` of the calibrated
         out-of-fold probabilities (an honest validation estimate).
+    novelty_ : FeatureNovelty
+        The training features' statistics and the distance limit of
+        :meth:`novelty`.
     """
 
     def __init__(
@@ -174,7 +180,8 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         else:
             splitter = StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state)
         oof = np.empty(len(y_enc), dtype=float)
-        for train, test in splitter.split(X, y_enc, groups):
+        splits = list(splitter.split(X, y_enc, groups))
+        for train, test in splits:
             est = _fit_one(estimator, X[train], y_enc[train], self.validation_fraction, self.random_state)
             oof[test] = _scores(est, X[test])
         self.calibration_ = resolve_calibration(self.calibration, len(oof))
@@ -184,6 +191,7 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         self.threshold_ = _choose_threshold(self.threshold, y_enc, prob)
         self.band_ = choose_band(y_enc, prob, self.threshold_, float(self.confidence))
         self.oof_metrics_ = detection_metrics(y_enc, prob, self.threshold_)
+        self.novelty_ = FeatureNovelty().fit(X, folds=splits)
         self.estimator_ = _fit_one(estimator, X, y_enc, self.validation_fraction, self.random_state)
         return self
 
@@ -194,6 +202,31 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         # detectors pickled before the floor existed have no prob_floor_
         p = apply_calibrator(self.calibrator_, _scores(self.estimator_, X), getattr(self, "prob_floor_", 0.0))
         return np.column_stack([1.0 - p, p])
+
+    def novelty(self, X):
+        """Distance of each row's features from the training data (RMS z-score).
+
+        Rows beyond ``novelty_.limit_`` (the 99.5th percentile of the
+        training rows' distances) are out of distribution; see
+        :func:`~facetruth.models.rms_zscore`.
+
+        Returns
+        -------
+        distance : ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from facetruth.models import CalibratedDetector
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> X = np.random.default_rng(0).normal(size=(40, 3))
+        >>> det = CalibratedDetector(LogisticRegression(), cv=2).fit(X, [0, 1] * 20)
+        >>> bool(det.novelty(X[:1] + 50)[0] > det.novelty_.limit_)
+        True
+        """
+        check_is_fitted(self, "novelty_")
+        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        return self.novelty_.distance(X)
 
     def predict(self, X):
         """Labels from the stored threshold (not 0.5): fake when P(fake) exceeds it."""

@@ -85,6 +85,16 @@ def describe_pipeline(pipeline):
         if hasattr(clf, attribute):
             value = getattr(clf, attribute)
             info[key] = value if value is None or isinstance(value, str) else float(value)
+    loader = pipeline[0] if hasattr(pipeline, "__getitem__") else None
+    if hasattr(loader, "min_face_side_"):  # the smallest face the training faces cover
+        info["min_face_side"] = None if loader.min_face_side_ is None else int(loader.min_face_side_)
+    novelty = getattr(clf, "novelty_", None)
+    if novelty is not None:
+        info["novelty"] = {
+            "distance": "rms_zscore",
+            "percentile": novelty.percentile,
+            "limit": novelty.limit_,
+        }
     oof = getattr(clf, "oof_metrics_", None)
     if oof is not None:
         info["validation_metrics"] = oof

@@ -53,7 +53,8 @@ INCONCLUSIVE_REASONS = (NO_FACE, FACE_TOO_SMALL, OUT_OF_DISTRIBUTION, UNCERTAIN)
 FACE_SIZE_PERCENTILE = 1.0
 
 _LEGACY_NOTE = (
-    "this model predates inconclusive verdicts; retrain it for the face-size and uncertainty checks"
+    "this model predates inconclusive verdicts; retrain it for the face-size, out-of-distribution "
+    "and uncertainty checks"
 )
 _warned = weakref.WeakSet()
 
@@ -254,7 +255,8 @@ def verdict_rules(loader, detector, *, band=None):
     -------
     rules : VerdictRules
         ``legacy`` is set, and a warning logged once per detector, when
-        the model predates the band or the face-size limit.
+        the model predates the band, the novelty statistics or the
+        face-size limit.
 
     Examples
     --------
@@ -269,21 +271,20 @@ def verdict_rules(loader, detector, *, band=None):
     if band is not None and not 0 <= float(band) <= 1:
         raise ValueError(f"band must lie in [0, 1], got {band!r}.")
     needs_face = getattr(loader, "face", "off") != "off"
-    has_band = hasattr(detector, "band_")
-    has_limit = not needs_face or hasattr(loader, "min_face_side_")
-    legacy = not (has_band and has_limit)
+    novelty = getattr(detector, "novelty_", None)
+    checks = (
+        ("an uncertainty band", hasattr(detector, "band_")),
+        ("novelty statistics", novelty is not None),
+        ("a face-size limit", not needs_face or hasattr(loader, "min_face_side_")),
+    )
+    legacy = not all(ok for _, ok in checks)
     if legacy and detector not in _warned:
         _warned.add(detector)
         logger.warning(
-            "This detector was saved by an older FaceTruth without %s: its verdicts are two-way "
-            "(plus no-face); retrain it for inconclusive verdicts.",
-            " and ".join(
-                name
-                for name, ok in (("an uncertainty band", has_band), ("a face-size limit", has_limit))
-                if not ok
-            ),
+            "This detector was saved by an older FaceTruth without %s: its verdicts skip those "
+            "checks; retrain it for all of them.",
+            ", ".join(name for name, ok in checks if not ok),
         )
-    novelty = getattr(detector, "novelty_", None)
     return VerdictRules(
         threshold=float(detector.threshold_),
         band=float(getattr(detector, "band_", 0.0) if band is None else band),

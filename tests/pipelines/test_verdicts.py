@@ -1,6 +1,5 @@
 """Three-way verdicts: no face, a face too small, out of distribution, too close to call."""
 
-import io
 import logging
 
 import numpy as np
@@ -23,29 +22,9 @@ from facetruth.pipelines import (
 )
 
 
-def noise_png(seed=0, size=96):
-    array = np.random.default_rng(seed).integers(0, 256, (size, size, 3), dtype=np.uint8)
-    buf = io.BytesIO()
-    Image.fromarray(array).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 @pytest.fixture(scope="module")
 def astronaut():
     return skdata.astronaut()
-
-
-@pytest.fixture(scope="module")
-def face_model(astronaut):
-    """A detector trained on face crops (the astronaut's face, about 88 px across)."""
-    a = astronaut
-    images = [a, a[:, ::-1], a[40:470, 20:450], a[20:500, 60:500, :][:, ::-1]] * 2
-    images = [
-        np.ascontiguousarray(np.clip(im.astype(int) + k, 0, 255).astype(np.uint8))
-        for k, im in enumerate(images)
-    ]
-    model = build_pipeline("fft", "logistic", face="auto", image_size=32, cv=2)
-    return model.fit(images, [0, 1] * 4)
 
 
 @pytest.fixture(scope="module")
@@ -87,10 +66,10 @@ def test_reasons_come_in_their_order():
     assert VerdictRules(threshold=0.5, band=0.0).judge(0.5, {})[0] == "real"
 
 
-def test_noise_png_on_a_face_model_is_inconclusive_no_face(face_model):
+def test_noise_png_on_a_face_model_is_inconclusive_no_face(face_model, noise_png):
     loader = split_pipeline(face_model)[0]
     assert loader.min_face_side_ is not None and 60 <= loader.min_face_side_ <= 100
-    row = predict_items(face_model, [noise_png()], names=["noise.png"])[0]
+    row = predict_items(face_model, [noise_png], names=["noise.png"])[0]
     assert row.verdict == "inconclusive" and row.reason == NO_FACE
     assert row.face_found is False and row.face_box is None and 0 < row.prob_fake < 1
     assert "No face found" in row.message
@@ -106,8 +85,8 @@ def test_a_face_below_the_limit_is_face_too_small(face_model, astronaut):
     assert row.face_found and row.reason in (None, UNCERTAIN)
 
 
-def test_a_model_on_whole_images_needs_no_face(noise_model):
-    row = predict_items(noise_model, [noise_png()])[0]
+def test_a_model_on_whole_images_needs_no_face(noise_model, noise_png):
+    row = predict_items(noise_model, [noise_png])[0]
     assert row.reason != NO_FACE and split_pipeline(noise_model)[0].min_face_side_ is None
 
 
@@ -117,19 +96,21 @@ def test_band_zero_turns_the_band_off(noise_model):
     images = np.random.default_rng(1).integers(0, 256, (10, 32, 32, 3), dtype=np.uint8)
     rows = predict_items(noise_model, images)
     assert any(r.reason == UNCERTAIN for r in rows)
-    for row in rows:
+    for row in rows:  # out_of_distribution comes first
         if abs(row.prob_fake - row.threshold) <= detector.band_:
-            assert row.verdict == "inconclusive" and row.reason == UNCERTAIN
+            assert row.verdict == "inconclusive" and row.reason in (OUT_OF_DISTRIBUTION, UNCERTAIN)
     off = predict_items(noise_model, images, band=0)
-    assert all(r.verdict in ("real", "fake") and r.reason is None for r in off)
+    assert all(r.reason in (None, OUT_OF_DISTRIBUTION) for r in off)
+    assert all(r.verdict in ("real", "fake") for r in off if r.reason is None)
     assert [r.prob_fake for r in off] == [r.prob_fake for r in rows]
+    assert [r.reason == OUT_OF_DISTRIBUTION for r in off] == [r.reason == OUT_OF_DISTRIBUTION for r in rows]
     wide = predict_items(noise_model, images, band=1)
-    assert all(r.reason == UNCERTAIN for r in wide)
+    assert all(r.reason in (OUT_OF_DISTRIBUTION, UNCERTAIN) for r in wide)
     with pytest.raises(ValueError, match="band"):
         predict_items(noise_model, images, band=-0.1)
 
 
-def test_old_models_keep_two_way_verdicts_with_a_note(face_model, astronaut, caplog):
+def test_old_models_keep_two_way_verdicts_with_a_note(face_model, astronaut, noise_png, caplog):
     import copy
 
     old = copy.deepcopy(face_model)
@@ -138,7 +119,7 @@ def test_old_models_keep_two_way_verdicts_with_a_note(face_model, astronaut, cap
     if hasattr(detector, "novelty_"):
         del detector.novelty_
     with caplog.at_level(logging.WARNING, logger="facetruth.pipelines._verdicts"):
-        first = predict_items(old, [astronaut, noise_png()])
+        first = predict_items(old, [astronaut, noise_png])
         predict_items(old, [astronaut])
     warnings = [r for r in caplog.records if "older FaceTruth" in r.getMessage()]
     assert len(warnings) == 1
@@ -147,3 +128,22 @@ def test_old_models_keep_two_way_verdicts_with_a_note(face_model, astronaut, cap
     assert all("predates" in row.message for row in first)
     small = np.asarray(Image.fromarray(astronaut).resize((256, 256), Image.BICUBIC))
     assert predict_items(old, [small])[0].reason is None  # no limit known: no face_too_small
+
+
+def test_an_image_far_from_the_training_data_is_out_of_distribution(noise_model):
+    detector = split_pipeline(noise_model)[2]
+    grey = np.full((32, 32, 3), 128, np.uint8)
+    assert detector.novelty(noise_model[:-1].transform([grey]))[0] > detector.novelty_.limit_
+    row = predict_items(noise_model, [grey])[0]
+    assert row.verdict == "inconclusive" and row.reason == OUT_OF_DISTRIBUTION
+    assert "outside the training data" in row.message and row.prob_fake is not None
+
+
+def test_the_model_card_records_the_limits(face_model, face_model_file):
+    from facetruth.models import read_model_card
+
+    card = read_model_card(face_model_file)
+    loader, _, detector = split_pipeline(face_model)
+    assert card["min_face_side"] == loader.min_face_side_
+    assert card["novelty"]["limit"] == pytest.approx(detector.novelty_.limit_)
+    assert card["novelty"]["distance"] == "rms_zscore" and card["band"] == detector.band_

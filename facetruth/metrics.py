@@ -129,3 +129,60 @@ def reliability_curve(y_true, prob, n_bins=10):
         "fraction_fake": frac.tolist(),
         "count": count[keep].tolist(),
     }
+
+
+def coverage_curve(y_true, prob, threshold, bands=None):
+    """Coverage and accuracy of the verdicts as the uncertainty band around the threshold widens.
+
+    An item whose probability lies within ``band`` of the threshold
+    (``|prob - threshold| <= band``, for ``band > 0``) gets no verdict; the
+    others are called fake when ``prob > threshold``. Widening the band
+    trades coverage (the share of items given a verdict) for accuracy on
+    them (El-Yaniv & Wiener 2010, "On the foundations of noise-free
+    selective classification").
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        1 = fake, 0 = real.
+    prob : array-like of shape (n_samples,)
+        ``prob_fake``.
+    threshold : float
+        The decision threshold.
+    bands : array-like of float, default=None
+        Band half-widths to evaluate; by default ``0`` and every distinct
+        ``|prob - threshold|``, the points where coverage changes.
+
+    Returns
+    -------
+    curve : dict
+        ``band``, ``coverage`` (share of items given a verdict) and
+        ``accuracy`` (share right among them; ``None`` where no item is
+        covered), as lists in increasing order of ``band``.
+
+    Examples
+    --------
+    >>> from facetruth.metrics import coverage_curve
+    >>> curve = coverage_curve([0, 0, 1, 1], [0.1, 0.55, 0.45, 0.9], 0.5, bands=[0, 0.1, 0.5])
+    >>> curve["coverage"], curve["accuracy"]
+    ([1.0, 0.5, 0.0], [0.5, 1.0, None])
+    """
+    y_true, prob = _check_binary(y_true, prob)
+    distance = np.abs(prob - float(threshold))
+    right = (prob > threshold).astype(int) == y_true
+    bands = np.unique(np.r_[0.0, distance]) if bands is None else np.sort(np.asarray(bands, dtype=float))
+    if bands.size and bands[0] < 0:
+        raise ValueError(f"bands must not be negative, got {bands[0]}.")
+    order = np.argsort(distance, kind="stable")
+    d_sorted, right_sorted = distance[order], right[order]
+    wrong_below = np.r_[0, np.cumsum(~right_sorted)]  # wrong verdicts among the k closest items
+    n = y_true.size
+    coverage, accuracy = [], []
+    for band in bands:
+        # items within the band (none when the band is off) lose their verdict
+        k = int(np.searchsorted(d_sorted, band, side="right")) if band > 0 else 0
+        covered = n - k
+        wrong = int(wrong_below[-1] - wrong_below[k])
+        coverage.append(covered / n if n else 0.0)
+        accuracy.append((covered - wrong) / covered if covered else None)
+    return {"band": [float(b) for b in bands], "coverage": coverage, "accuracy": accuracy}

@@ -77,6 +77,29 @@ shard_size = _option("--shard-size", type=int, default=256, help="images per sha
 json_output = _option("--json", action="store_true", help="print JSON on stdout")
 
 
+def _band_value(text):
+    """``--band``'s type: a float in [0, 1]."""
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1], got {text}")
+    return value
+
+
+band = _option(
+    "--band",
+    type=_band_value,
+    default=None,
+    metavar="FLOAT",
+    help="half-width of the uncertainty band around the threshold: a probability that close to it "
+    "gets an inconclusive verdict (default: the model's, chosen on out-of-fold data; 0 turns it off)",
+)
+
+
 def run_options(parser):
     """``--seed``, ``--n-jobs``, ``--device`` and ``--cache``."""
     for option in (seed, n_jobs, device, cache):

@@ -17,7 +17,12 @@ EXAMPLES = """
 facetruth predict model.joblib photo.jpg
 facetruth predict model.joblib uploads/ clip.mp4 --json > results.jsonl
 facetruth predict model.joblib uploads/ --out results.csv
+facetruth predict model.joblib photo.jpg --band 0   # the uncertainty band off
 """
+
+
+#: the fields of every row of ``--json`` and ``--out``, in order
+FIELDS = ("path", "prob_fake", "verdict", "reason", "message", "threshold", "face_found", "face_box", "error")
 
 
 def add_arguments(parser):
@@ -26,60 +31,72 @@ def add_arguments(parser):
     cmdoptions.json_output(parser, help="one JSON object per input on stdout")
     parser.add_argument("--out", help="also write the results as CSV")
     parser.add_argument("--n-frames", type=int, default=8, help="frames sampled per video")
+    cmdoptions.band(parser)
     cmdoptions.model_options(parser)
     parser.set_defaults(func=cmd_predict)
 
 
-def _predict_rows(model, entries, *, n_jobs=None):
+def _predict_rows(model, entries, *, band=None, n_jobs=None):
     """Rows of ``--json`` and ``--out`` for :func:`~facetruth.data.expand_inputs`'s entries.
 
     One row per entry, in order, then one summary row per video.
     """
-    from ..pipelines import decision_threshold, predict_items
+    from ..pipelines import predict_items, split_pipeline, verdict_rules
 
     predictions = predict_items(
         model,
         [entry.item for entry in entries],
         names=[entry.name for entry in entries],
+        band=band,
         n_jobs=n_jobs,
         progress=progress(),
     )
-    rows = [
-        {
-            "path": p.item,
-            "prob_fake": p.prob_fake,
-            "label": p.verdict,
-            "threshold": p.threshold,
-            "face_box": None if p.face_box is None else list(p.face_box),
-            "error": p.error,
-            "video": entry.video,
-        }
-        for p, entry in zip(predictions, entries)
-    ]
-    return rows + _video_summaries(rows, decision_threshold(model))
+    rows = []
+    for p, entry in zip(predictions, entries):
+        row = p.as_dict()
+        rows.append({"path": row.pop("item"), **{k: row[k] for k in FIELDS[1:]}, "video": entry.video})
+    loader, _, detector = split_pipeline(model)
+    return rows + _video_summaries(rows, verdict_rules(loader, detector, band=band))
 
 
-def _video_summaries(rows, threshold):
-    """One row per video: the mean ``prob_fake`` of its scored frames."""
-    from ..pipelines import verdict_for
+def _video_summaries(rows, rules):
+    """One row per video: the mean ``prob_fake`` of its frames that got a verdict.
 
-    out = {}
+    A video whose frames were all inconclusive is inconclusive too, for the
+    reason most of its frames had; the mean of its frames within the
+    uncertainty band is inconclusive as ``uncertain``.
+    """
+    from collections import Counter
+
+    from ..pipelines import UNCERTAIN
+
+    frames = {}
     for row in rows:
         if row["video"] and row["prob_fake"] is not None:
-            out.setdefault(row["video"], []).append(row["prob_fake"])
+            frames.setdefault(row["video"], []).append(row)
     summaries = []
-    for video, probs in out.items():
-        p = float(np.mean(probs))
+    for video, scored in frames.items():
+        judged = [r for r in scored if r["reason"] in (None, UNCERTAIN)]
+        p = float(np.mean([r["prob_fake"] for r in judged or scored]))
+        if judged:
+            verdict, reason, message = rules.judge(p, {"face_found": True})
+            message = f"{len(judged)} of {len(scored)} frames judged; mean {message}"
+        else:
+            reason = Counter(r["reason"] for r in scored).most_common(1)[0][0]
+            verdict, message = "inconclusive", f"none of its {len(scored)} frames got a verdict ({reason})"
         summaries.append(
             {
                 "path": video,
                 "prob_fake": p,
-                "label": verdict_for(p, threshold),
-                "threshold": threshold,
+                "verdict": verdict,
+                "reason": reason,
+                "message": message,
+                "threshold": rules.threshold,
+                "face_found": None,
                 "face_box": None,
                 "error": None,
                 "video": None,
-                "frames": len(probs),
+                "frames": len(scored),
             }
         )
     return summaries
@@ -90,32 +107,40 @@ def _printable(path):
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
+def _text_line(row):
+    """One line of the plain-text output: path, verdict, probability, and why when inconclusive."""
+    path = _printable(row["path"])
+    if row["error"]:
+        return f"{path}\tERROR\t{row['error']}"
+    line = f"{path}\t{row['verdict']}\tprob_fake={row['prob_fake']:.4f}"
+    if row["verdict"] == "inconclusive":
+        line += f"\t{row['reason']}: {row['message']}"
+    return line
+
+
 def cmd_predict(args):
     from ..data import expand_inputs
     from ..models import load
 
     model = load(args.model, trust=args.trust)
     entries = expand_inputs(args.inputs, n_frames=args.n_frames)
-    rows = _predict_rows(model, entries, n_jobs=args.n_jobs)
-    fields = ["path", "prob_fake", "label", "threshold", "face_box", "error"]
+    rows = _predict_rows(model, entries, band=args.band, n_jobs=args.n_jobs)
     for row in rows:
         if args.json:
-            print(
-                json.dumps(
-                    {k: row[k] for k in fields} | ({"frames": row["frames"]} if "frames" in row else {})
-                )
-            )
-        elif row["error"]:
-            print(f"{_printable(row['path'])}\tERROR\t{row['error']}")
+            extra = {"frames": row["frames"]} if "frames" in row else {}
+            print(json.dumps({k: row[k] for k in FIELDS} | extra))
         else:
-            print(f"{_printable(row['path'])}\t{row['label']}\tprob_fake={row['prob_fake']:.4f}")
+            print(_text_line(row))
     if args.out:
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
+        writer = csv.DictWriter(buf, fieldnames=FIELDS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
         atomic_write_text(args.out, buf.getvalue())
     failed = sum(1 for r in rows if r["error"])
+    inconclusive = sum(1 for r in rows if r["verdict"] == "inconclusive")
+    if inconclusive:
+        print(f"facetruth predict: {inconclusive} of {len(rows)} inputs inconclusive", file=sys.stderr)
     if failed:
         print(f"facetruth predict: {failed} of {len(rows)} inputs failed", file=sys.stderr)
     return EXIT_ITEM_FAILED if failed else 0

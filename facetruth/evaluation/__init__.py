@@ -5,9 +5,15 @@ from .._lazy import attach
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
-        "..metrics": ["detection_metrics", "equal_error_rate", "f1_threshold", "reliability_curve"],
+        "..metrics": [
+            "detection_metrics",
+            "equal_error_rate",
+            "f1_threshold",
+            "reliability_curve",
+            "coverage_curve",
+        ],
         "._cv": ["cv_splits", "check_no_leak", "cross_validate_features", "video_scores", "FoldLeakError"],
-        "._evaluate": ["evaluate_model"],
+        "._evaluate": ["evaluate_model", "verdict_coverage"],
         "._features": ["load_crops", "extract_families", "stack_families", "make_detector"],
         "._experiment": ["run_experiment", "DEFAULT_SETS", "resolve_sets"],
         "._robustness": ["PERTURBATIONS", "perturb", "robustness_curves", "run_robustness"],

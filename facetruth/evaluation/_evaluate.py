@@ -1,4 +1,11 @@
-"""Measuring a fitted detector on a labelled data set at its stored threshold."""
+"""Measuring a fitted detector on a labelled data set at its stored threshold.
+
+Beside the usual metrics (on every scored item, whatever its verdict), the
+coverage: the share of the inputs given a verdict (real or fake rather than
+inconclusive or failed), and the accuracy of those verdicts.
+"""
+
+from collections import Counter
 
 import numpy as np
 
@@ -7,11 +14,13 @@ from ..metrics import detection_metrics
 from ..pipelines import dataset_items, decision_threshold, predict_items
 
 
-def evaluate_model(model, dataset, *, n_jobs=None, progress=False):
+def evaluate_model(model, dataset, *, band=None, n_jobs=None, progress=False):
     """Metrics of a fitted detector on a data set, at the model's own threshold.
 
     Every item is scored with :func:`facetruth.predict_items`; items that
-    fail to load are left out of the metrics and counted.
+    fail to load are left out of the metrics and counted. The metrics are
+    computed on every scored item, inconclusive ones included; the coverage
+    and the accuracy of the verdicts given are reported beside them.
 
     Parameters
     ----------
@@ -20,6 +29,9 @@ def evaluate_model(model, dataset, *, n_jobs=None, progress=False):
     dataset : Dataset
         Labelled items (1 = fake, 0 = real), e.g. from
         :func:`~facetruth.data.load_dataset`.
+    band : float, default=None
+        Uncertainty band of the verdicts (see :func:`facetruth.predict_items`);
+        ``None`` takes the model's.
     n_jobs : int, default=None
         Processes that decode and crop; ``None`` keeps the loader's setting.
     progress : bool, default=False
@@ -29,7 +41,10 @@ def evaluate_model(model, dataset, *, n_jobs=None, progress=False):
     -------
     metrics : dict
         :func:`~facetruth.metrics.detection_metrics` of the items that were
-        scored, plus ``n_failed``.
+        scored, plus ``n_failed``, ``coverage`` (share of all items given a
+        real or fake verdict), ``covered_accuracy`` (accuracy of those
+        verdicts; ``None`` when there are none) and ``inconclusive`` (count
+        per reason).
     predictions : list of Prediction
         One per item of the data set, in its order.
 
@@ -59,8 +74,10 @@ def evaluate_model(model, dataset, *, n_jobs=None, progress=False):
     ...     metrics, rows = evaluate_model(model, data)
     >>> metrics["n"], metrics["n_failed"], len(rows)
     (8, 1, 9)
+    >>> metrics["coverage"] <= 8 / 9
+    True
     """
-    predictions = predict_items(model, dataset_items(dataset), n_jobs=n_jobs, progress=progress)
+    predictions = predict_items(model, dataset_items(dataset), band=band, n_jobs=n_jobs, progress=progress)
     scored = np.array([not p.failed for p in predictions], dtype=bool)
     prob = np.array([p.prob_fake for p in predictions if not p.failed], dtype=float)
     if not scored.any():
@@ -69,4 +86,46 @@ def evaluate_model(model, dataset, *, n_jobs=None, progress=False):
     labels = np.asarray(dataset.labels)[scored]
     metrics = detection_metrics(labels, prob, decision_threshold(model))
     metrics["n_failed"] = int((~scored).sum())
+    metrics.update(verdict_coverage(predictions, dataset.labels))
     return metrics, predictions
+
+
+def verdict_coverage(predictions, labels):
+    """Share of the items given a verdict, the accuracy of those verdicts, and why the others got none.
+
+    Parameters
+    ----------
+    predictions : list of Prediction
+        One per item, from :func:`facetruth.predict_items`.
+    labels : array-like of shape (n_items,)
+        1 = fake, 0 = real.
+
+    Returns
+    -------
+    coverage : dict
+        ``coverage`` (share of all items, failed ones included),
+        ``covered_accuracy`` (``None`` without a verdict) and
+        ``inconclusive`` (count per reason).
+
+    Examples
+    --------
+    >>> from facetruth.evaluation import verdict_coverage
+    >>> from facetruth.pipelines import Prediction
+    >>> rows = [Prediction("a", "fake", 0.9, 0.5), Prediction("b", "real", 0.6, 0.5),
+    ...         Prediction("c", "inconclusive", 0.52, 0.5, reason="uncertain")]
+    >>> out = verdict_coverage(rows, [1, 1, 0])
+    >>> round(out["coverage"], 3), out["covered_accuracy"], out["inconclusive"]
+    (0.667, 0.5, {'uncertain': 1})
+    """
+    labels = np.asarray(labels).astype(int)
+    if len(labels) != len(predictions):
+        raise ValueError(f"{len(predictions)} predictions but {len(labels)} labels.")
+    given = [
+        (p.verdict == "fake") == bool(y) for p, y in zip(predictions, labels) if p.verdict in ("real", "fake")
+    ]
+    reasons = Counter(p.reason for p in predictions if p.verdict == "inconclusive")
+    return {
+        "coverage": len(given) / len(predictions) if predictions else 0.0,
+        "covered_accuracy": float(np.mean(given)) if given else None,
+        "inconclusive": dict(reasons),
+    }

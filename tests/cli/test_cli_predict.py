@@ -19,12 +19,25 @@ def test_predict_json_lines_with_a_bad_file(trained, tiny_set, tmp_path, capsys)
     assert code == 1  # one input failed
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(lines) == 3
+    keys = [
+        "path",
+        "prob_fake",
+        "verdict",
+        "reason",
+        "message",
+        "threshold",
+        "face_found",
+        "face_box",
+        "error",
+    ]
     for row in lines:
-        assert set(row) == {"path", "prob_fake", "label", "threshold", "face_box", "error"}
-    assert lines[0]["label"] == "fake" and lines[0]["error"] is None and 0 <= lines[0]["prob_fake"] <= 1
+        assert list(row) == keys
+    assert lines[0]["verdict"] == "fake" and lines[0]["error"] is None and 0 <= lines[0]["prob_fake"] <= 1
+    assert lines[0]["reason"] is None and "threshold" in lines[0]["message"]
+    assert lines[2]["verdict"] is None and lines[2]["reason"] == "unreadable"
     assert lines[2]["error"] and "bad.jpg" in lines[2]["error"] and lines[2]["prob_fake"] is None
     rows = list(csv.DictReader(open(tmp_path / "r.csv")))
-    assert len(rows) == 3 and rows[2]["error"]
+    assert len(rows) == 3 and rows[2]["error"] and list(rows[0]) == keys
 
 
 def test_predict_folder_and_video(trained, tiny_set, tmp_path, capsys):
@@ -55,3 +68,33 @@ def test_tampered_model_is_refused(trained, tmp_path, capsys):
     copy.write_bytes(bytes(raw))
     assert main(["predict", str(copy), "x.jpg"]) == 2
     assert "sha256" in capsys.readouterr().err
+
+
+def test_noise_png_is_inconclusive_no_face(face_model_file, noise_png, tmp_path, capsys):
+    noise = tmp_path / "noise.png"
+    noise.write_bytes(noise_png)
+    assert main(["predict", str(face_model_file), str(noise), "--out", str(tmp_path / "r.csv")]) == 0
+    out = capsys.readouterr()
+    path, verdict, prob, why = out.out.rstrip("\n").split("\t")
+    assert (path, verdict) == (str(noise), "inconclusive") and prob.startswith("prob_fake=")
+    assert why.startswith("no_face: No face found")
+    assert "1 of 1 inputs inconclusive" in out.err
+    (row,) = csv.DictReader(open(tmp_path / "r.csv"))
+    assert row["verdict"] == "inconclusive" and row["reason"] == "no_face" and row["face_found"] == "False"
+    assert main(["predict", str(face_model_file), str(noise), "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["verdict"] == "inconclusive" and row["reason"] == "no_face" and row["face_found"] is False
+
+
+def test_band_option(trained, tiny_set, capsys):
+    images = sorted((tiny_set / "fake").glob("*.png"))[:3]
+    assert main(["predict", str(trained), *map(str, images), "--json", "--band", "1"]) == 0
+    wide = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert all(r["verdict"] == "inconclusive" and r["reason"] == "uncertain" for r in wide)
+    assert main(["predict", str(trained), *map(str, images), "--json", "--band", "0"]) == 0
+    off = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert all(r["verdict"] in ("real", "fake") and r["reason"] is None for r in off)
+    assert [r["prob_fake"] for r in off] == [r["prob_fake"] for r in wide]
+    with pytest.raises(SystemExit):
+        main(["predict", str(trained), str(images[0]), "--band", "1.5"])
+    assert "--band" in capsys.readouterr().err

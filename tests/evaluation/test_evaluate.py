@@ -39,3 +39,34 @@ def test_nothing_scored_is_a_clear_error(model, tmp_path):
     empty = Dataset([tmp_path / "a.png", tmp_path / "b.png"], [0, 1], ["a", "b"], ["x", "x"])
     with pytest.raises(ImageDecodeError, match="None of the 2 items could be scored"):
         evaluate_model(model, empty)
+
+
+def test_coverage_and_the_accuracy_of_the_verdicts_given(model, tiny_set):
+    data = load_dataset(tiny_set)
+    metrics, rows = evaluate_model(model, data, band=1)  # nothing is certain
+    assert metrics["coverage"] == 0 and metrics["covered_accuracy"] is None
+    assert sum(metrics["inconclusive"].values()) == len(data)
+    off, rows = evaluate_model(model, data, band=0)
+    given = [r for r in rows if r.verdict in ("real", "fake")]
+    assert off["coverage"] == pytest.approx(len(given) / len(data))
+    right = [
+        (r.verdict == "fake") == bool(y) for r, y in zip(rows, data.labels) if r.verdict != "inconclusive"
+    ]
+    assert off["covered_accuracy"] == pytest.approx(np.mean(right))
+    assert metrics["auc"] == off["auc"] and metrics["n"] == off["n"] == len(data)  # on every scored item
+
+
+def test_verdict_coverage_counts_failed_items_as_not_covered():
+    from facetruth.evaluation import verdict_coverage
+    from facetruth.pipelines import Prediction
+
+    rows = [
+        Prediction("a", "fake", 0.9, 0.5),
+        Prediction("b", None, None, 0.5, reason="unreadable", error="gone"),
+        Prediction("c", "inconclusive", 0.5, 0.5, reason="no_face"),
+        Prediction("d", "real", 0.1, 0.5),
+    ]
+    out = verdict_coverage(rows, [1, 0, 1, 1])
+    assert out == {"coverage": 0.5, "covered_accuracy": 0.5, "inconclusive": {"no_face": 1}}
+    with pytest.raises(ValueError, match="labels"):
+        verdict_coverage(rows, [1, 0])

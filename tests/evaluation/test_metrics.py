@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from facetruth.evaluation import detection_metrics, equal_error_rate, f1_threshold, reliability_curve
+from facetruth.evaluation import (
+    coverage_curve,
+    detection_metrics,
+    equal_error_rate,
+    f1_threshold,
+    reliability_curve,
+)
 
 
 def test_perfect_separation():
@@ -72,3 +78,25 @@ def test_reliability_curve_of_calibrated_scores(rng):
 def test_a_score_equal_to_the_threshold_is_real():
     m = detection_metrics([0, 1], [0.5, 0.9], threshold=0.5)
     assert m["confusion"] == [[1, 0], [0, 1]]
+
+
+def test_coverage_curve_trades_coverage_for_accuracy(rng):
+    y = rng.integers(0, 2, 2000)
+    prob = np.clip(0.5 + (y - 0.5) * rng.uniform(0, 0.8, 2000) + rng.normal(0, 0.15, 2000), 0, 1)
+    curve = coverage_curve(y, prob, 0.5)
+    band, coverage, accuracy = curve["band"], curve["coverage"], curve["accuracy"]
+    assert band[0] == 0 and coverage[0] == 1 and accuracy[0] == pytest.approx(((prob > 0.5) == y).mean())
+    assert np.all(np.diff(band) > 0) and np.all(np.diff(coverage) <= 0) and coverage[-1] == 0
+    assert accuracy[-1] is None and accuracy[len(band) // 2] > accuracy[0]
+    # each point as the definition says: |prob - t| <= band has no verdict
+    k = len(band) // 3
+    covered = np.abs(prob - 0.5) > band[k]
+    assert coverage[k] == pytest.approx(covered.mean())
+    assert accuracy[k] == pytest.approx(((prob[covered] > 0.5) == y[covered]).mean())
+
+
+def test_coverage_curve_on_given_bands():
+    curve = coverage_curve([0, 1, 1], [0.2, 0.6, 0.95], 0.5, bands=[0.3, 0.0, 0.1])
+    assert curve == {"band": [0.0, 0.1, 0.3], "coverage": [1.0, 2 / 3, 1 / 3], "accuracy": [1.0, 1.0, 1.0]}
+    with pytest.raises(ValueError, match="negative"):
+        coverage_curve([0, 1], [0.2, 0.8], 0.5, bands=[-0.1])

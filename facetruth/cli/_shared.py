@@ -17,17 +17,13 @@ def progress():
 
 
 def pipeline_params(args):
-    """The ``cache``, ``n_jobs``, ``device`` and backbone-weight parameters of a pipeline."""
-    params = {"cache": cache_dir(args), "n_jobs": args.n_jobs, "device": args.device}
-    if getattr(args, "backbone", None):
-        from ..pipelines import CNN_FAMILIES, resolve_features
-
-        cnn = [f for f in resolve_features(args.features) if f in CNN_FAMILIES]
-        if not cnn:
-            raise ValueError(f"--backbone needs a CNN family ({', '.join(CNN_FAMILIES)}) in --features.")
-        for family in cnn:  # an absolute path, as Dask workers may run elsewhere
-            params[f"{family}__weights"] = os.path.abspath(args.backbone)
-    return params
+    """The ``cache``, ``n_jobs``, ``device`` and ``backbone`` parameters of :func:`build_pipeline`."""
+    return {
+        "cache": cache_dir(args),
+        "n_jobs": args.n_jobs,
+        "device": args.device,
+        "backbone": getattr(args, "backbone", None),
+    }
 
 
 def loader_align(args):

@@ -10,6 +10,7 @@ __getattr__, __dir__, __all__ = attach(
         "._extras": ["ExtraRows", "TrainingExtras", "parse_augment"],
         "._registry": [
             "CNN_FAMILIES",
+            "DEVICE_FAMILIES",
             "make_transformer",
             "FEATURE_SETS",
             "FAMILIES",

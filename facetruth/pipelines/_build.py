@@ -16,7 +16,7 @@ from ..data import parse_pseudo_fakes
 from ..models import CalibratedDetector, make_classifier
 from ._extras import TrainingExtras, parse_augment
 from ._loader import ImageLoader
-from ._registry import CNN_FAMILIES, make_transformer, resolve_features
+from ._registry import CNN_FAMILIES, DEVICE_FAMILIES, make_transformer, resolve_features
 
 
 def build_loader(face="auto", image_size=256, *, align=False, native=False, cache=None, n_jobs=None):
@@ -99,15 +99,15 @@ def build_features(features="all", *, cache=None, device="auto", n_jobs=None, ba
     if backbone is not None:
         cnn = [f for f in families if f in CNN_FAMILIES]
         if not cnn:
-            raise ValueError(f"A backbone needs a CNN family ({', '.join(CNN_FAMILIES)}) in the features.")
+            raise ValueError(f"The backbone needs a CNN family ({', '.join(CNN_FAMILIES)}) in the features.")
         # an absolute path: the union may be unpickled in a worker that runs in another folder
         params = {**{f"{f}__weights": os.path.abspath(backbone) for f in cnn}, **params}
     transformers = []
     for family in families:
         kwargs = {"cache": cache}
-        if family in CNN_FAMILIES:
+        if family in DEVICE_FAMILIES:
             kwargs.update(device=device)
-        else:
+        if family not in CNN_FAMILIES:  # handcrafted families and clip spread images over n_jobs
             kwargs.update(n_jobs=n_jobs)
         transformers.append((family, make_transformer(family, **kwargs)))
     union = FeatureUnion(transformers, verbose_feature_names_out=True)

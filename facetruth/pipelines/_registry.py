@@ -21,8 +21,11 @@ FAMILIES = {
     "clip": ("facetruth.features._clip", "CLIPEmbedding"),
 }
 
-#: families that run a CNN: they take ``device`` and a fine-tuned backbone's ``weights``
+#: families that run EfficientNet-Lite0: they take a fine-tuned backbone's ``weights``
 CNN_FAMILIES = ("cnn", "parts", "cnnstats")
+
+#: families that run a network: they take ``device`` (CPU, or CUDA when there is one)
+DEVICE_FAMILIES = (*CNN_FAMILIES, "clip")
 
 HANDCRAFTED = ("fft", "dct", "noise", "lbp")
 

@@ -4,6 +4,7 @@ from pathlib import Path
 from facetruth.cli import main
 from facetruth.cli._shared import pipeline_params
 from facetruth.cli.main import build_parser
+from facetruth.pipelines import build_pipeline
 
 
 def test_train_writes_model_and_card(trained):
@@ -27,11 +28,9 @@ def test_train_holdout_reports_test_metrics(tiny_set, tmp_path, capsys):
 def test_backbone_needs_and_reaches_every_cnn_family(tiny_set, tmp_path, capsys):
     base = ["train", "--data", str(tiny_set), "--out", str(tmp_path / "m.joblib"), "--backbone", "b.pt"]
     assert main([*base, "--features", "handcrafted"]) == 2
-    assert "--backbone needs a CNN family (cnn, parts, cnnstats)" in capsys.readouterr().err
-    params = pipeline_params(build_parser().parse_args([*base, "--features", "fft,cnn,parts,cnnstats"]))
-    assert (
-        params["cnn__weights"]
-        == params["parts__weights"]
-        == params["cnnstats__weights"]
-        == str(Path("b.pt").resolve())
-    )
+    assert "backbone needs a CNN family (cnn, parts, cnnstats)" in capsys.readouterr().err
+    args = build_parser().parse_args([*base, "--features", "fft,cnn,parts,cnnstats,clip"])
+    union = build_pipeline(args.features, **pipeline_params(args)).named_steps["features"]
+    weights = {name: getattr(t, "weights", None) for name, t in union.transformer_list}
+    expected = str(Path("b.pt").resolve())
+    assert weights == {"fft": None, "cnn": expected, "parts": expected, "cnnstats": expected, "clip": None}

@@ -4,6 +4,8 @@ import ipaddress
 import logging
 import sys
 
+from . import cmdoptions
+
 logger = logging.getLogger(__name__)
 
 HELP = "serve the upload page and JSON API for a saved model (waitress)"
@@ -26,6 +28,7 @@ def add_arguments(parser):
         "--idle-timeout", type=int, default=30, help="seconds of silence before a connection is dropped"
     )
     parser.add_argument("--max-connections", type=int, default=100, help="open connections at most")
+    cmdoptions.band(parser)
     parser.set_defaults(func=cmd_serve)
 
 
@@ -53,6 +56,7 @@ def cmd_serve(args):
         "MAX_FILES": args.max_files,
         "MAX_CONTENT_LENGTH": int(args.max_upload_mb * 1024 * 1024),
         "MAX_PIXELS": args.max_pixels,
+        "FACETRUTH_BAND": args.band,
     }
     app = create_app(config)
     if not _is_loopback(args.host):

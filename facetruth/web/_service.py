@@ -74,6 +74,9 @@ class DetectorService:
         Pixels decoded at once across all threads (see
         :class:`~facetruth.web._limits.PixelBudget`); ``None`` means
         ``2 * max_pixels``, about 1 GB at the decoders' peak.
+    band : float, default=None
+        Uncertainty band of the verdicts (see :func:`facetruth.predict_items`);
+        ``None`` takes the model's, ``0`` turns it off.
 
     Raises
     ------
@@ -81,9 +84,9 @@ class DetectorService:
         The model file or its card is missing, tampered with or unreadable.
     """
 
-    def __init__(self, model_path, *, max_pixels=40_000_000, pixel_budget=None):
+    def __init__(self, model_path, *, max_pixels=40_000_000, pixel_budget=None, band=None):
         from ..models import load, read_model_card
-        from ..pipelines import decision_threshold, split_pipeline
+        from ..pipelines import decision_threshold, split_pipeline, verdict_rules
 
         self.model_path = os.fspath(model_path)
         self.card = read_model_card(self.model_path)
@@ -93,6 +96,7 @@ class DetectorService:
         self.max_pixels = int(min(int(max_pixels), int(loader.max_pixels)))
         loader.set_params(max_pixels=self.max_pixels, n_jobs=1)
         self.threshold = decision_threshold(self.pipeline)
+        self.band = verdict_rules(loader, self.pipeline[-1], band=band).band  # checks the value, once
         self.budget = PixelBudget(2 * self.max_pixels if pixel_budget is None else pixel_budget)
         logger.info("loaded %s (threshold %.4f)", self.model_path, self.threshold)
 
@@ -108,11 +112,16 @@ class DetectorService:
         -------
         rows : list of dict
             Per upload, in order, the same keys: ``path``, ``prob_fake``,
-            ``label``, ``threshold``, ``face_box``, ``error``,
+            ``verdict`` (``"real"``, ``"fake"`` or ``"inconclusive"``),
+            ``reason`` (why there is no verdict, see
+            :data:`~facetruth.pipelines.INCONCLUSIVE_REASONS`), ``message``
+            (one sentence), ``label`` (the same as ``verdict``, for older
+            clients), ``threshold``, ``face_found``, ``face_box``, ``error``,
             ``contributions`` (``{family: value}`` or ``None``), ``spectrum``
             (list of floats or ``None``), ``face_method`` and
-            ``contribution_unit``. A row that failed has ``error`` set and
-            ``None`` in the fields that describe a score.
+            ``contribution_unit``. A row that failed has ``error`` set,
+            ``reason="unreadable"`` and ``None`` in the fields that describe
+            a score.
         """
         from ..exceptions import ImageDecodeError
         from ..models import family_contributions, log_spectrum
@@ -127,7 +136,7 @@ class DetectorService:
                 items.append(data)
                 need = max(need, pixels or 0)  # one image at a time is decoded, then cropped
         with self.budget.hold(need):
-            result = score_items(self.pipeline, items, names=[name for name, _ in uploads])
+            result = score_items(self.pipeline, items, names=[name for name, _ in uploads], band=self.band)
         rows = [_api_row(p) for p in result.predictions]
         if len(result.scored):
             contribs = family_contributions(self.pipeline, result.features)
@@ -155,18 +164,24 @@ class DetectorService:
             "status": "ok",
             "model_sha256": str(self.card.get("sha256", ""))[:16],
             "threshold": self.threshold,
+            "band": self.band,
         }
 
 
 def _api_row(prediction):
     """The API's row of a :class:`~facetruth.pipelines.Prediction` (explanations still empty)."""
+    error = None if prediction.error is None else _short_error(prediction.error)
     return {
         "path": prediction.item,
         "prob_fake": prediction.prob_fake,
+        "verdict": prediction.verdict,
+        "reason": prediction.reason,
+        "message": error if error is not None else prediction.message,
         "label": prediction.verdict,
         "threshold": prediction.threshold,
+        "face_found": prediction.face_found,
         "face_box": None if prediction.face_box is None else list(prediction.face_box),
-        "error": None if prediction.error is None else _short_error(prediction.error),
+        "error": error,
         "contributions": None,
         "spectrum": None,
         "face_method": prediction.face_method,

@@ -18,6 +18,7 @@ DEFAULT_CONFIG = {
     "MAX_PIXELS": 40_000_000,
     "MAX_FILES": 16,
     "DECODE_PIXEL_BUDGET": None,
+    "FACETRUTH_BAND": None,
 }
 """Defaults of :func:`create_app`; ``FACETRUTH_MODEL`` falls back to the environment variable."""
 
@@ -45,8 +46,9 @@ def create_app(config=None):
         ``MAX_CONTENT_LENGTH`` (bytes per request), ``MAX_PIXELS`` (per
         image, checked from the header before decoding), ``MAX_FILES``
         (uploads per request) and ``DECODE_PIXEL_BUDGET`` (pixels decoded
-        at once across threads; default ``2 * MAX_PIXELS``), plus any Flask
-        setting.
+        at once across threads; default ``2 * MAX_PIXELS``) and
+        ``FACETRUTH_BAND`` (the verdicts' uncertainty band; default the
+        model's, ``0`` turns it off), plus any Flask setting.
 
     Returns
     -------
@@ -74,7 +76,10 @@ def create_app(config=None):
     # a multipart body has one part per file; a few more are allowed for plain fields
     app.config["MAX_FORM_PARTS"] = max_files + 8
     app.extensions["facetruth"] = DetectorService(
-        model_path, max_pixels=app.config["MAX_PIXELS"], pixel_budget=app.config["DECODE_PIXEL_BUDGET"]
+        model_path,
+        max_pixels=app.config["MAX_PIXELS"],
+        pixel_budget=app.config["DECODE_PIXEL_BUDGET"],
+        band=app.config["FACETRUTH_BAND"],
     )
 
     from .api import bp as api_bp

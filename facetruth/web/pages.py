@@ -12,6 +12,7 @@ def index():
     return render_template(
         "index.html",
         threshold=service.threshold,
+        band=service.band,
         max_files=current_app.config["MAX_FILES"],
         max_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
     )

@@ -1,5 +1,6 @@
 """End-to-end: ``facetruth serve`` in a subprocess, driven by headless Chromium."""
 
+import contextlib
 import json
 import os
 import socket
@@ -54,12 +55,13 @@ def _api_label(url, path):
         return json.load(response)["results"][0]
 
 
-@pytest.fixture
-def server(tiny_model, tmp_path):
+@contextlib.contextmanager
+def _serving(model, tmp_path):
+    """``facetruth serve MODEL`` on a free port; its log must hold no traceback."""
     port = _free_port()
     log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "facetruth.cli", "serve", str(tiny_model), "--port", str(port)],
+        [sys.executable, "-m", "facetruth.cli", "serve", str(model), "--port", str(port)],
         cwd=tmp_path,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -80,6 +82,18 @@ def server(tiny_model, tmp_path):
         text = log.read()
         log.close()
         assert "Traceback" not in text, text
+
+
+@pytest.fixture
+def server(tiny_model, tmp_path):
+    with _serving(tiny_model, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def face_server(face_model_file, tmp_path):
+    with _serving(face_model_file, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -115,3 +129,25 @@ def test_upload_shows_the_verdict(server, browser, hardfake_dir):
     artifacts = REPO / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     assert browser.save_screenshot(str(artifacts / "web_upload.png"))
+
+
+def test_an_inconclusive_verdict_is_grey_and_says_why(face_server, browser, noise_png, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    image = tmp_path / "noise.png"
+    image.write_bytes(noise_png)
+    browser.get(face_server + "/")
+    browser.find_element(By.ID, "files").send_keys(str(image))
+    wait = WebDriverWait(browser, 60)
+    verdict = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".result .verdict")))
+    wait.until(lambda d: d.find_element(By.ID, "status").text == "Done.")
+    assert verdict.text == "INCONCLUSIVE" and "inconclusive" in verdict.get_attribute("class").split()
+    assert verdict.value_of_css_property("color") == "rgba(102, 102, 102, 1)"  # --muted, not red or green
+    message = browser.find_element(By.CSS_SELECTOR, ".result .message").text
+    assert message.startswith("No face found")
+    assert browser.find_element(By.CSS_SELECTOR, ".result .box-note").text.startswith("No face found")
+    artifacts = REPO / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(artifacts / "web_inconclusive.png"))

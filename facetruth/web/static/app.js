@@ -9,6 +9,7 @@
   const status = document.getElementById("status");
   const results = document.getElementById("results");
   const template = document.getElementById("result-template");
+  const VERDICTS = ["real", "fake", "inconclusive"];
   let card = null;
 
   fetch("/api/v1/model")
@@ -50,7 +51,7 @@
     };
     img.onerror = function () { URL.revokeObjectURL(url); };
     img.src = url;
-    note.textContent = box ? "Face box in yellow." : "No face box: the centre of the image was used.";
+    note.textContent = box ? "Face box in yellow." : "No face found: the centre of the image was scored.";
   }
 
   function drawBars(container, contributions, unit, unitNote) {
@@ -129,9 +130,14 @@
       verdict.textContent = "ERROR";
       node.querySelector(".error").textContent = row.error;
     } else {
-      verdict.textContent = row.label.toUpperCase();
-      verdict.classList.add(row.label);
+      // real, fake or inconclusive: an inconclusive row is drawn in neutral grey, never red or green
+      const name = VERDICTS.includes(row.verdict) ? row.verdict : "inconclusive";
+      verdict.textContent = name.toUpperCase();
+      verdict.classList.add(name);
       node.querySelector(".prob").textContent = "P(fake) = " + row.prob_fake.toFixed(3);
+      const message = node.querySelector(".message");
+      message.textContent = row.message || "";
+      if (name === "inconclusive") message.classList.add("inconclusive");
       drawBars(node.querySelector(".bars"), row.contributions, row.contribution_unit, node.querySelector(".unit"));
       drawSpectrum(node.querySelector(".spectrum"), row.spectrum);
     }

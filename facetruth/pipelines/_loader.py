@@ -310,7 +310,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         """
         self.fit()
         result = self.load(X, errors="raise")
-        self.min_face_side_ = None if self.face == "off" else face_size_limit(result.infos)
+        self.min_face_side_ = face_size_limit(result.infos)  # None without faces (face="off")
         return result.images
 
     def load(self, X, *, errors="raise"):

@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 from ..models import classifier_name, training_summary
 from ._extras import TrainingExtras
 from ._loader import LoadResult
+from ._verdicts import face_size_limit
 
 logger = logging.getLogger(__name__)
 
@@ -201,6 +202,7 @@ def train_detector(pipeline, dataset, *, extras=None, progress=False):
     pipe.named_steps["loader"].fit()
     items = dataset_items(dataset)
     loaded = load_images(pipe, items, progress=progress)
+    pipe.named_steps["loader"].min_face_side_ = face_size_limit(loaded.infos)  # smaller faces: no verdict
     labels = np.asarray(dataset.labels)[loaded.ok]
     groups = np.asarray(dataset.groups)[loaded.ok]
     images = loaded.images

@@ -110,14 +110,16 @@ def test_band_zero_turns_the_band_off(noise_model):
         predict_items(noise_model, images, band=-0.1)
 
 
-def test_old_models_keep_two_way_verdicts_with_a_note(face_model, astronaut, noise_png, caplog):
+def test_old_models_keep_two_way_verdicts_with_a_note(face_model, astronaut, noise_png, caplog, tmp_path):
     import copy
+
+    import facetruth
 
     old = copy.deepcopy(face_model)
     loader, _, detector = split_pipeline(old)
-    del loader.min_face_side_, detector.band_
-    if hasattr(detector, "novelty_"):
-        del detector.novelty_
+    del loader.min_face_side_, detector.band_, detector.novelty_  # as saved before these existed
+    facetruth.save(old, tmp_path / "old.joblib")
+    old = facetruth.load(tmp_path / "old.joblib")
     with caplog.at_level(logging.WARNING, logger="facetruth.pipelines._verdicts"):
         first = predict_items(old, [astronaut, noise_png])
         predict_items(old, [astronaut])
@@ -147,3 +149,21 @@ def test_the_model_card_records_the_limits(face_model, face_model_file):
     assert card["min_face_side"] == loader.min_face_side_
     assert card["novelty"]["limit"] == pytest.approx(detector.novelty_.limit_)
     assert card["novelty"]["distance"] == "rms_zscore" and card["band"] == detector.band_
+
+
+def test_training_learns_the_face_size_limit_and_the_card_records_it(astronaut, tmp_path):
+    import facetruth
+    from facetruth.data import load_dataset
+    from facetruth.models import read_model_card
+    from facetruth.pipelines import train_detector
+
+    for k, cls in enumerate(["real", "fake"] * 3):
+        (tmp_path / cls).mkdir(exist_ok=True)
+        view = astronaut[10 * k :, 5 * k :] if k % 2 else astronaut[:, ::-1][5 * k :]
+        Image.fromarray(np.ascontiguousarray(view)).save(tmp_path / cls / f"{k}.png")
+    pipe = build_pipeline("fft", "logistic", face="auto", image_size=32, cv=2)
+    result = train_detector(pipe, load_dataset(tmp_path))
+    limit = result.pipeline.named_steps["loader"].min_face_side_
+    assert 60 <= limit <= 100
+    card = facetruth.save(result.pipeline, tmp_path / "m.joblib", metadata=result.metadata)
+    assert card["min_face_side"] == limit == read_model_card(tmp_path / "m.joblib")["min_face_side"]

@@ -227,7 +227,7 @@ def test_cli_train_with_local_dask_workers(tiny_set, tmp_path, capsys):
     assert "saved" in capsys.readouterr().out
     assert main(["predict", str(model), str(tiny_set / "fake"), "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert len(rows) == 24 and np.mean([r["label"] == "fake" for r in rows]) > 0.8
+    assert len(rows) == 24 and np.mean([r["verdict"] == "fake" for r in rows]) > 0.8
 
 
 def test_cli_train_on_local_dask_workers_with_alignment_and_extra_rows(tmp_path, capsys):

@@ -18,6 +18,7 @@ from sklearn import metrics as skm
 
 from ..metrics import reliability_curve
 from ..pipelines import TrainingExtras
+from ._audit_report import audit_entry
 from ._cv import cross_validate_features, cv_splits
 from ._features import (
     describe_estimators,
@@ -66,6 +67,7 @@ def run_experiment(
     extras=None,
     random_state=None,
     n_errors=8,
+    audit=True,
     progress=False,
 ):
     """Cross-validate several feature sets on the same folds of one data set.
@@ -98,6 +100,11 @@ def run_experiment(
         Seed of the folds; ``None`` takes the detector's.
     n_errors : int, default=8
         Most confident false positives and false negatives kept for the gallery.
+    audit : bool, default=True
+        Add the data set's shortcut audit (``results["audit"]``, see
+        :func:`~facetruth.evaluation.audit_dataset`), which reports show
+        beside the feature sets. It reads the loader's crop cache when there
+        is one; without a cache it finds every face a second time.
     progress : bool, default=False
 
     Returns
@@ -120,7 +127,7 @@ def run_experiment(
     >>> _ = make_demo_dataset(n=12, size=32, out=folder)
     >>> results = run_experiment(
     ...     load_dataset(folder), build_loader("off", 32), build_features("fft"),
-    ...     make_detector("svm", inner_cv=2), ["fft"], n_splits=2,
+    ...     make_detector("svm", inner_cv=2), ["fft"], n_splits=2, audit=False,
     ... )
     >>> list(results["feature_sets"]), results["meta"]["folds"]
     (['fft'], 2)
@@ -196,6 +203,7 @@ def run_experiment(
         "best": best,
         "spectrum": mean_spectra(loaded.images, loaded.labels, cache=loader.cache),
         "errors": errors,
+        "audit": audit_entry(dataset, loader, random_state=seed, progress=progress) if audit else None,
         "wall_seconds": round(time.perf_counter() - start, 1),
     }
 

@@ -10,16 +10,10 @@ import logging
 from pathlib import Path
 
 from .._atomic import atomic_write_bytes, atomic_write_text
+from ._report_tables import md_table as _md_table
 from ._report_tables import metadata_rows, tables
 
 logger = logging.getLogger(__name__)
-
-
-def _md_table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in rows:
-        lines.append("| " + " | ".join(f"**{t}**" if b else t for t, b in row) + " |")
-    return "\n".join(lines)
 
 
 def render_markdown(results, figures=None):
@@ -28,7 +22,8 @@ def render_markdown(results, figures=None):
     Parameters
     ----------
     results : dict
-        From :func:`~facetruth.evaluation.run_experiment`.
+        From :func:`~facetruth.evaluation.run_experiment`, or
+        :func:`~facetruth.evaluation.run_loso` (whose report has no figures).
     figures : dict of str to str, default=None
         Figure title to a relative PNG path, linked at the end.
 
@@ -36,6 +31,10 @@ def render_markdown(results, figures=None):
     -------
     text : str
     """
+    if results.get("protocol") == "loso":
+        from ._report_loso import render_loso_markdown
+
+        return render_loso_markdown(results)
     meta = results.get("meta", {})
     parts = [f"# FaceTruth experiment: {meta.get('data_name', 'dataset')}", ""]
     parts.append(f"Best feature set by mean ROC-AUC: **{results['best']}**. Best value per column in bold.")
@@ -65,16 +64,25 @@ def write_report(results, out_dir):
     results : dict
         From :func:`~facetruth.evaluation.run_experiment` (or ``results.json``),
         optionally with a ``robustness`` entry from
-        :func:`~facetruth.evaluation.run_robustness`.
+        :func:`~facetruth.evaluation.run_robustness`; or from
+        :func:`~facetruth.evaluation.run_loso`.
     out_dir : str or os.PathLike
 
     Returns
     -------
     paths : list of pathlib.Path
     """
+    out_dir = Path(out_dir)
+    if results.get("protocol") == "loso":
+        from ._report_loso import render_loso_html, render_loso_markdown
+
+        md, html = out_dir / "report.md", out_dir / "report.html"
+        atomic_write_text(md, render_loso_markdown(results))
+        atomic_write_text(html, render_loso_html(results))
+        logger.info("wrote %s and %s", md, html)
+        return [md, html]
     from ._report_html import figures, render_html
 
-    out_dir = Path(out_dir)
     figs = figures(results)
     md_figs = {}
     for title, png in figs.items():

@@ -4,6 +4,8 @@ Both renderers, Markdown (:mod:`._report`) and HTML (:mod:`._report_html`),
 draw their tables from here.
 """
 
+from ._audit_report import AUDIT_LABEL, audit_tables
+
 #: (key, header, higher is better)
 METRIC_COLUMNS = (
     ("auc", "ROC-AUC", True),
@@ -56,10 +58,31 @@ def metric_table(feature_sets, summary_key="summary"):
     return header, rows
 
 
+def md_table(header, rows):
+    """A GitHub Markdown table of ``(text, bold)`` cells."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        lines.append("| " + " | ".join(f"**{t}**" if b else t for t, b in row) + " |")
+    return "\n".join(lines)
+
+
+def audit_row(audit, header):
+    """The shortcut audit as a row of the comparison table: its AUC under ROC-AUC, dashes elsewhere."""
+    cells = {"feature set": AUDIT_LABEL, "families": "file, encoding, face geometry"}
+    cells["features"] = str(len(audit.get("ranking", [])))
+    cells["ROC-AUC"] = f"{audit['nuisance_auc']:.3f}" + (" (warning)" if audit.get("warning") else "")
+    return [(cells.get(h, "–"), h == "ROC-AUC" and bool(audit.get("warning"))) for h in header]
+
+
 def tables(results):
     """Every table of the report, as ``(title, header, rows)`` with rows of ``(text, bold)`` cells."""
     sets = results["feature_sets"]
-    out = [("Cross-validated comparison (frame level)",) + metric_table(sets)]
+    header, rows = metric_table(sets)
+    audit = results.get("audit")
+    if audit and audit.get("nuisance_auc") is not None:  # every figure read against its shortcut
+        rows.append(audit_row(audit, header))
+    out = [("Cross-validated comparison (frame level)", header, rows)]
+    out.extend(audit_tables(audit))
     if any(r.get("video_summary") for r in sets.values()):
         out.append(("Video level (mean of frame scores)",) + metric_table(sets, "video_summary"))
     n_folds = max(len(r["folds"]) for r in sets.values())

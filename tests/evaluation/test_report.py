@@ -127,3 +127,18 @@ def test_experiment_folds_train_on_pseudo_fakes_of_their_own_reals(tiny_set):
     folds = results["feature_sets"]["fft"]["folds"]
     # each fold trains on its 32 crops plus the pseudo-fakes of its 16 reals
     assert [f["n_train"] for f in folds] == [48, 48, 48]
+
+
+def test_the_shortcut_audit_stands_beside_the_feature_sets(run_dir):
+    results = _results(run_dir)
+    audit = results["audit"]
+    assert 0 <= audit["nuisance_auc"] <= 1 and audit["counts"] == {"real": 24, "fake": 24}
+    text = (run_dir / "report.md").read_text()
+    comparison = text.split("## Cross-validated comparison")[1].split("## ")[0]
+    assert "| shortcut audit (nuisance properties only) | file, encoding, face geometry |" in comparison
+    assert f"{audit['nuisance_auc']:.3f}" in comparison
+    assert "## Shortcut audit" in text and audit["advice"] in text
+    assert audit["top_features"][0]["name"] in text
+    assert "shortcut audit (nuisance properties only)" in (run_dir / "report.html").read_text()
+    del results["audit"]  # results written before the audit still render
+    assert "Shortcut audit" not in render_markdown(results)

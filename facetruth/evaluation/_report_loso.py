@@ -1,0 +1,230 @@
+"""The leave-one-source-out report, in Markdown and self-contained HTML.
+
+Feature sets are rows, held-out sources columns, the mean over sources last;
+under the ROC-AUC of the feature sets stands the AUC that nuisance properties
+alone reach on each source, so that a figure is read against its shortcut.
+"""
+
+import html
+
+from ._audit_report import source_audit_table
+from ._report_html import _CSS, _table
+from ._report_tables import md_table
+
+_AUDIT_ROW = "shortcut audit (nuisance AUC of the source)"
+
+
+def _fmt(value, digits=3):
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def source_table(results, key, title, *, with_audit=False):
+    """Feature set × held-out source table of one metric, with the mean over sources.
+
+    Parameters
+    ----------
+    results : dict
+        From :func:`~facetruth.evaluation.run_loso`.
+    key : str
+        A :func:`~facetruth.metrics.detection_metrics` key with a ``mean_``
+        entry per set (``"auc"``, ``"ap"``, ``"balanced_accuracy"``).
+    title : str
+    with_audit : bool, default=False
+        Add a last row: each source's nuisance AUC.
+
+    Returns
+    -------
+    table : tuple of (str, list of str, list of list of (str, bool))
+        The best value of each column is flagged.
+
+    Examples
+    --------
+    >>> from facetruth.evaluation._report_loso import source_table
+    >>> results = {"sources": {"gan": {"audit": {"nuisance_auc": 0.6}}},
+    ...            "feature_sets": {"fft": {"held_out": {"gan": {"auc": 0.8}}, "mean_auc": 0.8}}}
+    >>> source_table(results, "auc", "AUC", with_audit=True)[2]
+    [[('fft', False), ('0.800', True), ('0.800', True)], [('shortcut audit (nuisance AUC of the source)', False), ('0.600', False), ('0.600', False)]]
+    """
+    sources = list(results["sources"])
+    sets = results["feature_sets"]
+    values = {
+        name: [res["held_out"][s].get(key) for s in sources] + [res.get(f"mean_{key}")]
+        for name, res in sets.items()
+    }
+    columns = list(zip(*values.values())) if values else []
+    best = [max((v for v in col if v is not None), default=None) for col in columns]
+    rows = [
+        [(name, False)]
+        + [(_fmt(v), v is not None and round(v, 3) == round(b, 3)) for v, b in zip(vals, best)]
+        for name, vals in values.items()
+    ]
+    if with_audit:
+        aucs = [(results["sources"][s].get("audit") or {}).get("nuisance_auc") for s in sources]
+        known = [a for a in aucs if a is not None]
+        mean = sum(known) / len(known) if known else None
+        rows.append([(_AUDIT_ROW, False)] + [(_fmt(a), False) for a in [*aucs, mean]])
+    return title, ["feature set", *sources, "mean"], rows
+
+
+def flag_table(results):
+    """Share of the held-out source's fakes and of its reals called fake, at the training threshold."""
+    sources = list(results["sources"])
+    rows = []
+    for name, res in results["feature_sets"].items():
+        cells = []
+        for s in sources:
+            m = res["held_out"][s]
+            cells.append((f"{_fmt(m.get('flag_rate_fake'), 2)} / {_fmt(m.get('flag_rate_real'), 2)}", False))
+        rows.append([(name, False), *cells])
+    title = "Flag rate on the held-out source: fakes called fake / reals called fake"
+    return title, ["feature set", *sources], rows
+
+
+def training_table(results):
+    """What each fit learnt on its training sources: out-of-fold AUC, threshold and rows."""
+    sources = list(results["sources"])
+    rows = []
+    for name, res in results["feature_sets"].items():
+        cells = []
+        for s in sources:
+            m = res["held_out"][s]
+            text = (
+                m["skipped"]
+                if "skipped" in m
+                else f"{_fmt(m.get('train_oof_auc'))} @ {_fmt(m.get('threshold'))} ({m.get('n_train')} rows)"
+            )
+            cells.append((text, False))
+        rows.append([(name, False), *cells])
+    title = "Training sources: out-of-fold ROC-AUC @ threshold chosen there (column: the source held out)"
+    return title, ["feature set", *sources], rows
+
+
+def loso_tables(results):
+    """Every table of the leave-one-source-out report, as ``(title, header, rows)``."""
+    out = [
+        source_table(results, "auc", "Leave one source out: ROC-AUC on the held-out source", with_audit=True),
+        source_table(results, "ap", "Average precision on the held-out source"),
+        source_table(
+            results,
+            "balanced_accuracy",
+            "Balanced accuracy on the held-out source, at the training threshold",
+        ),
+        flag_table(results),
+        training_table(results),
+    ]
+    audits = {s: v["audit"] for s, v in results["sources"].items() if v.get("audit")}
+    if audits:
+        out.append(source_audit_table(audits))
+    counts = [
+        [(s, False), (str(v["n_real"]), False), (str(v["n_fake"]), False)]
+        for s, v in results["sources"].items()
+    ]
+    out.append(("Items per source", ["source", "real", "fake"], counts))
+    return out
+
+
+def loso_metadata_rows(results):
+    """Run metadata as ``(key, value)`` pairs."""
+    meta = results.get("meta", {})
+    return [
+        ("protocol", meta.get("protocol", "")),
+        ("data", f"{meta.get('data_name', '')} ({meta.get('layout', '')}) in {meta.get('data', '')}"),
+        ("manifest sha256", meta.get("manifest_sha256", "")),
+        ("counts", f"{meta.get('counts', {})}, {meta.get('n_skipped', 0)} skipped"),
+        (
+            "face crop",
+            f"{meta.get('face')} at {meta.get('image_size')} px, face found {meta.get('face_found_rate')}",
+        ),
+        ("classifier", f"{meta.get('classifier', '')}; inner cv {meta.get('inner_cv')}"),
+        ("extra training rows", str(meta.get("extra_training_rows", {}))),
+        ("seed", str(meta.get("seed"))),
+        (
+            "wall time",
+            f"{results.get('wall_seconds', '?')} s (decode+crop {meta.get('load_seconds', '?')} s)",
+        ),
+        ("date", meta.get("date", "")),
+        ("versions", ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items())),
+    ]
+
+
+def _advice(results):
+    return [
+        (source, entry["audit"]["advice"])
+        for source, entry in results["sources"].items()
+        if (entry.get("audit") or {}).get("advice")
+    ]
+
+
+def _title(results):
+    return f"FaceTruth leave one source out: {results.get('meta', {}).get('data_name', 'sources')}"
+
+
+def _summary(results):
+    best = results["best"]
+    mean = results["feature_sets"][best].get("mean_auc")
+    return (
+        f"Best feature set by mean held-out ROC-AUC: {best} ({_fmt(mean)}). Each column is a source the "
+        "detector never saw: it was fitted, calibrated and given its threshold on the other sources. "
+        "Best value per column in bold."
+    )
+
+
+def render_loso_markdown(results):
+    """The leave-one-source-out report in Markdown.
+
+    Parameters
+    ----------
+    results : dict
+        From :func:`~facetruth.evaluation.run_loso` (or its ``results.json``).
+
+    Returns
+    -------
+    text : str
+    """
+    parts = [
+        f"# {_title(results)}",
+        "",
+        _summary(results).replace(results["best"], f"**{results['best']}**", 1),
+    ]
+    for title, header, rows in loso_tables(results):
+        parts += ["", f"## {title}", "", md_table(header, rows)]
+    advice = _advice(results)
+    if advice:
+        parts += ["", "## What the shortcut audit says per source", ""]
+        parts += [f"- **{source}**: {text}" for source, text in advice]
+    pairs = [[(k, False), (str(v), False)] for k, v in loso_metadata_rows(results)]
+    parts += ["", "## Run metadata", "", md_table(["", ""], pairs)]
+    return "\n".join(parts) + "\n"
+
+
+def render_loso_html(results):
+    """The leave-one-source-out report as one self-contained HTML document.
+
+    Parameters
+    ----------
+    results : dict
+        From :func:`~facetruth.evaluation.run_loso`.
+
+    Returns
+    -------
+    text : str
+    """
+    title = _title(results)
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p>{html.escape(_summary(results))}</p>",
+    ]
+    for t, header, rows in loso_tables(results):
+        out += [f"<h2>{html.escape(t)}</h2>", _table(header, rows)]
+    advice = _advice(results)
+    if advice:
+        out.append("<h2>What the shortcut audit says per source</h2><ul>")
+        out += [f"<li><b>{html.escape(s)}</b>: {html.escape(text)}</li>" for s, text in advice]
+        out.append("</ul>")
+    out.append("<h2>Run metadata</h2>")
+    out.append(_table(["", ""], [[(k, False), (str(v), False)] for k, v in loso_metadata_rows(results)]))
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"

@@ -109,6 +109,44 @@ def detection_metrics(y_true, scores, threshold=0.5):
     return out
 
 
+def flag_rates(y_true, prob, threshold):
+    """The share of fakes and of reals called fake (``prob > threshold``).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_items,)
+        1 = fake, 0 = real.
+    prob : array-like of shape (n_items,)
+    threshold : float
+
+    Returns
+    -------
+    rates : dict
+        ``flag_rate`` (all items), ``flag_rate_fake`` (the detection rate) and
+        ``flag_rate_real`` (the false alarm rate), ``None`` for a class that is
+        absent.
+
+    Examples
+    --------
+    >>> from facetruth.metrics import flag_rates
+    >>> flag_rates([1, 1, 0, 0], [0.9, 0.4, 0.6, 0.1], 0.5)
+    {'flag_rate': 0.5, 'flag_rate_fake': 0.5, 'flag_rate_real': 0.5}
+    >>> flag_rates([0, 0], [0.7, 0.2], 0.5)["flag_rate_fake"] is None
+    True
+    """
+    y, prob = _check_binary(y_true, prob)
+    flagged = prob > threshold
+
+    def rate(mask):
+        return float(flagged[mask].mean()) if mask.any() else None
+
+    return {
+        "flag_rate": rate(np.ones_like(flagged)),
+        "flag_rate_fake": rate(y == 1),
+        "flag_rate_real": rate(y == 0),
+    }
+
+
 def reliability_curve(y_true, prob, n_bins=10):
     """Calibration (reliability) curve with uniform bins.
 

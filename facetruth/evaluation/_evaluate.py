@@ -2,7 +2,9 @@
 
 Beside the usual metrics (on every scored item, whatever its verdict), the
 coverage: the share of the inputs given a verdict (real or fake rather than
-inconclusive or failed), and the accuracy of those verdicts.
+inconclusive or failed), and the accuracy of those verdicts; and where the
+scores fall (:func:`score_summary`), which is all there is to say of a folder
+of one class: how many are called fake.
 """
 
 from collections import Counter
@@ -10,7 +12,7 @@ from collections import Counter
 import numpy as np
 
 from ..exceptions import ImageDecodeError
-from ..metrics import detection_metrics
+from ..metrics import detection_metrics, flag_rates
 from ..pipelines import dataset_items, decision_threshold, predict_items
 
 
@@ -43,8 +45,13 @@ def evaluate_model(model, dataset, *, band=None, n_jobs=None, progress=False):
         :func:`~facetruth.metrics.detection_metrics` of the items that were
         scored, plus ``n_failed``, ``coverage`` (share of all items given a
         real or fake verdict), ``covered_accuracy`` (accuracy of those
-        verdicts; ``None`` when there are none) and ``inconclusive`` (count
-        per reason).
+        verdicts; ``None`` when there are none), ``inconclusive`` (count
+        per reason) and :func:`score_summary`'s entries. A data set of one
+        class (``load_dataset(..., one_class=True)``) has ``None`` for the
+        metrics that need both (``auc``, ``ap``, ``eer``, ``balanced_accuracy``)
+        and a ``note`` that says so. Flag rates count ``prob_fake >
+        threshold`` on every scored item, inconclusive verdicts included, as
+        the other metrics do.
     predictions : list of Prediction
         One per item of the data set, in its order.
 
@@ -87,7 +94,67 @@ def evaluate_model(model, dataset, *, band=None, n_jobs=None, progress=False):
     metrics = detection_metrics(labels, prob, decision_threshold(model))
     metrics["n_failed"] = int((~scored).sum())
     metrics.update(verdict_coverage(predictions, dataset.labels))
+    sources = np.asarray(dataset.sources, dtype=object)[scored]
+    metrics.update(score_summary(labels, prob, metrics["threshold"], sources=sources))
+    if np.unique(labels).size < 2:
+        present = "fake" if labels[0] else "real"
+        metrics["note"] = (
+            f"only {present} items: AUC, AP, EER and balanced accuracy need both real and fake items; "
+            f"flag_rate is the share of these {present} images called fake."
+        )
     return metrics, predictions
+
+
+def score_summary(labels, prob, threshold, *, sources=None, n_bins=10):
+    """Where a data set's scores fall: the share called fake, the mean score, a histogram.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_items,)
+        1 = fake, 0 = real; one class is enough.
+    prob : array-like of shape (n_items,)
+        ``prob_fake``.
+    threshold : float
+        An item is called fake when ``prob > threshold``.
+    sources : array-like of str of shape (n_items,), default=None
+        With more than one source, the flag rates of each.
+    n_bins : int, default=10
+        Equal bins of [0, 1] for the histogram.
+
+    Returns
+    -------
+    summary : dict
+        :func:`~facetruth.metrics.flag_rates` (``flag_rate``, and per class
+        ``flag_rate_fake`` and ``flag_rate_real``, ``None`` for an absent
+        class), ``mean_prob_fake``, ``histogram`` (``edges`` and ``counts``)
+        and, with several sources, ``flag_rate_by_source`` (source to ``n``
+        and its flag rates).
+
+    Examples
+    --------
+    >>> from facetruth.evaluation import score_summary
+    >>> out = score_summary([0, 0, 0, 0], [0.05, 0.15, 0.62, 0.97], 0.5, n_bins=4)
+    >>> out["flag_rate"], out["flag_rate_real"], out["flag_rate_fake"], out["mean_prob_fake"]
+    (0.5, 0.5, None, 0.4475)
+    >>> out["histogram"]
+    {'edges': [0.0, 0.25, 0.5, 0.75, 1.0], 'counts': [2, 0, 1, 1]}
+    """
+    labels = np.asarray(labels).astype(int).ravel()
+    prob = np.asarray(prob, dtype=float).ravel()
+    out = flag_rates(labels, prob, threshold)
+    out["mean_prob_fake"] = round(float(np.mean(prob)), 6) if prob.size else None
+    counts, edges = np.histogram(np.clip(prob, 0, 1), bins=int(n_bins), range=(0.0, 1.0))
+    out["histogram"] = {"edges": [round(float(e), 6) for e in edges], "counts": counts.tolist()}
+    if sources is not None and len(set(sources)) > 1:
+        sources = np.asarray(sources, dtype=object)
+        out["flag_rate_by_source"] = {
+            str(s): {
+                "n": int(np.sum(sources == s)),
+                **flag_rates(labels[sources == s], prob[sources == s], threshold),
+            }
+            for s in dict.fromkeys(sources)
+        }
+    return out
 
 
 def verdict_coverage(predictions, labels):

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from ..metrics import detection_metrics
+from ..metrics import detection_metrics, flag_rates
 from ..pipelines import TrainingExtras
 from ._audit_report import audit_entry
 from ._cv import _training_rows
@@ -37,46 +37,6 @@ PROTOCOL = (
     "others; its calibration and threshold come from those training sources only (out-of-fold inside "
     "the CalibratedDetector), never from the held-out source"
 )
-
-
-def flag_rates(y_true, prob, threshold):
-    """The share of fakes and of reals called fake (``prob > threshold``).
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_items,)
-        1 = fake, 0 = real.
-    prob : array-like of shape (n_items,)
-    threshold : float
-
-    Returns
-    -------
-    rates : dict
-        ``flag_rate`` (all items), ``flag_rate_fake`` (the detection rate) and
-        ``flag_rate_real`` (the false alarm rate), ``None`` for a class that is
-        absent.
-
-    Examples
-    --------
-    >>> from facetruth.evaluation import flag_rates
-    >>> flag_rates([1, 1, 0, 0], [0.9, 0.4, 0.6, 0.1], 0.5)
-    {'flag_rate': 0.5, 'flag_rate_fake': 0.5, 'flag_rate_real': 0.5}
-    >>> flag_rates([0, 0], [0.7, 0.2], 0.5)["flag_rate_fake"] is None
-    True
-    """
-    y = np.asarray(y_true).astype(int).ravel()
-    flagged = np.asarray(prob, dtype=float).ravel() > threshold
-    if y.shape != flagged.shape:
-        raise ValueError(f"y_true has {y.size} entries but prob has {flagged.size}.")
-
-    def rate(mask):
-        return float(flagged[mask].mean()) if mask.any() else None
-
-    return {
-        "flag_rate": rate(np.ones_like(flagged)),
-        "flag_rate_fake": rate(y == 1),
-        "flag_rate_real": rate(y == 0),
-    }
 
 
 def run_loso(

@@ -70,3 +70,36 @@ def test_verdict_coverage_counts_failed_items_as_not_covered():
     assert out == {"coverage": 0.5, "covered_accuracy": 0.5, "inconclusive": {"no_face": 1}}
     with pytest.raises(ValueError, match="labels"):
         verdict_coverage(rows, [1, 0])
+
+
+def test_a_folder_of_one_class_gets_flag_rate_mean_and_histogram(model, tiny_set):
+    data = load_dataset(tiny_set)
+    reals = data.subset(data.labels == 0)
+    metrics, rows = evaluate_model(model, reals)
+    prob = np.array([r.prob_fake for r in rows])
+    assert metrics["auc"] is None and metrics["ap"] is None and metrics["eer"] is None
+    assert "only real items" in metrics["note"] and "need both" in metrics["note"]
+    assert metrics["flag_rate"] == pytest.approx(np.mean(prob > metrics["threshold"]))
+    assert metrics["flag_rate_real"] == metrics["flag_rate"] and metrics["flag_rate_fake"] is None
+    assert metrics["mean_prob_fake"] == pytest.approx(prob.mean(), abs=1e-6)
+    assert len(metrics["histogram"]["counts"]) == 10 and sum(metrics["histogram"]["counts"]) == len(reals)
+    assert metrics["histogram"]["edges"][0] == 0 and metrics["histogram"]["edges"][-1] == 1
+    assert "flag_rate_by_source" not in metrics  # one source: the totals say it all
+
+
+def test_both_classes_get_flag_rates_per_class_and_per_source(model, tiny_set):
+    data = load_dataset(tiny_set)
+    sources = ["even" if i % 2 else "odd" for i in range(len(data))]
+    data = Dataset(data.paths, data.labels, data.groups, sources, root=data.root)
+    metrics, rows = evaluate_model(model, data)
+    prob = np.array([r.prob_fake for r in rows])
+    called = prob > metrics["threshold"]
+    assert "note" not in metrics and metrics["auc"] is not None
+    assert metrics["flag_rate_fake"] == pytest.approx(called[data.labels == 1].mean())
+    assert metrics["flag_rate_real"] == pytest.approx(called[data.labels == 0].mean())
+    assert metrics["flag_rate_fake"] == pytest.approx(metrics["recall"])
+    by_source = metrics["flag_rate_by_source"]
+    assert list(by_source) == ["odd", "even"] and by_source["odd"]["n"] == len(data) // 2
+    odd = np.array(sources) == "odd"
+    assert by_source["odd"]["flag_rate"] == pytest.approx(called[odd].mean())
+    assert by_source["odd"]["flag_rate_fake"] == pytest.approx(called[odd & (data.labels == 1)].mean())

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from facetruth.data import Dataset, concat_datasets, load_dataset, make_demo_dataset
-from facetruth.evaluation import extract_families, flag_rates, load_crops, make_detector, run_loso
+from facetruth.evaluation import extract_families, load_crops, make_detector, run_loso
 from facetruth.models import CalibratedDetector
 from facetruth.pipelines import build_extras, build_features, build_loader
 
@@ -129,13 +129,3 @@ def test_one_source_is_refused_before_any_image_is_read():
     data = Dataset(["missing-1.png", "missing-2.png"], [0, 1], ["1", "2"], ["only"] * 2)
     with pytest.raises(ValueError, match="at least two sources"):
         run_loso(data, *_estimators(), ["fft"])
-
-
-def test_flag_rates():
-    assert flag_rates([1, 0, 1, 0], [0.5, 0.5, 0.9, 0.1], 0.5) == {
-        "flag_rate": 0.25,
-        "flag_rate_fake": 0.5,
-        "flag_rate_real": 0.0,
-    }
-    with pytest.raises(ValueError, match="entries"):
-        flag_rates([1, 0], [0.5], 0.5)

@@ -6,6 +6,7 @@ from facetruth.evaluation import (
     detection_metrics,
     equal_error_rate,
     f1_threshold,
+    flag_rates,
     reliability_curve,
 )
 
@@ -100,3 +101,13 @@ def test_coverage_curve_on_given_bands():
     assert curve == {"band": [0.0, 0.1, 0.3], "coverage": [1.0, 2 / 3, 1 / 3], "accuracy": [1.0, 1.0, 1.0]}
     with pytest.raises(ValueError, match="negative"):
         coverage_curve([0, 1], [0.2, 0.8], 0.5, bands=[-0.1])
+
+
+def test_flag_rates():
+    assert flag_rates([1, 0, 1, 0], [0.5, 0.5, 0.9, 0.1], 0.5) == {
+        "flag_rate": 0.25,
+        "flag_rate_fake": 0.5,
+        "flag_rate_real": 0.0,
+    }
+    with pytest.raises(ValueError, match="entries"):
+        flag_rates([1, 0], [0.5], 0.5)

@@ -42,3 +42,17 @@ class DatasetLayoutError(FaceTruthError, ValueError):
 
 class ModelIntegrityError(FaceTruthError):
     """A saved model is missing, tampered with, or lacks its metadata."""
+
+
+class WeakModelError(FaceTruthError):
+    """A trained detector is too weak to be saved: no better than chance on its own data.
+
+    Raised by :func:`facetruth.models.check_detector` when the out-of-fold
+    ROC-AUC is below the limit or every out-of-fold probability is the same.
+
+    Examples
+    --------
+    >>> from facetruth.exceptions import FaceTruthError, WeakModelError
+    >>> issubclass(WeakModelError, FaceTruthError)
+    True
+    """

@@ -16,7 +16,9 @@ facetruth demo --out my-demo --n 96 --features handcrafted
 
 def add_arguments(parser):
     parser.add_argument("--out", default="facetruth-demo", help="output folder")
-    parser.add_argument("--n", type=int, default=64, help="demo images per set")
+    parser.add_argument(
+        "--n", type=int, default=96, help="demo images in the training set (half as many to test)"
+    )
     cmdoptions.features(parser)
     cmdoptions.seed(parser)
     parser.set_defaults(func=cmd_demo)
@@ -24,7 +26,7 @@ def add_arguments(parser):
 
 def cmd_demo(args):
     from ..data import load_dataset, make_demo_dataset
-    from ..models import save
+    from ..models import check_detector, save
     from ..pipelines import build_pipeline, train_detector
 
     out = Path(args.out)
@@ -32,8 +34,10 @@ def cmd_demo(args):
     make_demo_dataset(n=max(16, args.n // 2), random_state=args.seed + 1, out=out / "data" / "test")
     train = load_dataset(out / "data" / "train")
     test = load_dataset(out / "data" / "test")
-    pipeline = build_pipeline(args.features, face="auto", cache=out / "cache", cv=3, random_state=args.seed)
+    # the demo images are photographs of scenes, not faces: the whole image is the input
+    pipeline = build_pipeline(args.features, face="off", cache=out / "cache", cv=3, random_state=args.seed)
     result = train_detector(pipeline, train, progress=progress())
+    check_detector(result.pipeline)  # the demo never saves a detector that cannot tell its classes apart
     model_path = out / "model.joblib"
     card = save(result.pipeline, model_path, metadata=result.metadata)
     metrics, _ = evaluate_model(result.pipeline, test)
@@ -56,7 +60,7 @@ def cmd_demo(args):
     families = [family for fams in sets.values() for family in fams]
     results = run_experiment(
         train,
-        build_loader("auto", cache=out / "cache"),
+        build_loader("off", cache=out / "cache"),
         build_features(families, cache=out / "cache"),
         build_detector(cv=3, n_jobs=1, random_state=args.seed),
         sets,

@@ -4,13 +4,14 @@ import sys
 from pathlib import Path
 
 from . import cmdoptions
-from ._shared import dask_client, loader_align, pipeline_params, progress
+from ._shared import dask_client, load_data, loader_align, pipeline_params, progress
 from .evaluate import evaluate_model
 
 HELP = "train a detector and save it"
 EXAMPLES = """
 facetruth train --data ../shared/data/hardfake --out model.joblib
 facetruth train --data ../shared/data/hardfake --holdout 0.2 --out model.joblib
+facetruth train --data ../shared/data/hardfake ../shared/data/ciplab ../shared/data/ffhq_sg1 --out model.joblib
 facetruth train --data faces.csv --features fft,lbp --classifier logistic --out m.joblib
 facetruth train --data DATA --scheduler tcp://10.0.0.5:8786 --out model.joblib
 facetruth train --data DATA --dask-workers 2 --out model.joblib
@@ -36,16 +37,20 @@ def add_arguments(parser):
     cmdoptions.backbone(parser)
     cmdoptions.generalisation_options(parser)
     cmdoptions.dask_options(parser, "<out>.shards")
+    parser.add_argument(
+        "--allow-weak",
+        action="store_true",
+        help="save the model even when its out-of-fold ROC-AUC is below 0.6 or its predictions are constant",
+    )
     parser.set_defaults(func=cmd_train)
 
 
 def cmd_train(args):
-    from ..data import load_dataset
-    from ..models import save
+    from ..models import check_detector, save
     from ..pipelines import build_extras, build_pipeline, train_detector, train_on_shards
 
     extras = build_extras(args.pseudo_fakes, args.augment, random_state=args.seed, n_jobs=args.n_jobs)
-    dataset = load_dataset(args.data, one_class=bool(args.pseudo_fakes))
+    dataset = load_data(args.data, one_class=bool(args.pseudo_fakes))
     test = None
     if args.holdout:
         from ..pipelines import holdout_split
@@ -76,6 +81,8 @@ def cmd_train(args):
             )
     for _, msg in result.skipped:
         print(f"skipped: {msg}", file=sys.stderr)
+    if not args.allow_weak:
+        check_detector(result.pipeline)
     metadata = result.metadata
     if test is not None:
         metadata["holdout"] = {"fraction": args.holdout, "manifest_sha256": test.manifest_hash()}

@@ -7,6 +7,7 @@ __getattr__, __dir__, __all__ = attach(
     {
         "._persistence": ["save", "load", "read_model_card", "sha256_file", "package_versions"],
         "._calibration": ["CalibratedDetector"],
+        "._strength": ["MIN_OOF_AUC", "check_detector", "detector_weaknesses"],
         "._novelty": ["FeatureNovelty", "rms_zscore", "NOVELTY_PERCENTILE"],
         "._calibrators": [
             "ISOTONIC_MIN_SAMPLES",

@@ -106,6 +106,9 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         Half-width of the uncertainty band: a probability within ``band_``
         of the threshold is no confident verdict (see
         :func:`~facetruth.models.choose_band`).
+    oof_spread_ : float
+        Range of the calibrated out-of-fold probabilities (0 when they are
+        all the same: the detector tells nothing apart).
     oof_metrics_ : dict
         :func:`~facetruth.evaluation.detection_metrics` of the calibrated
         out-of-fold probabilities (an honest validation estimate).
@@ -191,6 +194,7 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         self.threshold_ = _choose_threshold(self.threshold, y_enc, prob)
         self.band_ = choose_band(y_enc, prob, self.threshold_, float(self.confidence))
         self.oof_metrics_ = detection_metrics(y_enc, prob, self.threshold_)
+        self.oof_spread_ = float(np.ptp(prob))
         self.novelty_ = FeatureNovelty().fit(X, folds=splits)
         self.estimator_ = _fit_one(estimator, X, y_enc, self.validation_fraction, self.random_state)
         return self

@@ -1,6 +1,9 @@
 import json
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 from facetruth.cli import main
 from facetruth.cli._shared import pipeline_params
 from facetruth.cli.main import build_parser
@@ -34,3 +37,23 @@ def test_backbone_needs_and_reaches_every_cnn_family(tiny_set, tmp_path, capsys)
     weights = {name: getattr(t, "weights", None) for name, t in union.transformer_list}
     expected = str(Path("b.pt").resolve())
     assert weights == {"fft": None, "cnn": expected, "parts": expected, "cnnstats": expected, "clip": None}
+
+
+def test_a_model_trained_on_random_labels_is_refused_and_nothing_is_saved(tmp_path, capsys):
+    from facetruth.data import make_demo_dataset
+
+    data = make_demo_dataset(n=120, size=32, random_state=3)
+    rng = np.random.default_rng(0)
+    labels = rng.permutation(np.repeat([0, 1], 60))
+    rows = ["path,label"]
+    for i, image in enumerate(data.images):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), image[:, :, ::-1])
+        rows.append(f"{i}.png,{labels[i]}")
+    (tmp_path / "random.csv").write_text("\n".join(rows) + "\n")
+    args = ["train", "--data", str(tmp_path / "random.csv"), "--features", "fft", "--face", "off"]
+    args += ["--classifier", "logistic", "--image-size", "32", "--out", str(tmp_path / "m.joblib")]
+    assert main(args) == 2
+    assert "too weak to use" in capsys.readouterr().err
+    assert not (tmp_path / "m.joblib").exists() and not (tmp_path / "m.joblib.json").exists()
+    assert main([*args, "--allow-weak"]) == 0
+    assert (tmp_path / "m.joblib").exists()

@@ -11,6 +11,29 @@ def cache_dir(args):
     return args.cache or os.environ.get("FACETRUTH_CACHE") or None
 
 
+def load_data(paths, *, one_class=False):
+    """The data set of ``--data``: one folder or manifest as it is, several joined, each a source.
+
+    Each set may hold one class; together they must hold both unless
+    ``one_class`` (a real-only set for pseudo-fakes, a folder to measure).
+    """
+    from ..data import concat_datasets, load_dataset
+
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if len(paths) == 1:
+        return load_dataset(paths[0], one_class=one_class)
+    dataset = concat_datasets([load_dataset(p, one_class=True) for p in paths])
+    counts = dataset.counts()
+    if not one_class and min(counts.values()) == 0:
+        from ..exceptions import DatasetLayoutError
+
+        raise DatasetLayoutError(
+            f"{', '.join(map(str, paths))}: only one class found together ({counts[0]} real, {counts[1]} fake); "
+            "both real and fake items are needed."
+        )
+    return dataset
+
+
 def progress():
     """Whether to draw tqdm bars: stderr is a terminal or ``$FACETRUTH_PROGRESS`` is set."""
     return sys.stderr.isatty() or bool(os.environ.get("FACETRUTH_PROGRESS"))

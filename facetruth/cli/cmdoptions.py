@@ -18,7 +18,13 @@ def _option(*flags, **kwargs):
     return add
 
 
-data = _option("--data", required=True, help="dataset folder or CSV manifest")
+data = _option(
+    "--data",
+    required=True,
+    nargs="+",
+    metavar="DATA",
+    help="dataset folders or CSV manifests; several are joined, each a source named after its folder",
+)
 seed = _option("--seed", type=int, default=0, help="random seed")
 n_jobs = _option("--n-jobs", type=int, default=1, help="processes for decoding and features")
 device = _option("--device", default="auto", help="auto | cpu | cuda")

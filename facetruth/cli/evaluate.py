@@ -3,13 +3,15 @@
 import json
 
 from . import cmdoptions
-from ._shared import progress
+from ._shared import load_data, progress
 
 HELP = "measure a saved model on a labelled dataset"
 EXAMPLES = """
 facetruth evaluate model.joblib --data ../shared/data/ciplab
 facetruth evaluate model.joblib --data test.csv --json
 facetruth evaluate model.joblib --data ../shared/data/ciplab --band 0
+facetruth evaluate model.joblib --data ../shared/data/ciplab ../shared/data/faceswap
+facetruth evaluate model.joblib --data FOLDER_OF_REAL_PHOTOS
 """
 
 
@@ -30,15 +32,47 @@ def evaluate_model(model, dataset, *, band=None, n_jobs=None):
 
 
 def cmd_evaluate(args):
-    from ..data import load_dataset
     from ..models import load
 
     model = load(args.model, trust=args.trust)
-    dataset = load_dataset(args.data)
+    dataset = load_data(args.data, one_class=True)  # a folder of one class: how many are called fake
     metrics, _ = evaluate_model(model, dataset, band=args.band, n_jobs=args.n_jobs)
     if args.json:
         print(json.dumps(metrics))
-    else:
-        for key, value in metrics.items():
-            print(f"{key:>18}: {value:.4f}" if isinstance(value, float) else f"{key:>18}: {value}")
+        return 0
+    shown = {k: v for k, v in metrics.items() if k not in ("histogram", "flag_rate_by_source", "note")}
+    for key, value in shown.items():
+        print(f"{key:>18}: {value:.4f}" if isinstance(value, float) else f"{key:>18}: {value}")
+    print(histogram_text(metrics["histogram"], metrics["threshold"]))
+    by_source = metrics.get("flag_rate_by_source")
+    if by_source:
+        print("flag rate per source (all / fakes / reals):")
+        for source, rates in by_source.items():
+            cells = [_rate(rates[k]) for k in ("flag_rate", "flag_rate_fake", "flag_rate_real")]
+            print(f"  {source}: {' / '.join(cells)} of {rates['n']}")
+    if metrics.get("note"):
+        print(f"note: {metrics['note']}")
     return 0
+
+
+def _rate(value):
+    return "–" if value is None else f"{value:.3f}"
+
+
+def histogram_text(histogram, threshold, width=40):
+    """A text histogram of prob_fake: one line per bin, a bar of ``#`` scaled to the fullest bin.
+
+    Examples
+    --------
+    >>> print(histogram_text({"edges": [0, 0.5, 1], "counts": [3, 1]}, 0.5, width=6))
+    prob_fake histogram (threshold 0.500):
+      0.0-0.5 |######  3
+      0.5-1.0 |##      1
+    """
+    counts, edges = histogram["counts"], histogram["edges"]
+    top = max(max(counts), 1)
+    lines = [f"prob_fake histogram (threshold {threshold:.3f}):"]
+    for lo, hi, n in zip(edges[:-1], edges[1:], counts):
+        bar = "#" * round(width * n / top)
+        lines.append(f"  {lo:.1f}-{hi:.1f} |{bar:<{width}}  {n}")
+    return "\n".join(lines)

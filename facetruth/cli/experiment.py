@@ -1,15 +1,17 @@
-"""``facetruth experiment``: cross-validate feature sets on the same folds and write reports."""
+"""``facetruth experiment``: compare feature sets, cross-validated on the same folds or leaving one source out."""
 
 import sys
 from pathlib import Path
 
 from .._atomic import atomic_write_json
 from . import cmdoptions
-from ._shared import cache_dir, dask_client, loader_align, progress
+from ._shared import cache_dir, dask_client, load_data, loader_align, progress
 
-HELP = "cross-validate feature sets on the same folds; write results.json and reports"
+HELP = "compare feature sets (cross-validated, or leaving one source out); write results.json and reports"
 EXAMPLES = """
 facetruth experiment --data ../shared/data/hardfake --out runs/hardfake --cache /tmp/ft-cache
+facetruth experiment --data ../shared/data/hardfake ../shared/data/ciplab ../shared/data/ffhq_sg1 \\
+    ../shared/data/faceswap --protocol loso --sets handcrafted,cnn,all --out runs/loso --cache /tmp/ft-cache
 facetruth experiment --data DATA --config experiments/configs/feature_sets.yaml --folds 5 --out RUN_DIR
 facetruth experiment --data DATA --sets fft,dct,handcrafted --repeats 3 --out RUN_DIR
 facetruth experiment --data DATA --dask-workers 2 --cache /tmp/ft-cache --out RUN_DIR
@@ -21,6 +23,13 @@ def add_arguments(parser):
     cmdoptions.data(parser)
     parser.add_argument("--config", default=None, help="YAML file of feature sets (default: the seven sets)")
     parser.add_argument("--sets", default=None, help="comma list of set names; overrides the config")
+    parser.add_argument(
+        "--protocol",
+        default="kfold",
+        choices=["kfold", "loso"],
+        help="kfold: grouped stratified folds over all items; loso: hold out each source (each --data "
+        "set, or a CSV's source column) in turn, train on the others (--folds and --repeats unused)",
+    )
     parser.add_argument(
         "--folds", type=int, default=_ConfigDefault(5), help="grouped stratified folds; else the config's"
     )
@@ -73,8 +82,7 @@ def read_config(path):
 
 
 def cmd_experiment(args):
-    from ..data import load_dataset
-    from ..evaluation import DEFAULT_SETS, resolve_sets, run_experiment, write_report
+    from ..evaluation import DEFAULT_SETS, resolve_sets, run_experiment, run_loso
     from ..pipelines import build_detector, build_extras, build_features, build_loader
 
     config = read_config(args.config) if args.config else {}
@@ -84,7 +92,7 @@ def cmd_experiment(args):
     folds, repeats, seed = (_setting(args, config, name) for name in ("folds", "repeats", "seed"))
     sets = resolve_sets(sets)
     extras = build_extras(args.pseudo_fakes, args.augment, random_state=seed, n_jobs=args.n_jobs)
-    dataset = load_dataset(args.data)
+    dataset = load_data(args.data)
     cache = cache_dir(args)
     dask = dask_client(args)
     if dask is not None:  # the cluster extracts into the cache, and the folds below read it
@@ -100,6 +108,22 @@ def cmd_experiment(args):
     detector = build_detector(args.classifier, cv=3, device=args.device, n_jobs=1, random_state=seed)
     if dask is not None:
         _extract_on_dask(dask, args, dataset, loader, features)
+    if args.protocol == "loso":
+        results = run_loso(
+            dataset, loader, features, detector, sets, extras=extras, random_state=seed, progress=progress()
+        )
+        paths = _save(results, args)
+        best = results["best"]
+        mean = _fmt(results["feature_sets"][best]["mean_auc"])
+        print(f"best set {best}: mean held-out AUC {mean}; wrote {', '.join(map(str, paths))}")
+        for source, entry in results["sources"].items():
+            m = results["feature_sets"][best]["held_out"][source]
+            audit = (entry.get("audit") or {}).get("nuisance_auc")
+            print(
+                f"  {source} held out: AUC {_fmt(m.get('auc'))}, fakes flagged {_fmt(m.get('flag_rate_fake'))}, "
+                f"reals flagged {_fmt(m.get('flag_rate_real'))}; shortcut audit AUC {_fmt(audit)}"
+            )
+        return 0
     results = run_experiment(
         dataset,
         loader,
@@ -112,14 +136,28 @@ def cmd_experiment(args):
         random_state=seed,
         progress=progress(),
     )
-    results["meta"]["config"] = str(args.config) if args.config else None
-    out = Path(args.out)
-    atomic_write_json(out / "results.json", results)
-    paths = write_report(results, out)
+    paths = _save(results, args)
     best = results["best"]
     auc = results["feature_sets"][best]["summary"]["auc"]
     print(f"best set {best}: AUC {auc['mean']:.4f} ± {auc['std']:.4f}; wrote {', '.join(map(str, paths))}")
+    audit = results.get("audit") or {}
+    if audit.get("nuisance_auc") is not None:
+        print(f"shortcut audit: nuisance properties alone reach AUC {audit['nuisance_auc']:.4f}")
     return 0
+
+
+def _fmt(value):
+    return "–" if value is None else f"{value:.4f}"
+
+
+def _save(results, args):
+    """Write results.json and the reports into ``--out``."""
+    from ..evaluation import write_report
+
+    results["meta"]["config"] = str(args.config) if args.config else None
+    out = Path(args.out)
+    atomic_write_json(out / "results.json", results)
+    return write_report(results, out)
 
 
 def _extract_on_dask(dask, args, dataset, loader, features):

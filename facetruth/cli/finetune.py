@@ -5,7 +5,7 @@ import sys
 import numpy as np
 
 from . import cmdoptions
-from ._shared import cache_dir
+from ._shared import cache_dir, load_data
 
 HELP = "fine-tune EfficientNet-Lite0 on a dataset (transfer learning)"
 EXAMPLES = """
@@ -42,7 +42,6 @@ def add_arguments(parser):
 
 
 def cmd_finetune(args):
-    from ..data import load_dataset
     from ..models import finetune
     from ..pipelines import build_loader, dataset_items
 
@@ -51,7 +50,7 @@ def cmd_finetune(args):
         from ..data import parse_pseudo_fakes
 
         parse_pseudo_fakes(pseudo_fakes)  # fail before decoding any image
-    dataset = load_dataset(args.data, one_class=bool(pseudo_fakes))
+    dataset = load_data(args.data, one_class=bool(pseudo_fakes))
     items, labels = dataset_items(dataset), np.asarray(dataset.labels)
     if args.max_items and args.max_items < len(items):
         rng = np.random.default_rng(args.seed)

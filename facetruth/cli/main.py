@@ -14,7 +14,7 @@ import textwrap
 from .._libc import tune_allocator
 from .._version import __version__
 from ..exceptions import FaceTruthError
-from . import demo, evaluate, experiment, finetune, predict, report, serve, train
+from . import audit, demo, evaluate, experiment, finetune, predict, report, serve, train
 from ._shared import EXIT_ERROR, EXIT_OK
 
 #: the sub-commands in the order ``facetruth --help`` lists them
@@ -26,6 +26,7 @@ COMMANDS = {
     "finetune": finetune,
     "serve": serve,
     "experiment": experiment,
+    "audit": audit,
     "report": report,
 }
 

@@ -33,3 +33,26 @@ def test_evaluate_band_zero_gives_every_item_a_verdict(trained, tiny_set, capsys
     m = json.loads(capsys.readouterr().out)
     assert m["coverage"] == 0 and m["covered_accuracy"] is None and m["inconclusive"] == {"uncertain": 48}
     assert m["n"] == 48 and m["auc"] > 0.9  # the usual metrics stay on every scored item
+
+
+def test_evaluate_a_folder_of_reals_only(trained, tiny_set, tmp_path, capsys):
+    (tmp_path / "real").symlink_to(tiny_set / "real")
+    assert main(["evaluate", str(trained), "--data", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "flag_rate:" in out and "mean_prob_fake:" in out
+    assert "prob_fake histogram (threshold" in out and out.count(" |") >= 10
+    assert "note: only real items: AUC, AP, EER and balanced accuracy need both" in out
+    assert main(["evaluate", str(trained), "--data", str(tmp_path), "--json"]) == 0
+    m = json.loads(capsys.readouterr().out)
+    assert m["auc"] is None and m["n"] == 24 and sum(m["histogram"]["counts"]) == 24
+    assert m["flag_rate"] == m["flag_rate_real"] and m["flag_rate_fake"] is None
+
+
+def test_evaluate_both_classes_gives_flag_rates_per_class_and_per_source(trained, three_sources, capsys):
+    assert main(["evaluate", str(trained), "--data", *map(str, three_sources), "--json"]) == 0
+    m = json.loads(capsys.readouterr().out)
+    assert m["n"] == 48 and m["flag_rate_fake"] == m["recall"]
+    assert sorted(m["flag_rate_by_source"]) == ["a", "b", "c"]
+    assert main(["evaluate", str(trained), "--data", *map(str, three_sources)]) == 0
+    out = capsys.readouterr().out
+    assert "flag rate per source (all / fakes / reals):" in out and "  a: " in out and "note:" not in out

@@ -95,14 +95,14 @@ def resolve_device(device="auto"):
     ...
     ValueError: device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got 'tpu'.
     """
-    import torch
-
     if not isinstance(device, str):
         raise ValueError(f"device must be a string such as 'auto', 'cpu' or 'cuda'; got {device!r}.")
+    if device == "cpu":
+        return "cpu"  # without importing torch: the ONNX encoder of the clip family needs none
+    import torch
+
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cpu":
-        return "cpu"
     match = re.fullmatch(r"cuda(?::(\d+))?", device)
     if match is None:
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {device!r}.")

@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, validate_param
 
 from .._cache import hash_file
 from ._base import ImageFeatureTransformer, check_images
+from ._network import NetworkFeatureTransformer, _torch_threads
 
 logger = logging.getLogger(__name__)
 
@@ -294,24 +295,7 @@ def predict_imagenet(images, model, *, batch_size=32, image_size=224):
     return logits.argmax(axis=1).astype(np.int64)
 
 
-@contextlib.contextmanager
-def _torch_threads(n_jobs):
-    """Use ``n_jobs`` intra-op threads inside the block, then restore the previous setting."""
-    if n_jobs is None:
-        yield
-        return
-    import torch
-    from joblib import effective_n_jobs
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(effective_n_jobs(n_jobs))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-class CNNEmbedding(ImageFeatureTransformer):
+class CNNEmbedding(NetworkFeatureTransformer):
     """Pooled EfficientNet-Lite0 embedding of each image (1280 features).
 
     Parameters
@@ -397,40 +381,13 @@ class CNNEmbedding(ImageFeatureTransformer):
         precision = "autocast" if resolve_device(self.device).startswith("cuda") else "float32"
         return {"weights": weights_id, "image_size": int(self.image_size), "precision": precision}
 
-    def fit(self, X, y=None):
-        """Validate the parameters and the batch and build the network.
+    def _load_model(self, device):
+        from ._backbone import load_backbone
 
-        Parameters
-        ----------
-        X : ndarray of shape (n_images, height, width, 3) or list of ndarray
-            Images, uint8 RGB.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-        """
-        super().fit(X, y)
-        self._build_model()
-        return self
-
-    def _build_model(self):
-        from ._backbone import load_backbone, resolve_device
-
-        self.device_ = resolve_device(self.device)
-        self.model_ = load_backbone(self.weights, device=self.device_)
-        return self.model_
+        return load_backbone(self.weights, device=device)
 
     def _compute_rows(self, images, kwargs):
-        model = getattr(self, "model_", None)
-        if model is None:
-            model = self._build_model()
+        model = self._current_model(kwargs)
         size = kwargs["image_size"]
         with _torch_threads(self.n_jobs):
             return cnn_embedding(images, model=model, batch_size=self.batch_size, image_size=size)
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("model_", None)
-        return state

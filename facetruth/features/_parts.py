@@ -27,10 +27,10 @@ from ._cnn import (
     _MODEL,
     _NETWORK_CONSTRAINTS,
     CNNEmbedding,
-    _torch_threads,
     cnn_embedding,
     resize_square,
 )
+from ._network import _torch_threads
 from ._region import _MARGIN, INNER, MIN_SIDE, REGIONS, region_boxes
 
 #: the parts embedded by default
@@ -288,9 +288,7 @@ class PartEmbedding(CNNEmbedding):
         return part_embedding
 
     def _compute_rows(self, images, kwargs):
-        model = getattr(self, "model_", None)
-        if model is None:
-            model = self._build_model()
+        model = self._current_model(kwargs)
         with _torch_threads(self.n_jobs):
             return self._function()(
                 images,

@@ -46,12 +46,7 @@ __getattr__, __dir__, __all__ = attach(
         "._region": ["region_features", "region_feature_names", "region_boxes", "RegionFeatures"],
         "._parts": ["part_crops", "part_embedding", "PartEmbedding"],
         "._cnnstats": ["cnn_stats", "stats_feature_names", "CNNStats"],
-        "._clip": [
-            "clip_embedding",
-            "clip_feature_names",
-            "clip_preprocess",
-            "load_clip_encoder",
-            "CLIPEmbedding",
-        ],
+        "._clip": ["clip_embedding", "clip_feature_names", "CLIPEmbedding"],
+        "._clip_encoder": ["clip_preprocess", "load_clip_encoder"],
     },
 )

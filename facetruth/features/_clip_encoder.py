@@ -1,0 +1,142 @@
+"""The ``clip`` family's input and encoder: CLIP's preprocessing and :func:`load_clip_encoder`.
+
+:func:`clip_preprocess` turns RGB images into CLIP's input tensor [1]_;
+:func:`load_clip_encoder` builds the encoder that reads it: the int8 ONNX
+model with onnxruntime on CPU (:class:`~facetruth.features._clip_weights.ONNXCLIPEncoder`),
+or its de-quantised weights in float32 with torch
+(:class:`~facetruth.features._clip_torch.TorchCLIPEncoder`), the default on CUDA.
+
+References
+----------
+.. [1] A. Radford et al., "Learning Transferable Visual Models From Natural
+       Language Supervision", ICML 2021.
+"""
+
+import numpy as np
+
+from .._validation import check_images
+from ._backbone import resolve_device
+from ._clip_torch import ARCHITECTURE, TorchCLIPEncoder, clip_state_dict
+from ._clip_weights import ONNXCLIPEncoder, _check_blocks, _onnx_session, read_clip_weights
+
+#: CLIP's input normalisation (RGB in [0, 1])
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+#: side of the network input
+INPUT_SIZE = 224
+
+
+def _resize_crop(image, size):
+    """Bicubic resize of the short side to ``size``, then the central ``size`` x ``size`` crop.
+
+    The arithmetic is torchvision's ``Resize(size)`` + ``CenterCrop(size)``
+    on a PIL image, as in CLIP's own preprocessing.
+    """
+    from PIL import Image
+
+    height, width = image.shape[:2]
+    if width <= height:
+        new_w, new_h = size, int(size * height / width)
+    else:
+        new_w, new_h = int(size * width / height), size
+    if (new_h, new_w) != (height, width):
+        image = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.BICUBIC))
+    top = int(round((new_h - size) / 2.0))
+    left = int(round((new_w - size) / 2.0))
+    return image[top : top + size, left : left + size]
+
+
+def clip_preprocess(images, *, size=INPUT_SIZE):
+    """CLIP's input tensor for a batch of RGB images.
+
+    Bicubic resize of the short side to ``size`` (PIL, anti-aliased when
+    shrinking), central ``size`` x ``size`` crop, scaling to [0, 1] and
+    normalisation with CLIP's mean and standard deviation [1]_.
+
+    Parameters
+    ----------
+    images : ndarray of shape (n_images, height, width, 3) or list of ndarray
+        uint8 RGB; a list may hold images of different sizes.
+    size : int, default=224
+        Side of the network input.
+
+    Returns
+    -------
+    pixel_values : ndarray of shape (n_images, 3, size, size), dtype float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features import clip_preprocess
+    >>> x = clip_preprocess(np.full((2, 48, 64, 3), 128, np.uint8))
+    >>> x.shape, x.dtype
+    ((2, 3, 224, 224), dtype('float32'))
+    >>> [round(float(v), 4) for v in x[0, :, 0, 0]]
+    [0.0763, 0.1689, 0.3399]
+    """
+    batch = check_images(images)
+    mean = np.asarray(CLIP_MEAN, np.float32)[:, None, None]
+    std = np.asarray(CLIP_STD, np.float32)[:, None, None]
+    out = np.empty((len(batch), 3, size, size), np.float32)
+    for i, image in enumerate(batch):
+        crop = _resize_crop(np.ascontiguousarray(image), size)
+        plane = crop.transpose(2, 0, 1).astype(np.float32) / np.float32(255)
+        out[i] = (plane - mean) / std
+    return out
+
+
+def load_clip_encoder(device="auto", *, blocks=None, n_threads=None, backend=None):
+    """Build the CLIP image encoder once, to pass to :func:`clip_embedding`.
+
+    Parameters
+    ----------
+    device : str, default="auto"
+        ``"auto"`` (CUDA when torch sees a GPU, else CPU), ``"cpu"``,
+        ``"cuda"`` or ``"cuda:N"``.
+    blocks : sequence of int, optional
+        Blocks (0 to 11) whose CLS token the ONNX encoder outputs besides the
+        embedding; the torch encoder outputs any block.
+    n_threads : int, optional
+        Images the ONNX encoder runs at the same time, one thread each;
+        default: the CPUs available to this process.
+    backend : {"onnx", "torch"}, optional
+        Default: ``"torch"`` on CUDA, ``"onnx"`` (int8, onnxruntime) on CPU.
+        ``"torch"`` on CPU runs the de-quantised float32 weights.
+
+    Returns
+    -------
+    encoder : ONNXCLIPEncoder or TorchCLIPEncoder
+
+    Raises
+    ------
+    ModelIntegrityError
+        When the weight file is missing or not the published one.
+
+    Examples
+    --------
+    >>> from facetruth.features import load_clip_encoder
+    >>> encoder = load_clip_encoder("cpu", n_threads=2)  # doctest: +SKIP
+    >>> encoder.backend  # doctest: +SKIP
+    'onnx'
+    """
+    device = resolve_device(device)
+    blocks = _check_blocks(blocks)
+    if backend is None:
+        backend = "torch" if device.startswith("cuda") else "onnx"
+    if backend not in ("onnx", "torch"):
+        raise ValueError(f"backend must be 'onnx' or 'torch'; got {backend!r}.")
+    if backend == "onnx" and device != "cpu":
+        raise ValueError(f"The onnx backend runs on CPU only; got device={device!r}.")
+    data = read_clip_weights()
+    if backend == "onnx":
+        if n_threads is None:
+            from joblib import cpu_count
+
+            n_threads = cpu_count()
+        return ONNXCLIPEncoder(_onnx_session(data, blocks), blocks, n_threads=int(n_threads))
+    import timm
+
+    state_dict, projection = clip_state_dict(data)
+    trunk = timm.create_model(ARCHITECTURE, pretrained=False, num_classes=0)
+    trunk.load_state_dict(state_dict, strict=True)
+    return TorchCLIPEncoder(trunk.to(device), projection.to(device))

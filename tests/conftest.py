@@ -67,6 +67,25 @@ def tiny_set(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope="module")
+def cluster_client():
+    """A Dask client on a LocalCluster of two single-threaded worker processes on the loopback interface."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        # no dashboard (dashboard_address=None would still serve HTTP on :8787, often taken)
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
 @pytest.fixture(scope="session")
 def face_model():
     """A detector trained on face crops: skimage's astronaut (a face about 88 px across), shifted."""

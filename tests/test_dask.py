@@ -28,24 +28,6 @@ from facetruth.pipelines._shards import plan_shards, read_manifest, shard_is_don
 distributed = pytest.importorskip("distributed")
 
 
-@pytest.fixture(scope="module")
-def client():
-    """A LocalCluster of two single-threaded worker processes on the loopback interface."""
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        # no dashboard (dashboard_address=None would still serve HTTP on :8787, often taken)
-        dashboard_address="127.0.0.1:0",
-        scheduler_kwargs={"dashboard": False},
-    )
-    client = distributed.Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
-
-
 def reference_features(paths, loader, union):
     """The loader and feature union applied in this process, in one go."""
     images = loader.fit().transform(paths)
@@ -134,10 +116,10 @@ def test_in_process_training_from_shards_equals_train_detector(tiny_set, tmp_pat
         assert json.dumps(a["training_summary"][key]) == json.dumps(b["training_summary"][key])
 
 
-def test_distributed_features_equal_in_process(client, hardfake_dir, tmp_path):
+def test_distributed_features_equal_in_process(cluster_client, hardfake_dir, tmp_path):
     dataset = hardfake_subset(hardfake_dir, 8)
     loader, union = build_loader("off", 64), build_features("handcrafted")
-    result = extract_features(loader, union, dataset, client=client, out=tmp_path, shard_size=4)
+    result = extract_features(loader, union, dataset, client=cluster_client, out=tmp_path, shard_size=4)
     assert (result.shards_done, result.shards_skipped) == (4, 0)
     ref, names = reference_features(dataset.paths, loader, union)
     np.testing.assert_array_equal(result.ok, np.arange(len(dataset)))
@@ -147,13 +129,13 @@ def test_distributed_features_equal_in_process(client, hardfake_dir, tmp_path):
     np.testing.assert_allclose(result.to_dask_array().compute(), ref, rtol=1e-5, atol=1e-6)
 
 
-def test_cnn_is_built_once_per_worker_process(client, tiny_set, tmp_path):
+def test_cnn_is_built_once_per_worker_process(cluster_client, tiny_set, tmp_path):
     paths = sorted(str(p) for p in tiny_set.rglob("*.png"))[:4]
     items = paths + paths[::-1]  # each image twice, in different shards
     loader, union = build_loader("off", 48), build_features("cnn", cnn__image_size=64)
-    result = extract_features(loader, union, items, client=client, out=tmp_path, shard_size=2)
+    result = extract_features(loader, union, items, client=cluster_client, out=tmp_path, shard_size=2)
     assert result.shards_done == 4 and result.y is None and result.X.shape == (8, 1280)
-    stats = client.run(process_stats)
+    stats = cluster_client.run(process_stats)
     builds = [n for s in stats.values() for n in s["builds"].values()]
     assert builds and all(n == 1 for n in builds)  # four shards, at most one build per process
     assert len({s["pid"] for s in stats.values()}) == 2
@@ -161,12 +143,12 @@ def test_cnn_is_built_once_per_worker_process(client, tiny_set, tmp_path):
     assert np.abs(result.X[0] - result.X[1]).max() > 1e-3  # different images differ
 
 
-def test_training_on_the_cluster_saves_a_loadable_model(client, tiny_set, tmp_path):
+def test_training_on_the_cluster_saves_a_loadable_model(cluster_client, tiny_set, tmp_path):
     from xgboost import XGBClassifier
 
     dataset = load_dataset(tiny_set)
     pipe = build_pipeline("fft,dct", "xgboost", "off", 48, cv=3)
-    result = train_on_shards(pipe, dataset, out=tmp_path / "shards", client=client, shard_size=12)
+    result = train_on_shards(pipe, dataset, out=tmp_path / "shards", client=cluster_client, shard_size=12)
     detector = result.pipeline.named_steps["classifier"]
     assert type(detector.estimator_) is XGBClassifier and type(detector.estimator) is XGBClassifier
     card = facetruth.save(result.pipeline, tmp_path / "model.joblib", metadata=result.metadata)
@@ -177,21 +159,21 @@ def test_training_on_the_cluster_saves_a_loadable_model(client, tiny_set, tmp_pa
     assert roc_auc_score(dataset.labels, prob) > 0.9  # up-sampling artefacts are easy to see
 
 
-def test_killed_worker_does_not_stop_the_extraction(client, tiny_set, tmp_path):
+def test_killed_worker_does_not_stop_the_extraction(cluster_client, tiny_set, tmp_path):
     paths = sorted(str(p) for p in tiny_set.rglob("*.png"))
     loader, union = build_loader("off", 48), build_features("fft,noise")
     out = tmp_path / "shards"
     box = {}
     run = threading.Thread(
         target=lambda: box.update(
-            result=extract_features(loader, union, paths, client=client, out=out, shard_size=1)
+            result=extract_features(loader, union, paths, client=cluster_client, out=out, shard_size=1)
         )
     )
     run.start()
     deadline = time.monotonic() + 30
     while not list(out.glob("*.npz")) and time.monotonic() < deadline:
         time.sleep(0.01)
-    victim = sorted(client.run(os.getpid).values())[0]
+    victim = sorted(cluster_client.run(os.getpid).values())[0]
     try:
         os.kill(victim, signal.SIGKILL)  # a worker process of this test's own cluster
         at_kill = len(list(out.glob("*.npz")))
@@ -199,11 +181,11 @@ def test_killed_worker_does_not_stop_the_extraction(client, tiny_set, tmp_path):
         run.join(60)
     result = box["result"]
     assert 0 < at_kill < len(paths)  # the worker died mid-extraction
-    assert victim not in client.run(os.getpid).values()
+    assert victim not in cluster_client.run(os.getpid).values()
     assert result.shards_done + result.shards_skipped == len(paths) and not result.failed
     ref, _ = reference_features(paths, loader, union)
     np.testing.assert_allclose(result.X, ref, rtol=1e-5, atol=1e-6)
-    client.wait_for_workers(2, timeout=30)  # the nanny restarts the killed worker
+    cluster_client.wait_for_workers(2, timeout=30)  # the nanny restarts the killed worker
 
 
 def test_cli_train_with_local_dask_workers(tiny_set, tmp_path, capsys):

@@ -18,23 +18,6 @@ from facetruth.pipelines._shards import read_manifest
 distributed = pytest.importorskip("distributed")
 
 
-@pytest.fixture(scope="module")
-def client():
-    """A LocalCluster of two single-threaded worker processes on the loopback interface."""
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-        scheduler_kwargs={"dashboard": False},
-    )
-    client = distributed.Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
-
-
 def expected_extra_rows(loader, union, extras, dataset, shard_size):
     """The extra rows each shard should make: its crops, its own seed, global source positions."""
     crops = loader.fit().transform(dataset.paths)
@@ -97,7 +80,7 @@ def test_training_on_shards_from_real_images_only(tiny_set, tmp_path):
 
 @pytest.mark.shared_data
 @pytest.mark.slow
-def test_alignment_backbone_and_extra_rows_on_the_cluster(client, hardfake_dir, tmp_path):
+def test_alignment_backbone_and_extra_rows_on_the_cluster(cluster_client, hardfake_dir, tmp_path):
     torch = pytest.importorskip("torch")
     from facetruth.models import load_backbone
 
@@ -110,7 +93,9 @@ def test_alignment_backbone_and_extra_rows_on_the_cluster(client, hardfake_dir, 
     union = build_features("fft,cnn", backbone=tmp_path / "tuned.pt", device="cpu", cnn__image_size=64)
     extras = build_extras("sbi", "robust", random_state=1)
     out = tmp_path / "shards"
-    result = extract_features(loader, union, dataset, client=client, out=out, shard_size=3, extras=extras)
+    result = extract_features(
+        loader, union, dataset, client=cluster_client, out=out, shard_size=3, extras=extras
+    )
     assert result.shards_done == 2 and not result.failed and result.face_found.all()
     crops = loader.fit().transform(dataset.paths)
     np.testing.assert_allclose(result.X, union.fit_transform(crops), rtol=1e-4, atol=1e-5)

@@ -178,6 +178,7 @@ def cross_validate_features(
     labels = np.asarray(labels).astype(int)
     groups = np.asarray(groups, dtype=str)
     oof = np.full(len(labels), np.nan)
+    oof_threshold, oof_band = np.full(len(labels), np.nan), np.full(len(labels), np.nan)
     folds, video_folds, importances = [], [], []
     confusion = np.zeros((2, 2), dtype=int)
     for split in splits:
@@ -190,6 +191,8 @@ def cross_validate_features(
         folds.append({"repeat": split["repeat"], "fold": split["fold"], "n_train": len(y_fit), **m})
         if split["repeat"] == 0:
             oof[test] = prob
+            oof_threshold[test] = det.threshold_
+            oof_band[test] = getattr(det, "band_", 0.0)
             confusion += np.asarray(m["confusion"])
         if videos is not None:
             vp, vl, _ = video_scores(prob, labels[test], np.asarray(videos)[test])
@@ -201,6 +204,8 @@ def cross_validate_features(
         "folds": folds,
         "summary": summarise(folds),
         "oof_prob": oof,
+        "oof_threshold": oof_threshold,
+        "oof_band": oof_band,
         "confusion": confusion.tolist(),
     }
     if videos is not None:

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 import numpy as np
 from sklearn import metrics as skm
 
-from ..metrics import reliability_curve
+from ..metrics import coverage_curve, reliability_curve
 from ..pipelines import TrainingExtras
 from ._audit_report import audit_entry
 from ._cv import cross_validate_features, cv_splits
@@ -169,7 +169,9 @@ def run_experiment(
         res["n_features"] = int(X.shape[1])
         res["extraction_ms_per_image"] = {f: round(matrices[f].ms_per_image, 3) for f in fams}
         res["cv_seconds"] = round(time.perf_counter() - t0, 2)
-        res["curves"] = oof_curves(loaded.labels, res["oof_prob"])
+        res["curves"] = oof_curves(
+            loaded.labels, res["oof_prob"], res.pop("oof_threshold"), res.pop("oof_band")
+        )
         results_sets[name] = res
         auc = res["summary"]["auc"]
         logger.info("%s: AUC %.4f ± %.4f (%.1f s)", name, auc["mean"], auc["std"], res["cv_seconds"])
@@ -208,19 +210,41 @@ def run_experiment(
     }
 
 
-def oof_curves(labels, prob, n_points=_CURVE_POINTS):
-    """ROC, precision-recall and reliability curves of out-of-fold scores, as lists."""
+def oof_curves(labels, prob, thresholds=None, bands=None, n_points=_CURVE_POINTS):
+    """ROC, precision-recall, reliability and coverage curves of out-of-fold scores, as lists.
+
+    ``thresholds`` and ``bands`` hold, for each item, the threshold and
+    uncertainty band of the fold that scored it. The coverage curve gives
+    the share of items with a verdict (outside the band) and their accuracy
+    as the band widens from 0 to 0.5; ``at_band`` gives both at the folds'
+    own bands.
+    """
     prob = np.asarray(prob, dtype=float)
     keep = ~np.isnan(prob)
     y, p = np.asarray(labels)[keep], prob[keep]
     fpr, tpr, _ = skm.roc_curve(y, p)
     precision, recall, _ = skm.precision_recall_curve(y, p)
-    return {
+    curves = {
         "roc": {"fpr": _thin(fpr, n_points), "tpr": _thin(tpr, n_points)},
         "pr": {"recall": _thin(recall, n_points), "precision": _thin(precision, n_points)},
         "reliability": reliability_curve(y, p),
         "oof_auc": float(skm.roc_auc_score(y, p)),
     }
+    if thresholds is not None:
+        t = np.asarray(thresholds, dtype=float)[keep]
+        # each item's distance from its own fold's threshold, placed around 0.5
+        centred = p - t + 0.5
+        curves["coverage"] = coverage_curve(y, centred, 0.5, bands=np.round(np.linspace(0, 0.5, 51), 3))
+        band = np.zeros_like(p) if bands is None else np.asarray(bands, dtype=float)[keep]
+        covered = np.abs(p - t) > band
+        right = (p > t).astype(int) == y
+        curves["at_band"] = {
+            "band": round(float(band.mean()), 4),
+            "coverage": round(float(covered.mean()), 4),
+            "accuracy_covered": round(float(right[covered].mean()), 4) if covered.any() else None,
+            "accuracy_all": round(float(right.mean()), 4),
+        }
+    return curves
 
 
 def _thin(values, n_points):

@@ -49,6 +49,21 @@ def pr_png(feature_sets):
     return _png(fig)
 
 
+def coverage_png(feature_sets):
+    """Accuracy of the verdicts against their coverage as the uncertainty band widens, per set."""
+    fig, ax = _figure()
+    for name, res in feature_sets.items():
+        cov = res.get("curves", {}).get("coverage")
+        if not cov:
+            continue
+        points = [(c, a) for c, a in zip(cov["coverage"], cov["accuracy"], strict=True) if a is not None]
+        ax.plot([c for c, _ in points], [a for _, a in points], lw=1.4, label=name)
+    ax.set(xlabel="coverage (share given a verdict)", ylabel="accuracy of those verdicts", xlim=(0, 1))
+    ax.set_title("Coverage and accuracy as the band widens", fontsize=9)
+    ax.legend(fontsize=7, loc="lower left")
+    return _png(fig)
+
+
 def reliability_png(curve, title="Reliability"):
     """Reliability diagram: fraction of fakes against mean predicted probability per bin."""
     fig, ax = _figure()

@@ -32,6 +32,7 @@ def figures(results):
         f"Reliability ({best})": _plots.reliability_png(
             sets[best]["curves"]["reliability"], f"Reliability: {best}"
         ),
+        "Coverage and accuracy": _plots.coverage_png(sets),
         f"Confusion matrix ({best})": _plots.confusion_png(
             sets[best]["confusion"], f"{best}: at each fold's threshold"
         ),

@@ -85,6 +85,7 @@ def tables(results):
     out.extend(audit_tables(audit))
     if any(r.get("video_summary") for r in sets.values()):
         out.append(("Video level (mean of frame scores)",) + metric_table(sets, "video_summary"))
+    out.extend(coverage_tables(sets))
     n_folds = max(len(r["folds"]) for r in sets.values())
     header = ["feature set"] + [f"r{f['repeat']}f{f['fold']}" for f in next(iter(sets.values()))["folds"]]
     rows = [[(n, False)] + [(f"{f['auc']:.3f}", False) for f in r["folds"]] for n, r in sets.items()]
@@ -153,3 +154,33 @@ def metadata_rows(results):
         ("versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
     ]
     return pairs
+
+
+def coverage_tables(sets):
+    """Verdict coverage at each set's stored uncertainty band, and at wider bands.
+
+    Rows: feature sets. Columns: the mean band of the folds, the share of
+    out-of-fold items given a verdict there, the accuracy of those verdicts
+    and of all verdicts (band 0); then coverage / accuracy at bands 0.1 and 0.2.
+    """
+    with_coverage = {n: r["curves"] for n, r in sets.items() if r.get("curves", {}).get("at_band")}
+    if not with_coverage:
+        return []
+    header = ["feature set", "band", "coverage", "accuracy (covered)", "accuracy (all)"]
+    header += ["band 0.1: coverage / acc.", "band 0.2: coverage / acc."]
+    rows = []
+    for name, curves in with_coverage.items():
+        at = curves["at_band"]
+        cells = [name, f"{at['band']:.3f}", f"{at['coverage']:.3f}", _fmt_opt(at["accuracy_covered"])]
+        cells.append(_fmt_opt(at["accuracy_all"]))
+        cov = curves["coverage"]
+        for band in (0.1, 0.2):
+            i = min(range(len(cov["band"])), key=lambda k: abs(cov["band"][k] - band))
+            cells.append(f"{cov['coverage'][i]:.3f} / {_fmt_opt(cov['accuracy'][i])}")
+        rows.append([(c, False) for c in cells])
+    title = "Verdict coverage: share of out-of-fold images given a verdict, and its accuracy"
+    return [(title, header, rows)]
+
+
+def _fmt_opt(value):
+    return "–" if value is None else f"{value:.3f}"

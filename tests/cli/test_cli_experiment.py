@@ -9,7 +9,11 @@ def test_experiment_records_its_classifier(tiny_set, tmp_path, capsys):
     assert main([*args, "--classifier", "logistic_cv", "--image-size", "48", "--out", str(out)]) == 0
     meta = json.loads((out / "results.json").read_text())["meta"]
     assert meta["classifier"].startswith("logistic regression (C by inner 3-fold AUC)")
-    assert "logistic regression" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "logistic regression" in report
+    assert "Verdict coverage" in report and "coverage_and_accuracy" in report.lower().replace(" ", "_")
+    at_band = json.loads((out / "results.json").read_text())["feature_sets"]["fft"]["curves"]["at_band"]
+    assert 0 <= at_band["coverage"] <= 1 and at_band["band"] >= 0
 
 
 def test_experiment_on_local_dask_workers_with_alignment_and_extra_rows(tiny_set, tmp_path, capsys):

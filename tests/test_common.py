@@ -23,6 +23,7 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse
+from feature_transformers import feature_transformers
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -72,14 +73,7 @@ FineTunedCNNClassifier2D = _claims_2d(FineTunedCNNClassifier)
 
 #: every estimator of the package, as configured for the checks
 ESTIMATORS = [
-    FFTFeatures(n_bins=8),
-    DCTFeatures(n_modes=2, spectrum_size=4),
-    NoiseFeatures(),
-    LBPFeatures(scales=((8, 1),)),
-    RegionFeatures(),
-    CNNEmbedding(batch_size=8, image_size=32),
-    PartEmbedding(parts=("nose", "mouth"), batch_size=8, image_size=32),
-    CNNStats(parts=("nose",), batch_size=8, image_size=32),
+    *feature_transformers(),
     CLIPEmbedding(device="cpu", batch_size=8),
     FaceCropper(method="off", size=16),
     ImageLoader(face="off", image_size=16),

@@ -7,6 +7,7 @@ work is done (no network is loaded for the CNN functions).
 
 import numpy as np
 import pytest
+from feature_transformers import feature_transformers
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
@@ -156,16 +157,7 @@ def test_numpy_scalars_and_ints_are_accepted(func, kwargs):
     _call(func, **kwargs)
 
 
-TRANSFORMERS = [
-    FFTFeatures(n_bins=8),
-    DCTFeatures(n_modes=2, spectrum_size=4),
-    NoiseFeatures(),
-    LBPFeatures(scales=((8, 1),)),
-    RegionFeatures(),
-    CNNEmbedding(batch_size=8, image_size=32),
-    PartEmbedding(parts=("nose", "mouth"), batch_size=8, image_size=32),
-    CNNStats(parts=("nose",), batch_size=8, image_size=32),
-]
+TRANSFORMERS = feature_transformers()
 STATELESS = [est for est in TRANSFORMERS if not est.__sklearn_tags__().requires_fit]
 
 

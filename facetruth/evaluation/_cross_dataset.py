@@ -18,8 +18,8 @@ from ._features import (
     fold_detector,
     load_crops,
     stack_families,
-    union_families,
 )
+from ._sets import sets_and_families
 
 logger = logging.getLogger(__name__)
 
@@ -69,12 +69,8 @@ def cross_dataset(train_set, test_set, loader, features, detector, feature_sets,
     >>> result["metrics"]["fft"]["n"]
     12
     """
-    from ._experiment import resolve_sets, set_families
-
     start = time.perf_counter()
-    sets = resolve_sets(feature_sets)
-    families = set_families(sets)
-    union_families(features, families)  # every family is there, before any image is read
+    sets, families = sets_and_families(feature_sets, features)
     one_class = extras is not None and bool(extras.ratio)
     train = load_crops(train_set, loader, one_class=one_class)
     test = load_crops(test_set, loader)

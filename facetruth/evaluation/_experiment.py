@@ -17,7 +17,6 @@ import numpy as np
 from sklearn import metrics as skm
 
 from ..metrics import coverage_curve, reliability_curve
-from ..pipelines import TrainingExtras
 from ._audit_report import audit_entry
 from ._cv import cross_validate_features, cv_splits
 from ._features import (
@@ -27,32 +26,12 @@ from ._features import (
     stack_families,
     union_families,
 )
+from ._sets import extra_columns, extra_matrices, sets_and_families
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SETS = ("fft", "dct", "noise", "lbp", "cnn", "handcrafted", "all")
 _CURVE_POINTS = 200
-
-
-def resolve_sets(feature_sets):
-    """Map set names (or ``{name: families}``) to tuples of family names.
-
-    Examples
-    --------
-    >>> from facetruth.evaluation import resolve_sets
-    >>> resolve_sets(["fft", "spectral"])
-    {'fft': ('fft',), 'spectral': ('fft', 'dct')}
-    """
-    from ..pipelines import resolve_features
-
-    if isinstance(feature_sets, dict):
-        return {str(k): resolve_features(v) for k, v in feature_sets.items()}
-    return {str(name): resolve_features(name) for name in feature_sets}
-
-
-def set_families(sets):
-    """The families that a ``{name: families}`` mapping needs, once each, in order."""
-    return list(dict.fromkeys(f for fams in sets.values() for f in fams))
 
 
 def run_experiment(
@@ -133,16 +112,11 @@ def run_experiment(
     (['fft'], 2)
     """
     start = time.perf_counter()
-    sets = resolve_sets(feature_sets)
-    families = set_families(sets)
-    union_families(features, families)  # every family is there, before any image is read
+    sets, families = sets_and_families(feature_sets, features)
     seed = detector.random_state if random_state is None else random_state
     loaded = load_crops(dataset, loader, progress=progress)
     matrices = extract_families(loaded.images, features, families)
-    extra = (extras or TrainingExtras()).make(loaded.images, loaded.labels)
-    extra_matrices = None
-    if len(extra):
-        extra_matrices = extract_families(extra.images, features, families, timing_sample=0)
+    extra, extra_X = extra_matrices(extras, loaded, features, families)
     splits = cv_splits(
         loaded.labels, loaded.groups, n_splits=n_splits, n_repeats=n_repeats, random_state=seed
     )
@@ -161,9 +135,7 @@ def run_experiment(
             detector,
             videos=videos,
             column_family=column_family,
-            extra=None
-            if extra_matrices is None
-            else (stack_families(extra_matrices, fams)[0], extra.labels, extra.sources),
+            extra=extra_columns(extra, extra_X, fams),
         )
         res["families"] = list(fams)
         res["n_features"] = int(X.shape[1])

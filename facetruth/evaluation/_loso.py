@@ -17,18 +17,16 @@ from datetime import datetime, timezone
 import numpy as np
 
 from ..metrics import detection_metrics, flag_rates
-from ..pipelines import TrainingExtras
 from ._audit_report import audit_entry
 from ._cv import _training_rows
-from ._experiment import resolve_sets, set_families
 from ._features import (
     describe_estimators,
     extract_families,
     fold_detector,
     load_crops,
     stack_families,
-    union_families,
 )
+from ._sets import extra_columns, extra_matrices, sets_and_families
 
 logger = logging.getLogger(__name__)
 
@@ -117,9 +115,7 @@ def run_loso(
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
-    sets = resolve_sets(feature_sets)
-    families = set_families(sets)
-    union_families(features, families)  # every family is there, before any image is read
+    sets, families = sets_and_families(feature_sets, features)
     names = list(dict.fromkeys(dataset.sources))
     if len(names) < 2:
         raise ValueError(
@@ -131,21 +127,18 @@ def run_loso(
     loaded = load_crops(dataset, loader, progress=progress, one_class=one_class)
     item_sources = np.asarray(dataset.sources, dtype=object)[loaded.index]
     matrices = extract_families(loaded.images, features, families, timing_sample=0)
-    extra = (extras or TrainingExtras()).make(loaded.images, loaded.labels)
-    extra_matrices = (
-        extract_families(extra.images, features, families, timing_sample=0) if len(extra) else None
-    )
+    extra, extra_X = extra_matrices(extras, loaded, features, families)
     groups = np.asarray(loaded.groups, dtype=str)
     results_sets = {}
     with tqdm(total=len(sets) * len(names), desc="loso fits", unit="fit", disable=not progress) as bar:
         for name, fams in sets.items():
             X, _ = stack_families(matrices, fams)
-            X_extra = None if extra_matrices is None else stack_families(extra_matrices, fams)[0]
+            extra_rows = extra_columns(extra, extra_X, fams)
             held_out = {}
             for source in names:
                 bar.set_postfix_str(f"{name}, {source} held out")
                 held_out[source] = _hold_out(
-                    X, loaded.labels, groups, item_sources == source, detector, X_extra, extra
+                    X, loaded.labels, groups, item_sources == source, detector, extra_rows
                 )
                 bar.update()
             results_sets[name] = {"families": list(fams), "n_features": int(X.shape[1]), "held_out": held_out}
@@ -175,12 +168,11 @@ def run_loso(
     }
 
 
-def _hold_out(X, labels, groups, test_mask, detector, X_extra, extra):
+def _hold_out(X, labels, groups, test_mask, detector, extra_rows):
     """Fit a clone on the rows outside ``test_mask`` and score the rows inside, at its own threshold."""
     train, test = np.flatnonzero(~test_mask), np.flatnonzero(test_mask)
     if np.bincount(labels[train], minlength=2).min() < 2:
         return {"skipped": "the other sources do not hold two items of each class"}
-    extra_rows = None if X_extra is None else (X_extra, extra.labels, extra.sources)
     X_fit, y_fit, g_fit = _training_rows(X, labels, groups, train, extra_rows)
     det = fold_detector(detector)
     det.fit(X_fit, y_fit, groups=g_fit)

@@ -22,8 +22,8 @@ from ._features import (
     fold_detector,
     load_crops,
     stack_families,
-    union_families,
 )
+from ._sets import sets_and_families
 
 logger = logging.getLogger(__name__)
 
@@ -179,12 +179,8 @@ def run_robustness(
     >>> result["curves"]["fft"]["blur"]["levels"]
     [0.0, 2.0]
     """
-    from ._experiment import resolve_sets, set_families
-
     start = time.perf_counter()
-    sets = resolve_sets(feature_sets)
-    families = set_families(sets)
-    union_families(features, families)  # every family is there, before any image is read
+    sets, families = sets_and_families(feature_sets, features)
     seed = detector.random_state if random_state is None else random_state
     loaded = load_crops(dataset, loader)
     split = cv_splits(loaded.labels, loaded.groups, n_splits=n_splits, random_state=seed)[0]

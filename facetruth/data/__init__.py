@@ -20,7 +20,7 @@ __getattr__, __dir__, __all__ = attach(
         "._canonical": ["FACE_TEMPLATE", "canonical_crop", "to_template_frame"],
         "._crop_geometry": ["CropSquare", "canonical_square", "crop_square", "cut_square"],
         "._face_geometry": ["CROP_GEOMETRY", "crop_geometry"],
-        "._nuisance": ["NUISANCE_PROPERTIES", "jpeg_quality", "nuisance_properties"],
+        "._nuisance": ["ENCODING_PROPERTIES", "NUISANCE_PROPERTIES", "jpeg_quality", "nuisance_properties"],
         "._faces": ["FaceCropper", "FaceDetection", "crop_face", "crop_faces", "detect_face", "check_align"],
         "._augment": ["jpeg_compress", "rescale", "gaussian_blur", "gaussian_noise", "random_augment"],
         "._demo": ["DemoData", "make_demo_dataset"],

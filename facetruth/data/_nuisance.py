@@ -13,7 +13,7 @@ import numpy as np
 from ..exceptions import ImageDecodeError
 from ._image import DECODED_FORMATS, _describe, _open_source, _to_rgb_array
 
-__all__ = ["NUISANCE_PROPERTIES", "jpeg_quality", "nuisance_properties"]
+__all__ = ["ENCODING_PROPERTIES", "NUISANCE_PROPERTIES", "jpeg_quality", "nuisance_properties"]
 
 #: The IJG (libjpeg) standard luminance quantisation table, natural (row-major) order.
 _IJG_LUMINANCE = np.array(
@@ -34,12 +34,7 @@ _FORMATS = ("JPEG", "PNG", "WEBP")
 _SUBSAMPLING = {0: 0.0, 1: 1.0, 2: 2.0}  # 4:4:4, 4:2:2, 4:2:0 (Pillow's codes)
 _THUMB = 256  # longest side of the copy that brightness and contrast are read on
 
-NUISANCE_PROPERTIES = (
-    "width",
-    "height",
-    "aspect_ratio",
-    "file_bytes",
-    "bytes_per_pixel",
+ENCODING_PROPERTIES = (
     "format_jpeg",
     "format_png",
     "format_webp",
@@ -47,6 +42,16 @@ NUISANCE_PROPERTIES = (
     "jpeg_quality",
     "jpeg_subsampling",
     "exif",
+)
+"""The keys of :data:`NUISANCE_PROPERTIES` that describe how the file is encoded."""
+
+NUISANCE_PROPERTIES = (
+    "width",
+    "height",
+    "aspect_ratio",
+    "file_bytes",
+    "bytes_per_pixel",
+    *ENCODING_PROPERTIES,
     "brightness",
     "contrast",
 )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..data import CROP_GEOMETRY, ENCODING_PROPERTIES
 from ..exceptions import DatasetLayoutError
 from ._audit_table import nuisance_table
 from ._shortcuts import shortcut_aucs, single_feature_aucs
@@ -23,16 +24,6 @@ __all__ = ["WARN_AUC", "AuditResult", "audit_dataset"]
 WARN_AUC = 0.70
 """Nuisance AUC from which :func:`audit_dataset` warns."""
 
-_GEOMETRY = ("face_area_share", "face_side_share", "resize_factor", "margin_used", "padded_share")
-_ENCODING = (
-    "format_jpeg",
-    "format_png",
-    "format_webp",
-    "format_other",
-    "jpeg_quality",
-    "jpeg_subsampling",
-    "exif",
-)
 _REMEDIES = {
     "encoding": "re-encode both classes the same way (one format, JPEG quality and subsampling, no metadata)",
     "detail": (
@@ -52,10 +43,10 @@ def _kind(name, ranking):
         return "size"
     if name in ("brightness", "contrast"):
         return "exposure"
-    if name in _GEOMETRY or name == "face_found":
+    if name in CROP_GEOMETRY or name == "face_found":
         return "geometry"
     if name in ("file_bytes", "bytes_per_pixel"):
-        separation = [abs(row["auc"] - 0.5) for row in ranking if row["name"] in _ENCODING]
+        separation = [abs(row["auc"] - 0.5) for row in ranking if row["name"] in ENCODING_PROPERTIES]
         if max(separation, default=0.0) < 0.05:
             return "detail"
     return "encoding"

@@ -172,8 +172,12 @@ def _decode(fh, name, max_pixels, background):
         return _decode_image(fh, name, max_pixels, background)
 
 
-def _decode_image(fh, name, max_pixels, background):
-    from PIL import Image, ImageOps, UnidentifiedImageError
+def _open_image(fh, name, max_pixels):
+    """Open ``fh`` with Pillow as one of :data:`DECODED_FORMATS` and check its size, decoding nothing.
+
+    The caller closes the image (``with img:``); a failed check closes it here.
+    """
+    from PIL import Image, UnidentifiedImageError
 
     try:
         img = Image.open(fh, formats=DECODED_FORMATS)
@@ -183,14 +187,22 @@ def _decode_image(fh, name, max_pixels, background):
         ) from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageDecodeError(f"{name}: too many pixels ({exc})") from exc
-    with img:
-        width, height = img.size
-        if width <= 0 or height <= 0:
-            raise ImageDecodeError(f"{name}: zero-size image ({width}x{height})")
-        if max_pixels is not None and width * height > max_pixels:
-            raise ImageDecodeError(
-                f"{name}: too many pixels ({width}x{height} = {width * height} > max_pixels={max_pixels})"
-            )
+    width, height = img.size
+    problem = None
+    if width <= 0 or height <= 0:
+        problem = f"zero-size image ({width}x{height})"
+    elif max_pixels is not None and width * height > max_pixels:
+        problem = f"too many pixels ({width}x{height} = {width * height} > max_pixels={max_pixels})"
+    if problem is not None:
+        img.close()
+        raise ImageDecodeError(f"{name}: {problem}")
+    return img
+
+
+def _decode_image(fh, name, max_pixels, background):
+    from PIL import Image, ImageOps
+
+    with _open_image(fh, name, max_pixels) as img:
         try:
             img.load()  # full decode: truncated data raises here
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

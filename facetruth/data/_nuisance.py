@@ -11,7 +11,7 @@ pipeline.
 import numpy as np
 
 from ..exceptions import ImageDecodeError
-from ._image import DECODED_FORMATS, _describe, _open_source, _to_rgb_array
+from ._image import _describe, _open_image, _open_source, _to_rgb_array
 
 __all__ = ["ENCODING_PROPERTIES", "NUISANCE_PROPERTIES", "jpeg_quality", "nuisance_properties"]
 
@@ -179,26 +179,12 @@ def nuisance_properties(source, *, max_pixels=64_000_000):
 def _properties(fh, name, n_bytes, max_pixels):
     import warnings
 
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            img = Image.open(fh, formats=DECODED_FORMATS)
-        except UnidentifiedImageError as exc:
-            raise ImageDecodeError(
-                f"{name}: not an image of a supported format ({', '.join(DECODED_FORMATS)} expected)"
-            ) from exc
-        except Image.DecompressionBombError as exc:
-            raise ImageDecodeError(f"{name}: too many pixels ({exc})") from exc
-        with img:
+        with _open_image(fh, name, max_pixels) as img:
             width, height = img.size
-            if width <= 0 or height <= 0:
-                raise ImageDecodeError(f"{name}: zero-size image ({width}x{height})")
-            if width * height > max_pixels:
-                raise ImageDecodeError(
-                    f"{name}: too many pixels ({width}x{height} = {width * height} > max_pixels={max_pixels})"
-                )
             header = _header(img, width, height)
             brightness, contrast = _exposure(img, name)
     display_w, display_h = header.pop("display")

@@ -66,37 +66,36 @@ def source_table(results, key, title, *, with_audit=False):
     return title, ["feature set", *sources, "mean"], rows
 
 
+def _held_out_table(results, title, cell):
+    """Feature set × held-out source table whose cells are ``cell(held-out metrics)``, none flagged."""
+    sources = list(results["sources"])
+    rows = [
+        [(name, False), *((cell(res["held_out"][s]), False) for s in sources)]
+        for name, res in results["feature_sets"].items()
+    ]
+    return title, ["feature set", *sources], rows
+
+
 def flag_table(results):
     """Share of the held-out source's fakes and of its reals called fake, at the training threshold."""
-    sources = list(results["sources"])
-    rows = []
-    for name, res in results["feature_sets"].items():
-        cells = []
-        for s in sources:
-            m = res["held_out"][s]
-            cells.append((f"{_fmt(m.get('flag_rate_fake'), 2)} / {_fmt(m.get('flag_rate_real'), 2)}", False))
-        rows.append([(name, False), *cells])
-    title = "Flag rate on the held-out source: fakes called fake / reals called fake"
-    return title, ["feature set", *sources], rows
+    return _held_out_table(
+        results,
+        "Flag rate on the held-out source: fakes called fake / reals called fake",
+        lambda m: f"{_fmt(m.get('flag_rate_fake'), 2)} / {_fmt(m.get('flag_rate_real'), 2)}",
+    )
 
 
 def training_table(results):
     """What each fit learnt on its training sources: out-of-fold AUC, threshold and rows."""
-    sources = list(results["sources"])
-    rows = []
-    for name, res in results["feature_sets"].items():
-        cells = []
-        for s in sources:
-            m = res["held_out"][s]
-            text = (
-                m["skipped"]
-                if "skipped" in m
-                else f"{_fmt(m.get('train_oof_auc'))} @ {_fmt(m.get('threshold'))} ({m.get('n_train')} rows)"
-            )
-            cells.append((text, False))
-        rows.append([(name, False), *cells])
-    title = "Training sources: out-of-fold ROC-AUC @ threshold chosen there (column: the source held out)"
-    return title, ["feature set", *sources], rows
+    return _held_out_table(
+        results,
+        "Training sources: out-of-fold ROC-AUC @ threshold chosen there (column: the source held out)",
+        lambda m: (
+            m["skipped"]
+            if "skipped" in m
+            else f"{_fmt(m.get('train_oof_auc'))} @ {_fmt(m.get('threshold'))} ({m.get('n_train')} rows)"
+        ),
+    )
 
 
 def loso_tables(results):

@@ -15,10 +15,10 @@ from dataclasses import dataclass, fields
 import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
-from tqdm.auto import tqdm
 
 from ..exceptions import ModelIntegrityError
 from ._loader import describe_item
+from ._train import load_images
 from ._verdicts import UNREADABLE, verdict_rules
 
 
@@ -220,18 +220,13 @@ def _scored(name, rules, prob, info, novelty):
     )
 
 
-def _load(loader, items, *, progress, chunk_size=256):
+def _load(loader, items, *, progress):
     """Crops, input positions of the crops, and one info dict per item (``error`` when it failed)."""
-    size = int(loader.image_size)
-    crops, ok, infos = [np.empty((0, size, size, 3), np.uint8)], [], []
-    with tqdm(total=len(items), desc="decode+crop", unit="img", disable=not progress) as bar:
-        for start in range(0, len(items), chunk_size):
-            part = loader.load(items[start : start + chunk_size], errors="collect")
-            crops.append(part.images)
-            ok.extend(int(i) + start for i in part.ok)
-            infos.extend(part.infos)
-            bar.update(len(part.infos))
-    return np.concatenate(crops), np.asarray(ok, dtype=int), infos
+    if not items:
+        size = int(loader.image_size)
+        return np.empty((0, size, size, 3), np.uint8), np.asarray([], dtype=int), []
+    loaded = load_images(loader, items, progress=progress)
+    return loaded.images, loaded.ok, loaded.infos
 
 
 def score_items(model, items, *, names=None, band=None, n_jobs=None, progress=False):

@@ -6,20 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facetruth.data import Dataset, concat_datasets, load_dataset, make_demo_dataset
+from facetruth.data import Dataset
 from facetruth.evaluation import extract_families, load_crops, make_detector, run_loso
 from facetruth.models import CalibratedDetector
 from facetruth.pipelines import build_extras, build_features, build_loader
 
 SOURCES = ("gan", "blend", "swap")
-
-
-@pytest.fixture(scope="module")
-def three_sources(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sources")
-    for i, name in enumerate(SOURCES):
-        make_demo_dataset(8, size=32, out=root / name, random_state=i)
-    return concat_datasets([load_dataset(root / name) for name in SOURCES])
 
 
 def _estimators():

@@ -6,7 +6,6 @@ import re
 import pytest
 
 from facetruth.cli import main
-from facetruth.data import concat_datasets, load_dataset, make_demo_dataset
 from facetruth.evaluation import make_detector, render_markdown, run_loso, write_report
 from facetruth.pipelines import build_features, build_loader
 
@@ -14,13 +13,9 @@ SOURCES = ("gan", "blend", "swap")
 
 
 @pytest.fixture(scope="module")
-def loso_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("loso_sets")
-    for i, name in enumerate(SOURCES):
-        make_demo_dataset(8, size=32, out=root / name, random_state=i)
-    data = concat_datasets([load_dataset(root / name) for name in SOURCES])
+def loso_dir(three_sources, tmp_path_factory):
     estimators = build_loader("off", 32), build_features("fft,dct"), make_detector("logistic", inner_cv=2)
-    results = run_loso(data, *estimators, ["fft", "dct", "spectral"])
+    results = run_loso(three_sources, *estimators, ["fft", "dct", "spectral"])
     out = tmp_path_factory.mktemp("loso_run")
     (out / "results.json").write_text(json.dumps(results))
     write_report(results, out)

@@ -61,29 +61,27 @@ def _png_chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def png_header(width, height):
-    """A PNG whose IHDR claims ``width x height`` RGB pixels, with one tiny IDAT (1x1 worth of data)."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00\xff\x00\x00")
+def _png(ihdr, idat):
+    """A PNG file of one IHDR, one IDAT and the IEND chunk."""
     return (
         b"\x89PNG\r\n\x1a\n"
         + _png_chunk(b"IHDR", ihdr)
         + _png_chunk(b"IDAT", idat)
         + _png_chunk(b"IEND", b"")
     )
+
+
+def png_header(width, height):
+    """A PNG whose IHDR claims ``width x height`` RGB pixels, with one tiny IDAT (1x1 worth of data)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return _png(ihdr, zlib.compress(b"\x00\xff\x00\x00"))
 
 
 def png_bomb(width, height):
     """A genuine greyscale PNG of ``width x height`` zeros: a few KiB that inflate to ``width * height`` bytes."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     comp, row = zlib.compressobj(9), b"\x00" * (width + 1)
-    idat = b"".join(comp.compress(row) for _ in range(height)) + comp.flush()
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", ihdr)
-        + _png_chunk(b"IDAT", idat)
-        + _png_chunk(b"IEND", b"")
-    )
+    return _png(ihdr, b"".join(comp.compress(row) for _ in range(height)) + comp.flush())
 
 
 def jpeg_header(width, height):

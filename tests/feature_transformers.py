@@ -1,15 +1,6 @@
 """The feature transformers as the estimator and validation checks configure them (small and fast)."""
 
-from facetruth.features import (
-    CNNEmbedding,
-    CNNStats,
-    DCTFeatures,
-    FFTFeatures,
-    LBPFeatures,
-    NoiseFeatures,
-    PartEmbedding,
-    RegionFeatures,
-)
+from facetruth import features
 
 
 def feature_transformers():
@@ -21,12 +12,12 @@ def feature_transformers():
     ['FFTFeatures', 'DCTFeatures']
     """
     return [
-        FFTFeatures(n_bins=8),
-        DCTFeatures(n_modes=2, spectrum_size=4),
-        NoiseFeatures(),
-        LBPFeatures(scales=((8, 1),)),
-        RegionFeatures(),
-        CNNEmbedding(batch_size=8, image_size=32),
-        PartEmbedding(parts=("nose", "mouth"), batch_size=8, image_size=32),
-        CNNStats(parts=("nose",), batch_size=8, image_size=32),
+        features.FFTFeatures(n_bins=8),
+        features.DCTFeatures(n_modes=2, spectrum_size=4),
+        features.NoiseFeatures(),
+        features.LBPFeatures(scales=((8, 1),)),
+        features.RegionFeatures(),
+        features.CNNEmbedding(batch_size=8, image_size=32),
+        features.PartEmbedding(parts=("nose", "mouth"), batch_size=8, image_size=32),
+        features.CNNStats(parts=("nose",), batch_size=8, image_size=32),
     ]

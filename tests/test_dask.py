@@ -181,7 +181,8 @@ def test_killed_worker_does_not_stop_the_extraction(cluster_client, tiny_set, tm
         run.join(60)
     result = box["result"]
     assert 0 < at_kill < len(paths)  # the worker died mid-extraction
-    assert victim not in cluster_client.run(os.getpid).values()
+    # the scheduler may still list the dead worker for a moment: skip workers that cannot answer
+    assert victim not in cluster_client.run(os.getpid, on_error="ignore").values()
     assert result.shards_done + result.shards_skipped == len(paths) and not result.failed
     ref, _ = reference_features(paths, loader, union)
     np.testing.assert_allclose(result.X, ref, rtol=1e-5, atol=1e-6)
@@ -230,7 +231,8 @@ def test_cli_train_on_local_dask_workers_with_alignment_and_extra_rows(tmp_path,
     assert card["training_data"]["augment"] == "robust"
     assert card["training_data"]["extra_rows"] == {"augment": 16}
     assert read_manifest(tmp_path / "m.joblib.shards")["align"] == "canonical"
-    argv = ["--data", str(tmp_path / "reals"), "--pseudo-fakes", "sbi"]
+    # eight reals test pseudo-fakes on a cluster, not the detector's strength: --allow-weak
+    argv = ["--data", str(tmp_path / "reals"), "--pseudo-fakes", "sbi", "--allow-weak"]
     assert main([*base, *argv, "--out", str(tmp_path / "r.joblib")]) == 0
     card = json.loads((tmp_path / "r.joblib.json").read_text())
     assert card["training_data"]["counts"] == {"real": 8, "fake": 0}

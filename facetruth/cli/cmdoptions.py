@@ -50,7 +50,12 @@ def backbone(parser, **overrides):
     return _option("--backbone", default=None, help=help_text)(parser, **overrides)
 
 
-classifier = _option("--classifier", default="xgboost", choices=CLASSIFIERS, help="base classifier")
+classifier = _option(
+    "--classifier",
+    default="auto",
+    choices=("auto", *CLASSIFIERS),
+    help="base classifier; auto: a linear probe for the clip embedding alone, XGBoost otherwise",
+)
 face = _option("--face", default="auto", choices=FACE_DETECTORS, help="face detector (off: whole image)")
 image_size = _option(
     "--image-size", type=int, default=256, help="side of the square face crops the loader makes, in pixels"

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from .._atomic import atomic_write_json
+from ..models import CLASSIFIERS
 from . import cmdoptions
 from ._shared import cache_dir, dask_client, load_data, loader_align, progress
 
@@ -47,7 +48,9 @@ def add_arguments(parser):
     cmdoptions.cache(parser)
     cmdoptions.backbone(parser)
     cmdoptions.image_size(parser)
-    cmdoptions.classifier(parser, help="base classifier of every fold")
+    cmdoptions.classifier(
+        parser, default="xgboost", choices=CLASSIFIERS, help="base classifier of every fold"
+    )
     cmdoptions.generalisation_options(parser)
     cmdoptions.dask_options(parser, "<out>/shards")
     parser.set_defaults(func=cmd_experiment)

@@ -11,6 +11,8 @@ __getattr__, __dir__, __all__ = attach(
         "._registry": [
             "CNN_FAMILIES",
             "DEVICE_FAMILIES",
+            "EMBEDDING_FAMILIES",
+            "default_classifier",
             "make_transformer",
             "FEATURE_SETS",
             "FAMILIES",

@@ -16,7 +16,13 @@ from ..data import parse_pseudo_fakes
 from ..models import CalibratedDetector, make_classifier
 from ._extras import TrainingExtras, parse_augment
 from ._loader import ImageLoader
-from ._registry import CNN_FAMILIES, DEVICE_FAMILIES, make_transformer, resolve_features
+from ._registry import (
+    CNN_FAMILIES,
+    DEVICE_FAMILIES,
+    default_classifier,
+    make_transformer,
+    resolve_features,
+)
 
 
 def build_loader(face="auto", image_size=256, *, align=False, native=False, cache=None, n_jobs=None):
@@ -203,7 +209,7 @@ def build_extras(pseudo_fakes=None, augment=None, *, random_state=0, n_jobs=None
 
 def build_pipeline(
     features="all",
-    classifier="xgboost",
+    classifier="auto",
     face="auto",
     image_size=256,
     *,
@@ -224,8 +230,10 @@ def build_pipeline(
     ----------
     features : str, sequence of str or FeatureUnion, default="all"
         Passed to :func:`build_features`; a ``FeatureUnion`` is used as it is.
-    classifier : str or estimator, default="xgboost"
-        Passed to :func:`build_detector`.
+    classifier : str or estimator, default="auto"
+        Passed to :func:`build_detector`; ``"auto"`` is a linear probe for an
+        embedding alone (``"clip"``) and XGBoost otherwise
+        (:func:`~facetruth.pipelines.default_classifier`).
     face, image_size, align :
         Passed to :func:`build_loader`.
     cache : str or os.PathLike, default=None
@@ -255,6 +263,13 @@ def build_pipeline(
     ['loader', 'features', 'classifier']
     """
     loader = build_loader(face, image_size, align=align, cache=cache, n_jobs=n_jobs)
+    if classifier == "auto":
+        named = (
+            [name for name, _ in features.transformer_list]
+            if isinstance(features, FeatureUnion)
+            else features
+        )
+        classifier = default_classifier(named)
     if isinstance(features, FeatureUnion):
         union = features
     else:

@@ -27,6 +27,9 @@ CNN_FAMILIES = ("cnn", "parts", "cnnstats")
 #: families that run a network: they take ``device`` (CPU, or CUDA when there is one)
 DEVICE_FAMILIES = (*CNN_FAMILIES, "clip")
 
+#: families whose columns are one embedding, best read by a linear probe (``classifier="auto"``)
+EMBEDDING_FAMILIES = ("clip",)
+
 HANDCRAFTED = ("fft", "dct", "noise", "lbp")
 
 #: named feature sets; every single family is also a set of its own
@@ -67,6 +70,22 @@ def resolve_features(features):
     if not families:
         raise ValueError("No feature family selected.")
     return tuple(families)
+
+
+def default_classifier(features):
+    """The classifier ``classifier="auto"`` means for a feature set.
+
+    A linear probe (``"linear_probe"``) for embeddings alone
+    (:data:`EMBEDDING_FAMILIES`, e.g. ``"clip"``), XGBoost otherwise.
+
+    Examples
+    --------
+    >>> from facetruth.pipelines import default_classifier
+    >>> default_classifier("clip"), default_classifier("clip+handcrafted")
+    ('linear_probe', 'xgboost')
+    """
+    families = resolve_features(features)
+    return "linear_probe" if set(families) <= set(EMBEDDING_FAMILIES) else "xgboost"
 
 
 def make_transformer(family, **params):

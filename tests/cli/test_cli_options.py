@@ -51,9 +51,12 @@ def test_image_size_is_the_face_crop_side(command):
     assert option.default == 256 and "face crops" in option.help
 
 
-@pytest.mark.parametrize("command", ["train", "experiment"])
-def test_classifier_is_a_choice(command):
-    assert tuple(_option(command, "--classifier").choices) == tuple(CLASSIFIERS)
+def test_classifier_is_a_choice():
+    assert tuple(_option("train", "--classifier").choices) == ("auto", *CLASSIFIERS)
+    assert _option("train", "--classifier").default == "auto"
+    # an experiment fits one classifier for every set: no per-set "auto"
+    assert tuple(_option("experiment", "--classifier").choices) == tuple(CLASSIFIERS)
+    assert _option("experiment", "--classifier").default == "xgboost"
 
 
 @pytest.mark.parametrize("command", ["train", "demo"])

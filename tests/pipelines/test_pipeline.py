@@ -135,3 +135,12 @@ def test_the_card_names_the_classifier_of_the_estimator(classifier):
     assert classifier_name(make_classifier(classifier, random_state=1, n_jobs=1)) == classifier
     changed = make_classifier("xgboost").set_params(max_depth=2)
     assert classifier_name(changed) == "XGBClassifier"  # another recipe is named by its class
+
+
+def test_auto_classifier_is_a_linear_probe_for_the_clip_embedding_alone():
+    from facetruth.pipelines import build_pipeline
+
+    probe = build_pipeline("clip").named_steps["classifier"].estimator
+    assert "LogisticRegressionCV" in repr(probe) and "Normalizer" in repr(probe)
+    trees = build_pipeline("clip+handcrafted").named_steps["classifier"].estimator
+    assert type(trees).__name__ == "XGBClassifier"

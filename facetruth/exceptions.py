@@ -6,7 +6,18 @@ and exit codes.
 
 
 class FaceTruthError(Exception):
-    """Base class of every error FaceTruth raises on purpose."""
+    """Base class of every error FaceTruth raises on purpose.
+
+    Catch it to handle any of FaceTruth's own errors at once; the specific
+    classes also derive from the built-in exception they refine.
+
+    Examples
+    --------
+    >>> from facetruth import FaceTruthError, ModelIntegrityError
+    >>> from facetruth.exceptions import DatasetLayoutError, ImageDecodeError
+    >>> [issubclass(c, FaceTruthError) for c in (ImageDecodeError, DatasetLayoutError, ModelIntegrityError)]
+    [True, True, True]
+    """
 
 
 class ImageDecodeError(FaceTruthError, ValueError):
@@ -41,7 +52,18 @@ class DatasetLayoutError(FaceTruthError, ValueError):
 
 
 class ModelIntegrityError(FaceTruthError):
-    """A saved model is missing, tampered with, or lacks its metadata."""
+    """A saved model is missing, tampered with, or lacks its metadata.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from facetruth import ModelIntegrityError, load
+    >>> try:
+    ...     load(os.path.join(tempfile.mkdtemp(), "missing.joblib"))
+    ... except ModelIntegrityError as exc:
+    ...     print(str(exc).endswith("model file not found."))
+    True
+    """
 
 
 class WeakModelError(FaceTruthError):

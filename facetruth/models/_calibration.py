@@ -115,6 +115,19 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
     novelty_ : FeatureNovelty
         The training features' statistics and the distance limit of
         :meth:`novelty`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from facetruth.models import CalibratedDetector
+    >>> y = np.repeat([0, 1], 20)
+    >>> X = y[:, None] + np.random.default_rng(0).normal(0, 0.5, (40, 2))
+    >>> detector = CalibratedDetector(LogisticRegression(), cv=3).fit(X, y)
+    >>> detector.calibration_, round(detector.threshold_, 2)
+    ('sigmoid', 0.46)
+    >>> detector.predict([[0.0, 0.0], [1.0, 1.0]])
+    array([0, 1])
     """
 
     def __init__(

@@ -47,6 +47,16 @@ class FamilyContributions:
         Positive values push towards fake; ``None`` when no method applies.
     method : {"pred_contribs", "occlusion", "unavailable"}
     unit : {"log-odds", "probability", None}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.models import FamilyContributions
+    >>> result = FamilyContributions(["fft", "lbp"], np.array([[0.25, -0.5]]), "occlusion", "probability")
+    >>> result.as_dicts()
+    [{'fft': 0.25, 'lbp': -0.5}]
+    >>> FamilyContributions(["fft"], None, "unavailable", None).as_dicts() is None
+    True
     """
 
     families: list
@@ -121,6 +131,18 @@ def family_contributions(pipeline, X, *, baseline=None):
     contributions : FamilyContributions
         ``method="pred_contribs"`` (log-odds) for XGBoost, ``"occlusion"``
         (probability) otherwise, ``"unavailable"`` when no baseline is known.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.models import family_contributions
+    >>> from facetruth.pipelines import build_pipeline
+    >>> images = list(np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8))
+    >>> pipe = build_pipeline("fft,dct", "logistic", face="off", image_size=32, cv=2)
+    >>> pipe = pipe.fit(images, [0, 1] * 4)
+    >>> result = family_contributions(pipe, pipe[:-1].transform(images[:3]))
+    >>> result.families, result.method, result.unit, result.values.shape
+    (['fft', 'dct'], 'occlusion', 'probability', (3, 2))
     """
     detector = pipeline[-1]
     X = np.asarray(X, dtype=np.float32)
@@ -163,6 +185,15 @@ def log_spectrum(image, *, n_bins=SPECTRUM_BINS):
     -------
     profile : ndarray of shape (n_bins,), dtype float32
         The profile part of :func:`~facetruth.features.fft_spectrum`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.models import log_spectrum
+    >>> image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    >>> profile = log_spectrum(image, n_bins=16)
+    >>> profile.shape, profile.dtype
+    ((16,), dtype('float32'))
     """
     from ..features import fft_spectrum
 
@@ -191,6 +222,18 @@ def training_summary(pipeline, crops, labels, *, features=None, n_bins=SPECTRUM_
         JSON-serialisable: ``spectrum_bins``, ``mean_log_spectrum``
         (``{"real": [...], "fake": [...]}``, lists of ``n_bins`` floats),
         ``counts`` and, when ``features`` is given, ``feature_mean``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.models import training_summary
+    >>> from facetruth.pipelines import build_pipeline
+    >>> images = np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
+    >>> pipe = build_pipeline("fft", "logistic", face="off", image_size=32, cv=2)
+    >>> pipe = pipe.fit(list(images), [0, 1] * 4)
+    >>> summary = training_summary(pipe, images, [0, 1] * 4, features=pipe[:-1].transform(list(images)))
+    >>> summary["counts"], len(summary["mean_log_spectrum"]["fake"]), len(summary["feature_mean"])
+    ({'real': 4, 'fake': 4}, 64, 69)
     """
     labels = np.asarray(labels)
     if len(crops) != labels.shape[0]:

@@ -61,7 +61,30 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FineTuneResult:
-    """What :func:`finetune` wrote and how training went."""
+    """What :func:`finetune` wrote and how training went.
+
+    Attributes
+    ----------
+    backbone_path, head_path, metadata_path : pathlib.Path
+        The files written (see the module docstring).
+    best_val_auc : float
+        Validation ROC-AUC of the best epoch.
+    best_epoch, epochs_run : int
+    history : tuple of dict
+        Per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``val_auc``,
+        ``lr_end`` and ``seconds``.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from facetruth.models import FineTuneResult
+    >>> result = FineTuneResult(
+    ...     Path("tuned.pt"), Path("tuned.head.pt"), Path("tuned.json"),
+    ...     best_val_auc=0.93, best_epoch=2, epochs_run=4, history=(),
+    ... )
+    >>> result.head_path.name, result.best_epoch < result.epochs_run
+    ('tuned.head.pt', True)
+    """
 
     backbone_path: Path
     head_path: Path
@@ -175,6 +198,20 @@ def finetune(
         On invalid parameters or labels (fewer than 2 images of a class).
     facetruth.exceptions.ImageDecodeError
         When an image path cannot be decoded.
+
+    Examples
+    --------
+    Training takes seconds even on a few tiny images on a CPU, so it is not
+    run here:
+
+    >>> import os, tempfile
+    >>> from facetruth.data import make_demo_dataset
+    >>> from facetruth.models import finetune
+    >>> data = make_demo_dataset(8, size=32)
+    >>> out = os.path.join(tempfile.mkdtemp(), "tuned.pt")
+    >>> result = finetune(data.images, data.labels, out=out, epochs=1, image_size=32)  # doctest: +SKIP
+    >>> result.head_path.name, result.epochs_run  # doctest: +SKIP
+    ('tuned.head.pt', 1)
     """
     import torch
     from sklearn.metrics import roc_auc_score

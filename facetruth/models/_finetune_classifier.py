@@ -38,6 +38,21 @@ device, random_state, max_items, progress
     best_val_auc_ : float
     model_ : torch.nn.Module
         The network (backbone, dropout, linear head).
+
+    Examples
+    --------
+    Fitting fine-tunes the network, seconds even on tiny images on a CPU,
+    so it is not run here:
+
+    >>> from facetruth.data import make_demo_dataset
+    >>> from facetruth.models import FineTunedCNNClassifier
+    >>> data = make_demo_dataset(8, size=32)
+    >>> clf = FineTunedCNNClassifier(epochs=1, image_size=32, device="cpu")
+    >>> clf.get_params()["epochs"], clf.get_params()["progress"]
+    (1, False)
+    >>> clf = clf.fit(data.images, data.labels)  # doctest: +SKIP
+    >>> clf.predict_proba(data.images).shape  # doctest: +SKIP
+    (8, 2)
     """
 
     def __init__(

@@ -30,7 +30,17 @@ _TRACKED = ("numpy", "scikit-learn", "xgboost", "torch", "timm", "joblib", "open
 
 
 def sha256_file(path, chunk_size=1 << 20):
-    """Hex sha256 of a file's bytes."""
+    """Hex sha256 of a file's bytes, read in chunks of ``chunk_size`` bytes.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from facetruth.models import sha256_file
+    >>> path = os.path.join(tempfile.mkdtemp(), "empty.bin")
+    >>> open(path, "wb").close()
+    >>> sha256_file(path)
+    'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(chunk_size), b""):
@@ -39,7 +49,21 @@ def sha256_file(path, chunk_size=1 << 20):
 
 
 def package_versions():
-    """Versions of FaceTruth and the libraries whose pickles it stores."""
+    """Versions of FaceTruth and the libraries whose pickles it stores.
+
+    Returns
+    -------
+    versions : dict of str to str or None
+        ``None`` for a library that is not installed.
+
+    Examples
+    --------
+    >>> import facetruth
+    >>> from facetruth.models import package_versions
+    >>> versions = package_versions()
+    >>> versions["facetruth"] == facetruth.__version__, "scikit-learn" in versions
+    (True, True)
+    """
     versions = {"facetruth": __version__}
     for name in _TRACKED:
         try:
@@ -122,6 +146,21 @@ def save(pipeline, path, *, metadata=None):
     -------
     card : dict
         The metadata written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import facetruth
+    >>> images = np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
+    >>> pipe = facetruth.build_pipeline("fft", "logistic", face="off", image_size=32, cv=2)
+    >>> pipe = pipe.fit(list(images), [0, 1] * 4)
+    >>> path = os.path.join(tempfile.mkdtemp(), "detector.joblib")
+    >>> card = facetruth.save(pipe, path, metadata={"seed": 0})
+    >>> card["label_positive"], card["feature_families"], card["seed"]
+    ('fake', {'fft': 69}, 0)
+    >>> os.path.isfile(path + ".json")
+    True
     """
     path = Path(path)
     with atomic_open(path, "wb") as fh:
@@ -158,6 +197,21 @@ def read_model_card(path):
     ------
     ModelIntegrityError
         When the card is missing or unreadable.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from facetruth.models import read_model_card, save
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.joblib")
+    >>> _ = save(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), path)
+    >>> card = read_model_card(path)
+    >>> card["format"], card["file"], len(card["sha256"])
+    ('facetruth-model/1', 'model.joblib', 64)
+    >>> read_model_card(path + ".old")
+    Traceback (most recent call last):
+    ...
+    facetruth.exceptions.ModelIntegrityError: ...: no model card model.joblib.old.json beside it, ...
     """
     card_path = metadata_path(path)
     try:
@@ -195,6 +249,29 @@ def load(path, *, trust=False):
     ModelIntegrityError
         Missing file, missing card (without ``trust``), sha256 mismatch, or a
         file that does not unpickle to an estimator.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import facetruth
+    >>> images = np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
+    >>> pipe = facetruth.build_pipeline("fft", "logistic", face="off", image_size=32, cv=2)
+    >>> path = os.path.join(tempfile.mkdtemp(), "detector.joblib")
+    >>> card = facetruth.save(pipe.fit(list(images), [0, 1] * 4), path)
+    >>> model = facetruth.load(path)
+    >>> model.predict_proba(list(images[:2])).shape, model.facetruth_card_["sha256"] == card["sha256"]
+    ((2, 2), True)
+
+    A file changed after it was saved is refused before it is unpickled:
+
+    >>> with open(path, "ab") as fh:
+    ...     _ = fh.write(b"tampered")
+    >>> try:
+    ...     facetruth.load(path)
+    ... except facetruth.ModelIntegrityError as exc:
+    ...     print("does not match the model card" in str(exc))
+    True
     """
     path = Path(path)
     if not path.is_file():

@@ -38,6 +38,19 @@ def dask_client(scheduler=None, n_workers=None):
     ------
     ValueError
         When neither or both are given, or ``n_workers < 1``.
+
+    Examples
+    --------
+    >>> from facetruth.pipelines import dask_client
+    >>> with dask_client(n_workers=2) as client:  # doctest: +SKIP
+    ...     print(len(client.nthreads()))
+    2
+    >>> try:
+    ...     with dask_client():
+    ...         pass
+    ... except ValueError as exc:
+    ...     print(exc)
+    Give either a scheduler address or a number of local Dask workers.
     """
     from distributed import Client, LocalCluster
 
@@ -106,6 +119,18 @@ class DistributedXGBClassifier(XGBClassifier):
     ``distributed.get_client()``; with no client it trains in this process.
     Afterwards the booster is held locally, so :meth:`predict_proba` needs
     no cluster.
+
+    Examples
+    --------
+    Without a Dask client it trains in this process:
+
+    >>> import numpy as np
+    >>> from facetruth.pipelines import DistributedXGBClassifier
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]] * 5)
+    >>> y = np.array([0, 0, 1, 1] * 5)
+    >>> clf = DistributedXGBClassifier(n_estimators=5, max_depth=2).fit(X, y)
+    >>> clf.predict(X[:4]).tolist(), type(clf.to_local()).__name__
+    ([0, 0, 1, 1], 'XGBClassifier')
     """
 
     def fit(self, X, y, *, sample_weight=None, eval_set=None, verbose=False, **kwargs):

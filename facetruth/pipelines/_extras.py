@@ -33,6 +33,16 @@ class ExtraRows:
         Index of the source crop in the training images.
     kinds : ndarray of str of shape (n_extra,)
         ``"sbi"`` or ``"augment"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.pipelines import ExtraRows
+    >>> crops = np.zeros((2, 8, 8, 3), np.uint8)
+    >>> extra = ExtraRows(crops[1:], np.array([1]), np.array([1]), np.array(["sbi"]))
+    >>> images, labels, groups = extra.append_to(crops, [0, 0], ["a", "b"])
+    >>> images.shape, labels.tolist(), groups.tolist(), extra.counts()
+    ((3, 8, 8, 3), [0, 0, 1], ['a', 'b', 'b'], {'sbi': 1})
     """
 
     images: np.ndarray
@@ -82,6 +92,12 @@ def parse_augment(spec):
     ------
     ValueError
         For any other text, or a number of copies outside 1-8.
+
+    Examples
+    --------
+    >>> from facetruth.pipelines import parse_augment
+    >>> parse_augment("robust:3"), parse_augment("robust"), parse_augment(None)
+    (3, 1, 0)
     """
     if spec is None or str(spec).strip().lower() in ("", "none", "off"):
         return 0

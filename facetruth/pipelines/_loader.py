@@ -57,6 +57,15 @@ class LoadResult:
         ``face_found``; items that failed hold ``error`` instead.
     errors : list of tuple (int, str)
         Input position and message of each item that failed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.pipelines import ImageLoader
+    >>> loader = ImageLoader(face="off", image_size=32)
+    >>> result = loader.load([np.zeros((40, 60, 3), np.uint8), b"not an image"], errors="collect")
+    >>> result.images.shape, result.ok.tolist(), result.infos[0]["method"], result.errors[0][0]
+    ((1, 32, 32, 3), [0], 'off', 1)
     """
 
     images: np.ndarray
@@ -229,6 +238,14 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         :meth:`fit_transform` or set by the training code; smaller faces get
         an inconclusive verdict. ``None`` when no training image had a face
         or ``face="off"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.pipelines import ImageLoader
+    >>> images = np.zeros((3, 48, 64, 3), np.uint8)
+    >>> ImageLoader(face="off", image_size=32).fit(images).transform(images).shape
+    (3, 32, 32, 3)
     """
 
     def __init__(

@@ -110,6 +110,16 @@ class ScoredItems:
         Their feature rows (what the detector saw).
     scored : ndarray of int
         Input positions of those items.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.pipelines import build_pipeline, score_items
+    >>> images = list(np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8))
+    >>> model = build_pipeline("fft", "logistic", face="off", image_size=32, cv=2).fit(images, [0, 1] * 4)
+    >>> result = score_items(model, [b"not an image", images[0]])
+    >>> len(result.predictions), result.predictions[0].reason, result.scored.tolist(), result.features.shape
+    (2, 'unreadable', [1], (1, 69))
     """
 
     predictions: list

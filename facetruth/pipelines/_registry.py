@@ -55,6 +55,17 @@ def resolve_features(features):
     -------
     families : tuple of str
         Unique, in the order given.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or when nothing is selected.
+
+    Examples
+    --------
+    >>> from facetruth.pipelines import resolve_features
+    >>> resolve_features("spectral"), resolve_features("fft+lbp"), resolve_features(["spectral", "fft"])
+    (('fft', 'dct'), ('fft', 'lbp'), ('fft', 'dct'))
     """
     if isinstance(features, str):
         if features in FEATURE_SETS:
@@ -89,6 +100,25 @@ def default_classifier(features):
 
 
 def make_transformer(family, **params):
-    """Instantiate the transformer of one feature family."""
+    """Instantiate the transformer of one feature family.
+
+    Parameters
+    ----------
+    family : str
+        A key of :data:`FAMILIES`.
+    **params :
+        Passed to the transformer's constructor.
+
+    Returns
+    -------
+    transformer : estimator
+        Unfitted.
+
+    Examples
+    --------
+    >>> from facetruth.pipelines import make_transformer
+    >>> make_transformer("fft", n_bins=32)
+    FFTFeatures(n_bins=32)
+    """
     module, cls = FAMILIES[family]
     return getattr(import_module(module), cls)(**params)

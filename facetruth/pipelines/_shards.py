@@ -230,6 +230,23 @@ class ExtractionResult:
         position in ``items`` of each row's source.
     extra_kinds : ndarray of str of shape (n_extra,)
         ``"sbi"`` or ``"augment"``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from facetruth.data import load_dataset, make_demo_dataset
+    >>> from facetruth.pipelines import build_features, build_loader, extract_features
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = make_demo_dataset(n=8, size=32, out=folder)
+    >>> result = extract_features(
+    ...     build_loader("off", 32), build_features("fft"), load_dataset(folder),
+    ...     out=tempfile.mkdtemp(), shard_size=4,
+    ... )
+    >>> result.X.shape, result.shards_done, result.feature_names[:2]
+    ((8, 69), 2, ['fft__fft_dc', 'fft__fft_bin_000'])
+    >>> X, y, groups = result.training_rows()
+    >>> len(X) == len(y) == len(groups) == 8
+    True
     """
 
     directory: Path

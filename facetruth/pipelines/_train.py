@@ -18,7 +18,29 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class TrainingResult:
-    """A fitted pipeline, its model-card metadata, and the items that failed to load."""
+    """A fitted pipeline, its model-card metadata, and the items that failed to load.
+
+    Attributes
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        The fitted detector.
+    metadata : dict
+        What :func:`~facetruth.save` adds to the model card.
+    skipped : list of (item, str)
+        Items that could not be decoded, and why.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from facetruth.data import load_dataset, make_demo_dataset
+    >>> from facetruth.pipelines import build_pipeline, train_detector
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = make_demo_dataset(n=8, size=32, out=folder)
+    >>> pipe = build_pipeline("fft", "logistic", face="off", image_size=32, cv=2)
+    >>> result = train_detector(pipe, load_dataset(folder))
+    >>> list(result.pipeline.named_steps), result.metadata["classifier"], result.skipped
+    (['loader', 'features', 'classifier'], 'logistic', [])
+    """
 
     pipeline: object
     metadata: dict
@@ -26,7 +48,19 @@ class TrainingResult:
 
 
 def dataset_items(dataset):
-    """Loader inputs of a dataset: paths, or ``(video, frame)`` tuples for video frames."""
+    """Loader inputs of a dataset: paths, or ``(video, frame)`` tuples for video frames.
+
+    Examples
+    --------
+    >>> from facetruth.data import Dataset
+    >>> from facetruth.pipelines import dataset_items
+    >>> stills = Dataset(["a.png", "b.png"], [0, 1], ["a", "b"], ["x", "x"])
+    >>> dataset_items(stills)
+    ['a.png', 'b.png']
+    >>> video = Dataset(["v.mp4", "v.mp4", "p.png"], [1, 1, 0], ["v", "v", "p"], ["x"] * 3, frames=[0, 30, None])
+    >>> dataset_items(video)
+    [('v.mp4', 0), ('v.mp4', 30), 'p.png']
+    """
     frames = getattr(dataset, "frames", None)
     if frames is None:
         return list(dataset.paths)
@@ -49,6 +83,15 @@ def load_images(pipeline, items, *, progress=False, chunk_size=256):
     -------
     result : LoadResult
         Positions in ``ok`` and ``errors`` refer to ``items``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.pipelines import build_loader, load_images
+    >>> items = [np.zeros((40, 40, 3), np.uint8), b"not an image", np.zeros((20, 30, 3), np.uint8)]
+    >>> result = load_images(build_loader("off", 32), items, chunk_size=2)
+    >>> result.images.shape, result.ok.tolist(), [i for i, _ in result.errors]
+    ((2, 32, 32, 3), [0, 2], [1])
     """
     loader = pipeline.named_steps["loader"] if hasattr(pipeline, "named_steps") else pipeline
     images, ok, infos, errors = [], [], [], []
@@ -143,6 +186,17 @@ def holdout_split(dataset, test_size=0.2, *, random_state=0):
     Returns
     -------
     train, test : Dataset
+
+    Examples
+    --------
+    >>> from facetruth.data import Dataset
+    >>> from facetruth.pipelines import holdout_split
+    >>> n = 20
+    >>> data = Dataset([f"{i}.png" for i in range(n)], [i % 2 for i in range(n)],
+    ...                groups=[f"id{i // 2}" for i in range(n)], sources=["demo"] * n)
+    >>> train, test = holdout_split(data, test_size=0.2)
+    >>> len(train), len(test), set(train.groups) & set(test.groups)
+    (16, 4, set())
     """
     from sklearn.model_selection import StratifiedGroupKFold
 

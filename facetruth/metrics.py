@@ -38,6 +38,14 @@ def equal_error_rate(y_true, scores):
         In [0, 1].
     threshold : float
         Predict fake when ``score >= threshold``.
+
+    Examples
+    --------
+    >>> from facetruth.metrics import equal_error_rate
+    >>> equal_error_rate([0, 0, 1, 1], [0.1, 0.3, 0.7, 0.9])
+    (0.0, 0.7)
+    >>> equal_error_rate([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9])
+    (0.5, 0.6)
     """
     y_true, scores = _check_binary(y_true, scores)
     fpr, tpr, thr = skm.roc_curve(y_true, scores, drop_intermediate=False)
@@ -55,11 +63,24 @@ def equal_error_rate(y_true, scores):
 def f1_threshold(y_true, scores):
     """Threshold that maximises the F1 score of the fake class.
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        1 = fake, 0 = real.
+    scores : array-like of shape (n_samples,)
+        Higher means more likely fake.
+
     Returns
     -------
     f1 : float
     threshold : float
         Predict fake when ``score >= threshold``.
+
+    Examples
+    --------
+    >>> from facetruth.metrics import f1_threshold
+    >>> f1_threshold([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9])
+    (0.8, 0.4)
     """
     y_true, scores = _check_binary(y_true, scores)
     precision, recall, thr = skm.precision_recall_curve(y_true, scores)
@@ -88,6 +109,15 @@ def detection_metrics(y_true, scores, threshold=0.5):
         ``recall``, ``f1``, ``eer``, ``brier``, ``threshold`` and ``confusion``
         (``[[tn, fp], [fn, tp]]``). Ranking metrics are ``None`` when only one
         class is present.
+
+    Examples
+    --------
+    >>> from facetruth.metrics import detection_metrics
+    >>> m = detection_metrics([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9])
+    >>> m["auc"], m["accuracy"], m["eer"], m["confusion"]
+    (0.75, 0.5, 0.5, [[1, 1], [1, 1]])
+    >>> detection_metrics([1, 1], [0.7, 0.9])["auc"] is None
+    True
     """
     y_true, scores = _check_binary(y_true, scores)
     y_pred = (scores > threshold).astype(int)
@@ -150,10 +180,26 @@ def flag_rates(y_true, prob, threshold):
 def reliability_curve(y_true, prob, n_bins=10):
     """Calibration (reliability) curve with uniform bins.
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        1 = fake, 0 = real.
+    prob : array-like of shape (n_samples,)
+        ``prob_fake`` in [0, 1].
+    n_bins : int, default=10
+        Bins of equal width over [0, 1].
+
     Returns
     -------
     curve : dict
         ``mean_predicted``, ``fraction_fake`` and ``count`` per non-empty bin.
+
+    Examples
+    --------
+    >>> from facetruth.metrics import reliability_curve
+    >>> curve = reliability_curve([0, 0, 1, 1, 1], [0.1, 0.2, 0.6, 0.7, 0.9], n_bins=2)
+    >>> [round(p, 3) for p in curve["mean_predicted"]], curve["fraction_fake"], curve["count"]
+    ([0.15, 0.733], [0.0, 1.0], [2, 3])
     """
     y_true, prob = _check_binary(y_true, prob)
     edges = np.linspace(0, 1, n_bins + 1)

@@ -98,6 +98,24 @@ class AuditResult:
         The nuisance matrix (NaN where a property does not apply).
     labels : ndarray of shape (n_audited,)
     paths : list of str
+
+    Examples
+    --------
+    :func:`audit_dataset` makes it; by hand:
+
+    >>> import numpy as np
+    >>> from facetruth.evaluation import AuditResult
+    >>> result = AuditResult(
+    ...     nuisance_auc=0.55, model_aucs={"logistic": 0.55, "gradient_boosting": 0.5},
+    ...     warning=False, advice="No nuisance property tells fake from real.",
+    ...     ranking=[{"name": "jpeg_quality", "auc": float("nan"), "importance": 0.0}],
+    ...     per_source=[], errors=[], counts={"real": 2, "fake": 2}, n_splits=2,
+    ...     feature_names=["jpeg_quality"], features=np.full((4, 1), np.nan),
+    ...     labels=np.array([0, 0, 1, 1]), paths=["a.png", "b.png", "c.png", "d.png"],
+    ... )
+    >>> summary = result.as_dict()
+    >>> summary["warn_auc"], summary["top_features"][0]["auc"], "features" in summary
+    (0.7, None, False)
     """
 
     nuisance_auc: float

@@ -33,7 +33,19 @@ SUMMARY_METRICS = (
 
 
 class FoldLeakError(FaceTruthError):
-    """A group (image, video or identity) appears in more than one test fold or on both sides of a split."""
+    """A group (image, video or identity) appears in more than one test fold or on both sides of a split.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.evaluation import FoldLeakError, check_no_leak
+    >>> split = {"repeat": 0, "fold": 0, "train": np.array([0, 1]), "test": np.array([2, 3])}
+    >>> try:
+    ...     check_no_leak([split], ["a", "b", "b", "c"])
+    ... except FoldLeakError as exc:
+    ...     print(exc)
+    groups on both sides of fold 0: ...
+    """
 
 
 def cv_splits(labels, groups, *, n_splits=5, n_repeats=1, random_state=0):
@@ -59,6 +71,15 @@ def cv_splits(labels, groups, *, n_splits=5, n_repeats=1, random_state=0):
     ------
     ValueError
         When there are fewer groups than folds.
+
+    Examples
+    --------
+    >>> from facetruth.evaluation import cv_splits
+    >>> labels = [0, 1] * 6
+    >>> groups = [f"id{i // 2}" for i in range(12)]  # two images per identity
+    >>> splits = cv_splits(labels, groups, n_splits=3, n_repeats=2)
+    >>> len(splits), sorted(splits[0]), [len(s["test"]) for s in splits[:3]]
+    (6, ['fold', 'repeat', 'test', 'train'], [4, 4, 4])
     """
     labels = np.asarray(labels).astype(int)
     _, group_ids = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
@@ -83,6 +104,26 @@ def check_no_leak(splits, groups):
     splits : list of dict
         As returned by :func:`cv_splits`.
     groups : array-like of shape (n_samples,)
+
+    Raises
+    ------
+    FoldLeakError
+        Naming the group and the folds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.evaluation import FoldLeakError, check_no_leak
+    >>> folds = [
+    ...     {"repeat": 0, "fold": 0, "train": np.array([0, 1]), "test": np.array([2, 3])},
+    ...     {"repeat": 0, "fold": 1, "train": np.array([2, 3]), "test": np.array([0, 1])},
+    ... ]
+    >>> check_no_leak(folds, ["a", "a", "b", "b"])  # no leak: returns None
+    >>> try:
+    ...     check_no_leak(folds, ["a", "b", "b", "c"])
+    ... except FoldLeakError as exc:
+    ...     print(exc)
+    groups on both sides of fold 0: ...
     """
     groups = np.asarray(groups, dtype=str)
     seen = {}
@@ -113,12 +154,29 @@ def summarise(fold_metrics, names=SUMMARY_METRICS):
 def video_scores(prob, labels, videos):
     """Video-level scores: the mean of each video's frame scores.
 
+    Parameters
+    ----------
+    prob : array-like of shape (n_frames,)
+        ``prob_fake`` of each frame.
+    labels : array-like of shape (n_frames,)
+        1 = fake, 0 = real.
+    videos : array-like of shape (n_frames,)
+        Source video of each frame.
+
     Returns
     -------
     prob : ndarray of shape (n_videos,)
     labels : ndarray of shape (n_videos,)
         A video is fake when any of its frames is labelled fake.
     videos : ndarray of str
+        Sorted video names.
+
+    Examples
+    --------
+    >>> from facetruth.evaluation import video_scores
+    >>> prob, labels, videos = video_scores([0.2, 0.4, 0.9, 0.7], [0, 0, 1, 1], ["a", "a", "b", "b"])
+    >>> prob.round(2).tolist(), labels.tolist(), videos.tolist()
+    ([0.3, 0.8], [0, 1], ['a', 'b'])
     """
     videos = np.asarray(videos, dtype=str)
     names, inverse = np.unique(videos, return_inverse=True)

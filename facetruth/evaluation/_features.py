@@ -198,11 +198,29 @@ def extract_families(images, features, families=None, *, timing_sample=TIMING_SA
 def stack_families(matrices, families):
     """Columns of several families side by side.
 
+    Parameters
+    ----------
+    matrices : dict of str to FamilyMatrix
+        From :func:`extract_families`.
+    families : sequence of str
+        The families to stack, in column order.
+
     Returns
     -------
     X : ndarray of shape (n_images, n_features)
     column_family : ndarray of str of shape (n_features,)
         The family of each column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.evaluation import extract_families, stack_families
+    >>> from facetruth.pipelines import build_features
+    >>> images = np.zeros((3, 32, 32, 3), dtype=np.uint8)
+    >>> matrices = extract_families(images, build_features("fft,dct"), timing_sample=0)
+    >>> X, column_family = stack_families(matrices, ["fft", "dct"])
+    >>> X.shape, list(dict.fromkeys(column_family.tolist()))
+    ((3, 503), ['fft', 'dct'])
     """
     X = np.hstack([matrices[f].X for f in families])
     column_family = np.concatenate([[f] * matrices[f].X.shape[1] for f in families])

@@ -30,6 +30,22 @@ def render_markdown(results, figures=None):
     Returns
     -------
     text : str
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from facetruth.data import load_dataset, make_demo_dataset
+    >>> from facetruth.evaluation import make_detector, render_markdown, run_experiment
+    >>> from facetruth.pipelines import build_features, build_loader
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = make_demo_dataset(n=8, size=32, out=folder)
+    >>> results = run_experiment(
+    ...     load_dataset(folder), build_loader("off", 32), build_features("fft"),
+    ...     make_detector("logistic", inner_cv=2), ["fft"], n_splits=2, audit=False,
+    ... )
+    >>> text = render_markdown(results)
+    >>> text.startswith("# FaceTruth experiment"), "## Run metadata" in text
+    (True, True)
     """
     if results.get("protocol") == "loso":
         from ._report_loso import render_loso_markdown
@@ -71,6 +87,21 @@ def write_report(results, out_dir):
     Returns
     -------
     paths : list of pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from facetruth.data import load_dataset, make_demo_dataset
+    >>> from facetruth.evaluation import make_detector, run_experiment, write_report
+    >>> from facetruth.pipelines import build_features, build_loader
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = make_demo_dataset(n=8, size=32, out=folder)
+    >>> results = run_experiment(
+    ...     load_dataset(folder), build_loader("off", 32), build_features("fft"),
+    ...     make_detector("logistic", inner_cv=2), ["fft"], n_splits=2, audit=False,
+    ... )
+    >>> [path.name for path in write_report(results, tempfile.mkdtemp())]
+    ['report.md', 'report.html']
     """
     out_dir = Path(out_dir)
     if results.get("protocol") == "loso":

@@ -60,6 +60,17 @@ def perturb(image, kind, level, *, random_state=None):
     ------
     ValueError
         For an unknown ``kind`` or an invalid level.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.evaluation import perturb
+    >>> image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    >>> levels = [("jpeg", 50), ("resize", 0.5), ("blur", 1.0), ("noise", 5.0)]
+    >>> [perturb(image, kind, level, random_state=0).shape for kind, level in levels]
+    [(32, 32, 3), (32, 32, 3), (32, 32, 3), (32, 32, 3)]
+    >>> np.array_equal(perturb(image, "jpeg", 100), image), np.array_equal(perturb(image, "blur", 1.0), image)
+    (True, False)
     """
     import cv2
 
@@ -101,6 +112,21 @@ def robustness_curves(detectors, features, images, labels, *, perturbations=None
     -------
     curves : dict
         ``curves[set][kind] = {"levels": [...], "auc": [...]}``.
+
+    Examples
+    --------
+    >>> from facetruth.data import make_demo_dataset
+    >>> from facetruth.evaluation import make_detector, robustness_curves
+    >>> from facetruth.pipelines import build_features
+    >>> data = make_demo_dataset(12, size=32)
+    >>> features = build_features("fft")
+    >>> detector = make_detector("logistic").fit(features.fit_transform(data.images), data.labels)
+    >>> curves = robustness_curves(
+    ...     {"fft": (detector, ("fft",))}, features, data.images, data.labels,
+    ...     perturbations={"blur": ("sigma", (0.0, 2.0))},
+    ... )
+    >>> curves["fft"]["blur"]["levels"], len(curves["fft"]["blur"]["auc"])
+    ([0.0, 2.0], 2)
     """
     perturbations = PERTURBATIONS if perturbations is None else perturbations
     families = list(dict.fromkeys(f for _, fams in detectors.values() for f in fams))

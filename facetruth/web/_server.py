@@ -94,6 +94,18 @@ def make_server(
     -------
     server : waitress server
         Call ``run()`` to serve until interrupted, ``close()`` to stop.
+
+    Examples
+    --------
+    >>> from facetruth.web import make_server
+    >>> def app(environ, start_response):
+    ...     start_response("200 OK", [("Content-Type", "text/plain")])
+    ...     return [b"ok"]
+    >>> server = make_server(app, port=0, threads=1)  # bound to a free loopback port
+    >>> int(server.effective_port) > 0
+    True
+    >>> server.run()  # doctest: +SKIP
+    >>> server.close()
     """
     max_body = int(max_body)
     sockets = {}

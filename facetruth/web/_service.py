@@ -31,6 +31,13 @@ def sniff_format(data):
 
     The decision rests on the content's magic bytes only, never on a file
     name or a client-supplied content type.
+
+    Examples
+    --------
+    >>> from facetruth.web import sniff_format
+    >>> png = bytes.fromhex("89504e470d0a1a0a") + b"rest of the file"
+    >>> sniff_format(png), sniff_format(b"GIF89a..."), sniff_format(b"<html>")
+    ('PNG', 'GIF', None)
     """
     head = bytes(data[:12])
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
@@ -82,6 +89,24 @@ class DetectorService:
     ------
     ModelIntegrityError
         The model file or its card is missing, tampered with or unreadable.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import facetruth
+    >>> from facetruth.data import make_demo_dataset
+    >>> from facetruth.web import DetectorService
+    >>> folder = tempfile.mkdtemp()
+    >>> data = make_demo_dataset(8, size=32, out=folder)
+    >>> pipe = facetruth.build_pipeline("fft", "logistic", face="off", image_size=32, cv=2)
+    >>> path = os.path.join(folder, "detector.joblib")
+    >>> _ = facetruth.save(pipe.fit(data.images, data.labels), path)
+    >>> service = DetectorService(path)
+    >>> with open(data.paths[0], "rb") as fh:
+    ...     upload = fh.read()
+    >>> rows = service.predict([("face.png", upload), ("notes.txt", b"hello")])
+    >>> [(row["path"], row["error"] is None) for row in rows], rows[1]["reason"]
+    ([('face.png', True), ('notes.txt', False)], 'unreadable')
     """
 
     def __init__(self, model_path, *, max_pixels=40_000_000, pixel_budget=None, band=None):

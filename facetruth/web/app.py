@@ -60,6 +60,20 @@ def create_app(config=None):
     ------
     ModelIntegrityError
         No model configured, or the model cannot be loaded or verified.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import facetruth
+    >>> from facetruth.web import create_app
+    >>> images = list(np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8))
+    >>> pipe = facetruth.build_pipeline("fft", "logistic", face="off", image_size=32, cv=2)
+    >>> path = os.path.join(tempfile.mkdtemp(), "detector.joblib")
+    >>> _ = facetruth.save(pipe.fit(images, [0, 1] * 4), path)
+    >>> app = create_app({"FACETRUTH_MODEL": path, "MAX_FILES": 4})
+    >>> sorted(app.blueprints), app.test_client().get("/healthz").status_code
+    (['api', 'pages'], 200)
     """
     app = Flask(__name__)
     app.request_class = InMemoryRequest

@@ -6,8 +6,9 @@ doctests run, one test per module. A module is skipped only when importing
 it fails for want of a package FaceTruth does not require (listed in
 :data:`OPTIONAL_PACKAGES`), and the skip names it.
 
-The public functions and classes of :mod:`facetruth.features` and
-:mod:`facetruth.data` must each show an example.
+The public functions and classes of :data:`EXAMPLE_MODULES` (their
+``__all__``, or a module's own public names where it has none), those
+defined in FaceTruth, must each show an example.
 """
 
 import doctest
@@ -98,15 +99,42 @@ def test_doctests(name):
 _EXAMPLES = re.compile(r"^Examples\n-{8,}$", re.MULTILINE)
 
 
+#: packages and modules whose public functions and classes must each show an example
+EXAMPLE_MODULES = (
+    "facetruth",
+    "facetruth.data",
+    "facetruth.features",
+    "facetruth.models",
+    "facetruth.pipelines",
+    "facetruth.evaluation",
+    "facetruth.web",
+    "facetruth.metrics",
+)
+
+
 def _public_callables(package):
+    """Public functions and classes of a package's ``__all__`` (else the module's own) defined in FaceTruth."""
     module = importlib.import_module(package)
-    for name in module.__all__:
+    names = getattr(module, "__all__", None)
+    own = names is None
+    if own:
+        names = [name for name in vars(module) if not name.startswith("_")]
+    for name in names:
         obj = getattr(module, name)
-        if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj)):
+        if name.startswith("_") or not (inspect.isfunction(obj) or inspect.isclass(obj)):
+            continue
+        origin = getattr(obj, "__module__", "") or ""
+        if (origin == package) if own else (origin == "facetruth" or origin.startswith("facetruth.")):
             yield f"{package}.{name}", obj
 
 
-PUBLIC = [item for package in ("facetruth.features", "facetruth.data") for item in _public_callables(package)]
+PUBLIC = [item for package in EXAMPLE_MODULES for item in _public_callables(package)]
+
+
+def test_example_walk_covers_every_package():
+    walked = {name.rsplit(".", 1)[0] for name, _ in PUBLIC}
+    assert walked == set(EXAMPLE_MODULES)
+    assert "facetruth.metrics.equal_error_rate" in dict(PUBLIC)
 
 
 @pytest.mark.parametrize("name, obj", PUBLIC, ids=[name for name, _ in PUBLIC])

@@ -95,3 +95,8 @@ def test_experiment_config_sets_what_the_command_line_does_not():
     assert [_setting(args, config, n) for n in ("seed", "folds", "repeats")] == [7, 3, 1]
     args = build_parser().parse_args([*base, "--seed", "0", "--folds", "5"])
     assert [_setting(args, config, n) for n in ("seed", "folds")] == [0, 5]
+
+
+def test_train_defaults_to_the_detector_that_generalised_best():
+    assert _option("train", "--features").default == "clip"
+    assert _option("train", "--classifier").default == "auto"  # a linear probe for clip

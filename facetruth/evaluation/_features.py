@@ -255,14 +255,20 @@ def classifier_label(detector):
     --------
     >>> from facetruth.evaluation._features import classifier_label, make_detector
     >>> classifier_label(make_detector("logistic_cv"))
-    'logistic regression (C by inner 3-fold AUC) in CalibratedDetector (isotonic, EER threshold on the training part)'
+    'logistic regression (C by inner 3-fold AUC) in CalibratedDetector (sigmoid below 1,000 scores, smoothed isotonic above, EER threshold on the training part)'
     """
     from ..models import classifier_name
 
-    names = {"xgboost": "XGBoost", "logistic_cv": "logistic regression (C by inner 3-fold AUC)"}
+    names = {
+        "xgboost": "XGBoost",
+        "logistic_cv": "logistic regression (C by inner 3-fold AUC)",
+        "linear_probe": "linear probe (unit-norm rows, logistic regression, C by inner 3-fold AUC)",
+    }
+    calibrations = {"auto": "sigmoid below 1,000 scores, smoothed isotonic above", None: "uncalibrated"}
     name = classifier_name(detector.estimator)
     base = names.get(name, name.replace("_", " "))
-    return f"{base} in CalibratedDetector (isotonic, EER threshold on the training part)"
+    calibration = calibrations.get(detector.calibration, detector.calibration)
+    return f"{base} in CalibratedDetector ({calibration}, EER threshold on the training part)"
 
 
 def make_detector(classifier="xgboost", *, inner_cv=3, device="auto", n_threads=1, random_state=0):

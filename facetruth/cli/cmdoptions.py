@@ -67,6 +67,11 @@ align = _option(
     choices=["none", "eyes", "canonical"],
     help="face alignment before features",
 )
+native = _option(
+    "--native",
+    action="store_true",
+    help="cut --image-size source pixels around the face, never resampled (for the forensic families)",
+)
 pseudo_fakes = _option(
     "--pseudo-fakes",
     default=None,
@@ -120,7 +125,7 @@ def run_options(parser):
 def generalisation_options(parser):
     """Face alignment, pseudo-fakes and robust augmentation, in their own group."""
     group = parser.add_argument_group("generalisation (face alignment, pseudo-fakes, robust training)")
-    for option in (align, pseudo_fakes, augment):
+    for option in (align, native, pseudo_fakes, augment):
         option(group)
 
 

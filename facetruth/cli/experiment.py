@@ -101,7 +101,12 @@ def cmd_experiment(args):
     if dask is not None:  # the cluster extracts into the cache, and the folds below read it
         cache = cache or str(Path(args.out) / "cache")
     loader = build_loader(
-        args.face, args.image_size, align=loader_align(args), cache=cache, n_jobs=args.n_jobs
+        args.face,
+        args.image_size,
+        align=loader_align(args),
+        native=args.native,
+        cache=cache,
+        n_jobs=args.n_jobs,
     )
     families = [family for fams in sets.values() for family in fams]
     features = build_features(

@@ -63,6 +63,7 @@ def cmd_train(args):
         args.face,
         args.image_size,
         align=loader_align(args),
+        native=args.native,
         random_state=args.seed,
         **pipeline_params(args),
     )

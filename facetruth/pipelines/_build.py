@@ -214,6 +214,7 @@ def build_pipeline(
     image_size=256,
     *,
     align=False,
+    native=False,
     cache=None,
     calibration="auto",
     threshold="eer",
@@ -234,7 +235,7 @@ def build_pipeline(
         Passed to :func:`build_detector`; ``"auto"`` is a linear probe for an
         embedding alone (``"clip"``) and XGBoost otherwise
         (:func:`~facetruth.pipelines.default_classifier`).
-    face, image_size, align :
+    face, image_size, align, native :
         Passed to :func:`build_loader`.
     cache : str or os.PathLike, default=None
         Crop and feature cache folder.
@@ -262,7 +263,7 @@ def build_pipeline(
     >>> list(pipe.named_steps)
     ['loader', 'features', 'classifier']
     """
-    loader = build_loader(face, image_size, align=align, cache=cache, n_jobs=n_jobs)
+    loader = build_loader(face, image_size, align=align, native=native, cache=cache, n_jobs=n_jobs)
     if classifier == "auto":
         named = (
             [name for name, _ in features.transformer_list]

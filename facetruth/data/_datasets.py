@@ -21,12 +21,13 @@ from ._layouts_csv import build_csv
 logger = logging.getLogger(__name__)
 
 
-def load_dataset(source, *, n_frames=8, layout=None, subset=None, one_class=False):
+def load_dataset(source, *, n_frames=8, layout=None, subset=None, one_class=False, confine=False):
     """Read a data set from a folder or a CSV manifest.
 
     The layouts are tried in this order (see ``data/README.md``):
 
-    1. ``"csv"``: a CSV file with header ``path,label[,group][,source]``;
+    1. ``"csv"``: a CSV file with header ``path,label[,group][,source]``, each path
+       absolute or relative to the CSV's folder;
     2. ``"faceforensics"``: FaceForensics++ (``original_sequences/``, ``manipulated_sequences/``);
     3. ``"celebdf"``: Celeb-DF v2 (``Celeb-real/``, ``YouTube-real/``, ``Celeb-synthesis/``);
     4. ``"dfdc"``: DFDC parts, each with a ``metadata.json``;
@@ -48,6 +49,9 @@ def load_dataset(source, *, n_frames=8, layout=None, subset=None, one_class=Fals
     one_class : bool, default=False
         Accept a data set with one class only, e.g. real faces to train on
         with self-blended pseudo-fakes.
+    confine : bool, default=False
+        For a CSV manifest from someone else: accept only relative paths that
+        stay inside the CSV's folder (no absolute path, no ``..`` out of it).
 
     Returns
     -------
@@ -57,7 +61,8 @@ def load_dataset(source, *, n_frames=8, layout=None, subset=None, one_class=Fals
     ------
     DatasetLayoutError
         When ``source`` is missing or empty, matches no layout, is
-        inconsistent (bad CSV rows), holds only one class (unless
+        inconsistent (bad CSV rows, a listed file that is missing, a path
+        outside the CSV's folder with ``confine``), holds only one class (unless
         ``one_class``), or when
         ``subset`` is given for a layout without splits.
 
@@ -72,6 +77,23 @@ def load_dataset(source, *, n_frames=8, layout=None, subset=None, one_class=Fals
     >>> data = load_dataset(root)
     >>> len(data), data.layout, data.counts()
     (4, 'folders', {0: 2, 1: 2})
+
+    A CSV manifest may list files anywhere: absolute paths, or paths relative
+    to the CSV's folder (``..`` included):
+
+    >>> import os
+    >>> manifest = os.path.join(root, "manifests", "all.csv")
+    >>> os.mkdir(os.path.dirname(manifest))
+    >>> rows = [f"{os.path.relpath(p, os.path.dirname(manifest))},{y}" for p, y in zip(data.paths, data.labels)]
+    >>> rows[0] = f"{data.paths[0]},{data.labels[0]}"  # an absolute path
+    >>> with open(manifest, "w") as fh:
+    ...     _ = fh.write("path,label\\n" + "\\n".join(rows) + "\\n")
+    >>> load_dataset(manifest).counts()
+    {0: 2, 1: 2}
+    >>> load_dataset(manifest, confine=True)
+    Traceback (most recent call last):
+    ...
+    facetruth.exceptions.DatasetLayoutError: ...row 2: path ... is absolute; confine=True accepts only ...
     """
     if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < 1:
         raise ValueError(f"n_frames must be a positive integer, got {n_frames!r}.")
@@ -82,7 +104,7 @@ def load_dataset(source, *, n_frames=8, layout=None, subset=None, one_class=Fals
         raise DatasetLayoutError(f"{os.fsdecode(source)!r}: no such file or folder.")
     if layout is None:
         layout = detect_layout(path)
-    dataset = _build(layout, path, int(n_frames))
+    dataset = _build(layout, path, int(n_frames), confine)
     if subset is not None:
         if dataset.split is None:
             raise DatasetLayoutError(
@@ -94,9 +116,9 @@ def load_dataset(source, *, n_frames=8, layout=None, subset=None, one_class=Fals
     return dataset
 
 
-def _build(layout, path, n_frames):
+def _build(layout, path, n_frames, confine=False):
     if layout == "csv":
-        return build_csv(path, n_frames)
+        return build_csv(path, n_frames, confine=confine)
     if layout == "folders":
         return build_folders(path, n_frames)
     from ._layouts_video import build_celebdf, build_dfdc, build_faceforensics

@@ -11,6 +11,7 @@ __getattr__, __dir__, __all__ = attach(
     {
         ".app": ["create_app", "DEFAULT_CONFIG"],
         "._service": ["DetectorService", "sniff_format"],
+        "._card": ["card_summary"],
         "._server": ["make_server"],
     },
 )

@@ -34,7 +34,7 @@ class JSONErrorTask(ErrorTask):
         code, reason = error.code, error.reason
         if code == 413:
             limit = self.channel.server.adj.max_request_body_size - 1
-            message = f"request body too large: more than {limit} bytes"
+            message = f"request body too large: more than {limit} bytes (facetruth serve --max-upload-mb)"
         else:
             detail = str(error.body).strip()
             message = f"{reason.lower()}: {detail}" if detail else reason.lower()

@@ -7,9 +7,12 @@ fields of ``facetruth predict --json`` plus per-family contributions and the
 image's log spectrum.
 """
 
+import io
 import logging
 import os
+import warnings
 
+from ._card import card_summary, round_threshold
 from ._limits import PixelBudget, bomb_reason, claimed_pixels
 
 logger = logging.getLogger(__name__)
@@ -56,17 +59,6 @@ def _disable_caches(estimator):
         estimator.set_params(**off)
 
 
-def public_card(card):
-    """The model card as served by the API: local paths reduced to their last part."""
-    card = dict(card or {})
-    data = dict(card.get("training_data") or {})
-    if data.get("source"):
-        data["source"] = os.path.basename(os.path.normpath(str(data["source"])))
-    if data:
-        card["training_data"] = data
-    return card
-
-
 class DetectorService:
     """A loaded detector that scores uploaded image bytes.
 
@@ -84,11 +76,15 @@ class DetectorService:
     band : float, default=None
         Uncertainty band of the verdicts (see :func:`facetruth.predict_items`);
         ``None`` takes the model's, ``0`` turns it off.
+    trust : bool, default=False
+        Load a model file that has no model card (as ``facetruth.load(path,
+        trust=True)``), with a warning: its integrity cannot be checked.
 
     Raises
     ------
     ModelIntegrityError
-        The model file or its card is missing, tampered with or unreadable.
+        The model file is missing, tampered with or unreadable, or its card
+        is missing (without ``trust``).
 
     Examples
     --------
@@ -109,13 +105,25 @@ class DetectorService:
     ([('face.png', True), ('notes.txt', False)], 'unreadable')
     """
 
-    def __init__(self, model_path, *, max_pixels=40_000_000, pixel_budget=None, band=None):
-        from ..models import load, read_model_card
-        from ..pipelines import decision_threshold, split_pipeline, verdict_rules
+    def __init__(self, model_path, *, max_pixels=40_000_000, pixel_budget=None, band=None, trust=False):
+        from ..models import load
 
         self.model_path = os.fspath(model_path)
-        self.card = read_model_card(self.model_path)
-        self.pipeline = load(self.model_path)
+        self.pipeline = load(self.model_path, trust=trust)  # checks the sha256 against the card
+        self.card = getattr(self.pipeline, "facetruth_card_", None) or {}
+        if not self.card:  # only load(trust=True) returns a model without its card
+            warnings.warn(
+                f"{self.model_path}: no model card beside it, so its integrity cannot be checked; "
+                "loaded anyway because trust was given. A joblib file runs code when loaded: "
+                "trust only your own files.",
+                UserWarning,
+                stacklevel=2,
+            )
+        self._setup(max_pixels, pixel_budget, band)
+
+    def _setup(self, max_pixels, pixel_budget, band):
+        from ..pipelines import decision_threshold, split_pipeline, verdict_rules
+
         _disable_caches(self.pipeline)
         loader, _, _ = split_pipeline(self.pipeline)
         self.max_pixels = int(min(int(max_pixels), int(loader.max_pixels)))
@@ -124,6 +132,25 @@ class DetectorService:
         self.band = verdict_rules(loader, self.pipeline[-1], band=band).band  # checks the value, once
         self.budget = PixelBudget(2 * self.max_pixels if pixel_budget is None else pixel_budget)
         logger.info("loaded %s (threshold %.4f)", self.model_path, self.threshold)
+
+    def warm_up(self):
+        """Score one built-in face photo, so that the first request is as fast as the next ones.
+
+        Scoring the first image imports the feature and classifier code and
+        builds the face detector; here that happens before the server says
+        it is ready.
+
+        Returns
+        -------
+        row : dict
+            The photo's row, as :meth:`predict` returns it.
+        """
+        from PIL import Image
+        from skimage import data as skdata
+
+        buf = io.BytesIO()
+        Image.fromarray(skdata.astronaut()[:320, 80:400]).save(buf, format="PNG")
+        return self.predict([("warm-up.png", buf.getvalue())])[0]
 
     def predict(self, uploads):
         """Score uploads.
@@ -181,6 +208,11 @@ class DetectorService:
         if sniff_format(data) is None:
             return "not a supported image (JPEG, PNG, GIF, BMP, TIFF or WebP content expected)", None
         pixels = claimed_pixels(data)
+        if pixels is not None and pixels > self.max_pixels:
+            return (
+                f"too many pixels: the image has {pixels}, the server accepts at most "
+                f"{self.max_pixels} per image (facetruth serve --max-pixels)"
+            ), None
         return bomb_reason(data, pixels), pixels
 
     def summary(self):
@@ -188,9 +220,13 @@ class DetectorService:
         return {
             "status": "ok",
             "model_sha256": str(self.card.get("sha256", ""))[:16],
-            "threshold": self.threshold,
-            "band": self.band,
+            "threshold": round_threshold(self.threshold),
+            "band": round_threshold(self.band),
         }
+
+    def card_summary(self):
+        """The page's model facts: :func:`card_summary` of this model."""
+        return card_summary(self.card, threshold=self.threshold, band=self.band)
 
 
 def _api_row(prediction):
@@ -203,7 +239,7 @@ def _api_row(prediction):
         "reason": prediction.reason,
         "message": error if error is not None else prediction.message,
         "label": prediction.verdict,
-        "threshold": prediction.threshold,
+        "threshold": round_threshold(prediction.threshold),
         "face_found": prediction.face_found,
         "face_box": None if prediction.face_box is None else list(prediction.face_box),
         "error": error,

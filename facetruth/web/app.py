@@ -4,8 +4,8 @@ import io
 import logging
 import os
 
-from flask import Flask, Request, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Request, jsonify, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..exceptions import ModelIntegrityError
 from ._service import DetectorService
@@ -19,6 +19,8 @@ DEFAULT_CONFIG = {
     "MAX_FILES": 16,
     "DECODE_PIXEL_BUDGET": None,
     "FACETRUTH_BAND": None,
+    "FACETRUTH_TRUST": False,
+    "FACETRUTH_WARM_UP": False,
 }
 """Defaults of :func:`create_app`; ``FACETRUTH_MODEL`` falls back to the environment variable."""
 
@@ -48,7 +50,10 @@ def create_app(config=None):
         (uploads per request) and ``DECODE_PIXEL_BUDGET`` (pixels decoded
         at once across threads; default ``2 * MAX_PIXELS``) and
         ``FACETRUTH_BAND`` (the verdicts' uncertainty band; default the
-        model's, ``0`` turns it off), plus any Flask setting.
+        model's, ``0`` turns it off), ``FACETRUTH_TRUST`` (load a model
+        without a model card, with a warning) and ``FACETRUTH_WARM_UP``
+        (score one built-in photo before returning, so that the first
+        request is not slower than the others), plus any Flask setting.
 
     Returns
     -------
@@ -94,7 +99,10 @@ def create_app(config=None):
         max_pixels=app.config["MAX_PIXELS"],
         pixel_budget=app.config["DECODE_PIXEL_BUDGET"],
         band=app.config["FACETRUTH_BAND"],
+        trust=bool(app.config["FACETRUTH_TRUST"]),
     )
+    if app.config["FACETRUTH_WARM_UP"]:
+        app.extensions["facetruth"].warm_up()
 
     from .api import bp as api_bp
     from .pages import bp as pages_bp
@@ -112,6 +120,17 @@ def _register_errors(app):
 
     for code in _HANDLED:
         app.register_error_handler(code, http_error)
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        if exc.description != RequestEntityTooLarge.description:  # the app's own message
+            return http_error(exc)
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if request.content_length is not None and request.content_length > limit:
+            message = f"request body too large: more than {limit} bytes (facetruth serve --max-upload-mb)"
+        else:  # werkzeug stopped at MAX_FORM_PARTS
+            message = f"too many parts in the form: at most {app.config['MAX_FILES']} files (facetruth serve --max-files)"
+        return jsonify(error=message), 413
 
     @app.errorhandler(HTTPException)
     def other_http_error(exc):

@@ -1,0 +1,68 @@
+"""What the web app tells about its model: the public card and the page's summary of it."""
+
+import os
+
+#: decimals of the thresholds and bands the API reports (0.30000000000000004 is 0.3)
+THRESHOLD_DECIMALS = 4
+
+
+def round_threshold(value, decimals=THRESHOLD_DECIMALS):
+    """``value`` rounded to :data:`THRESHOLD_DECIMALS` decimals (``None`` stays ``None``)."""
+    return None if value is None else round(float(value), decimals)
+
+
+def public_card(card):
+    """The model card as served by the API: local paths reduced to their last part."""
+    card = dict(card or {})
+    data = dict(card.get("training_data") or {})
+    if data.get("source"):
+        data["source"] = os.path.basename(os.path.normpath(str(data["source"])))
+    if data:
+        card["training_data"] = data
+    return card
+
+
+def card_summary(card, *, threshold, band):
+    """The few facts of a model card that the upload page shows (a few KB, not the whole card).
+
+    Parameters
+    ----------
+    card : dict
+        The model card (``{}`` for a model loaded without one).
+    threshold, band : float
+        The detector's decision threshold and verdict band in use.
+
+    Returns
+    -------
+    summary : dict
+        ``features``, ``classifier``, ``face``, ``created``, ``validation_auc``,
+        ``training_counts``, ``threshold`` and ``band`` (rounded to 4
+        decimals) and ``mean_log_spectrum`` (``{"real": [...], "fake": [...]}``
+        or ``None``); a missing fact is ``None``.
+
+    Examples
+    --------
+    >>> from facetruth.web import card_summary
+    >>> card = {"features": ["fft"], "validation_metrics": {"auc": 0.91}, "feature_names": ["f0"] * 500}
+    >>> summary = card_summary(card, threshold=0.30000000000000004, band=0.05)
+    >>> summary["features"], summary["validation_auc"], summary["threshold"], "feature_names" in summary
+    (['fft'], 0.91, 0.3, False)
+    """
+    card = card or {}
+    metrics = card.get("validation_metrics") or {}
+    training = card.get("training_data") or {}
+    spectra = (card.get("training_summary") or {}).get("mean_log_spectrum")
+    features = card.get("features")
+    if isinstance(features, str):
+        features = [f for f in features.replace("+", ",").split(",") if f]
+    return {
+        "features": features,
+        "classifier": card.get("classifier"),
+        "face": card.get("face"),
+        "created": card.get("created"),
+        "validation_auc": metrics.get("auc") if isinstance(metrics, dict) else None,
+        "training_counts": training.get("counts") if isinstance(training, dict) else None,
+        "threshold": round_threshold(threshold),
+        "band": round_threshold(band),
+        "mean_log_spectrum": spectra if isinstance(spectra, dict) else None,
+    }

@@ -85,7 +85,7 @@ def audit_tables(audit, title="Shortcut audit"):
     if not audit:
         return []
     if audit.get("nuisance_auc") is None:
-        return [(title, ["", ""], [[("not audited", False), (str(audit.get("error", "")), False)]])]
+        return [(title, ["audit", "why"], [[("not audited", False), (str(audit.get("error", "")), False)]])]
     counts = audit.get("counts", {})
     rows = [
         [("nuisance AUC (best model, cross-validated)", False), (_auc_text(audit), bool(audit["warning"]))]
@@ -95,7 +95,7 @@ def audit_tables(audit, title="Shortcut audit"):
         [("items audited", False), (f"{counts.get('real', '?')} real, {counts.get('fake', '?')} fake", False)]
     )
     rows.append([("advice", False), (str(audit.get("advice", "")), False)])
-    out = [(title, ["", ""], rows)]
+    out = [(title, ["measure", "value"], rows)]
     top = audit.get("top_features") or []
     if top:
         header = ["nuisance property", "AUC on its own (< 0.5: higher values go with reals)"]

@@ -26,41 +26,89 @@ def _png(fig):
     return buf.getvalue()
 
 
-def roc_png(feature_sets):
-    """ROC curves of the out-of-fold scores, one line per feature set."""
+def sets_title(what, names, width=48):
+    """A plot title that names the feature sets it shows, wrapped to ``width`` characters.
+
+    Examples
+    --------
+    >>> from facetruth.evaluation._plots import sets_title
+    >>> sets_title("ROC", ["fft", "dct"])
+    'ROC: fft, dct'
+    """
+    import textwrap
+
+    return "\n".join(textwrap.wrap(f"{what}: {', '.join(names)}", width, break_on_hyphens=False))
+
+
+def roc_legend(name, curves, summary=None):
+    """A ROC legend entry: the pooled out-of-fold AUC, then the mean ± std of the folds' AUCs.
+
+    Examples
+    --------
+    >>> from facetruth.evaluation._plots import roc_legend
+    >>> roc_legend("fft", {"oof_auc": 0.97}, {"auc": {"mean": 0.962, "std": 0.011}})
+    'fft: pooled over folds 0.970; mean of folds 0.962 ± 0.011'
+    """
+    text = f"{name}: pooled over folds {curves['oof_auc']:.3f}"
+    auc = (summary or {}).get("auc") or {}
+    if auc.get("mean") is not None:
+        text += f"; mean of folds {auc['mean']:.3f} ± {auc.get('std') or 0:.3f}"
+    return text
+
+
+def _legend_below(fig, ax, n_entries):
+    """Grow the figure by a line per entry and draw the legend under the axes."""
+    if not ax.get_legend_handles_labels()[0]:
+        return
+    fig.set_figheight(fig.get_figheight() + 0.16 * n_entries)
+    fig.legend(fontsize=7, loc="outside lower center", frameon=False)
+
+
+def roc_png(feature_sets, title=None):
+    """ROC curves of the out-of-fold scores, one line per feature set.
+
+    The legend gives each set's ROC-AUC twice: pooled (every out-of-fold score
+    ranked together, the curve drawn) and the mean ± std of the folds' AUCs,
+    as the report's tables give it.
+    """
     fig, ax = _figure()
     for name, res in feature_sets.items():
         roc = res["curves"]["roc"]
-        ax.plot(roc["fpr"], roc["tpr"], lw=1.4, label=f"{name} ({res['curves']['oof_auc']:.3f})")
+        ax.plot(roc["fpr"], roc["tpr"], lw=1.4, label=roc_legend(name, res["curves"], res.get("summary")))
     ax.plot([0, 1], [0, 1], color="0.7", lw=0.8, ls="--")
-    ax.set(xlabel="false positive rate (real called fake)", ylabel="true positive rate", title="ROC")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set(xlabel="false positive rate (real called fake)", ylabel="true positive rate")
+    ax.set_title(title or sets_title("ROC, out-of-fold", feature_sets), fontsize=9)
+    _legend_below(fig, ax, len(feature_sets))
     return _png(fig)
 
 
-def pr_png(feature_sets):
+def pr_png(feature_sets, title=None):
     """Precision-recall curves (fake is the positive class), one line per feature set."""
     fig, ax = _figure()
     for name, res in feature_sets.items():
         pr = res["curves"]["pr"]
         ax.plot(pr["recall"], pr["precision"], lw=1.4, label=name)
-    ax.set(xlabel="recall (fake)", ylabel="precision (fake)", title="Precision-recall", ylim=(0, 1.02))
+    ax.set(xlabel="recall (fake)", ylabel="precision (fake)", ylim=(0, 1.02))
+    ax.set_title(title or sets_title("Precision-recall", feature_sets), fontsize=9)
     ax.legend(fontsize=7, loc="lower left")
     return _png(fig)
 
 
-def coverage_png(feature_sets):
+def coverage_png(feature_sets, title=None):
     """Accuracy of the verdicts against their coverage as the uncertainty band widens, per set."""
     fig, ax = _figure()
+    shown = []
     for name, res in feature_sets.items():
         cov = res.get("curves", {}).get("coverage")
         if not cov:
             continue
         points = [(c, a) for c, a in zip(cov["coverage"], cov["accuracy"], strict=True) if a is not None]
         ax.plot([c for c, _ in points], [a for _, a in points], lw=1.4, label=name)
+        shown.append(name)
     ax.set(xlabel="coverage (share given a verdict)", ylabel="accuracy of those verdicts", xlim=(0, 1))
-    ax.set_title("Coverage and accuracy as the band widens", fontsize=9)
-    ax.legend(fontsize=7, loc="lower left")
+    ax.set_title(title or sets_title("Coverage and accuracy as the band widens", shown), fontsize=9)
+    if shown:
+        ax.legend(fontsize=7, loc="lower left")
     return _png(fig)
 
 
@@ -114,13 +162,14 @@ def spectrum_png(spectrum):
     return _png(fig)
 
 
-def robustness_png(robustness):
+def robustness_png(robustness, title=None):
     """AUC against perturbation strength, one panel per perturbation and a line per feature set."""
     curves = robustness["curves"]
     kinds = list(next(iter(curves.values())))
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(3.0 * len(kinds), 3.0), dpi=_DPI, layout="constrained")
+    fig = Figure(figsize=(3.0 * len(kinds), 3.3), dpi=_DPI, layout="constrained")
+    fig.suptitle(title or sets_title("ROC-AUC under perturbation", curves, 30 * len(kinds)), fontsize=9)
     axes = fig.subplots(1, len(kinds), sharey=True, squeeze=False)[0]
     labels = robustness.get("labels", {})
     for ax, kind in zip(axes, kinds):

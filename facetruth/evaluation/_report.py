@@ -16,7 +16,7 @@ from ._report_tables import metadata_rows, tables
 logger = logging.getLogger(__name__)
 
 
-def render_markdown(results, figures=None):
+def render_markdown(results, figures=None, title=None):
     """The Markdown report: metadata, every table, and links to figure files.
 
     Parameters
@@ -25,7 +25,10 @@ def render_markdown(results, figures=None):
         From :func:`~facetruth.evaluation.run_experiment`, or
         :func:`~facetruth.evaluation.run_loso` (whose report has no figures).
     figures : dict of str to str, default=None
-        Figure title to a relative PNG path, linked at the end.
+        Figure title to a relative PNG path, linked at the end with its caption.
+    title : str, default=None
+        The report's title; by default the ``title`` of the run's metadata, else
+        ``"FaceTruth experiment: "`` and the data set's name.
 
     Returns
     -------
@@ -51,28 +54,32 @@ def render_markdown(results, figures=None):
         from ._report_loso import render_loso_markdown
 
         return render_loso_markdown(results)
-    meta = results.get("meta", {})
-    parts = [f"# FaceTruth experiment: {meta.get('data_name', 'dataset')}", ""]
+    from ._report_html import figure_captions, report_title
+
+    parts = [f"# {report_title(results, title)}", ""]
     parts.append(f"Best feature set by mean ROC-AUC: **{results['best']}**. Best value per column in bold.")
-    for title, header, rows in tables(results):
-        parts += ["", f"## {title}", "", _md_table(header, rows)]
+    for heading, header, rows in tables(results):
+        parts += ["", f"## {heading}", "", _md_table(header, rows)]
     errors = results.get("errors", [])
     if errors:
         parts += ["", f"## Most confident errors ({errors[0]['feature_set']}, out-of-fold)", ""]
         rows = [[(e["kind"], False), (e["path"], False), (f"{e['prob_fake']:.3f}", False)] for e in errors]
         parts.append(_md_table(["error", "file", "P(fake)"], rows))
-    for title, path in (figures or {}).items():
-        parts += ["", f"![{title}]({path})"]
+    captions = figure_captions(results) if figures else {}
+    for name, path in (figures or {}).items():
+        parts += ["", f"![{name}]({path})"]
+        if captions.get(name):
+            parts += ["", f"*{name}.* {captions[name]}"]
     parts += [
         "",
         "## Run metadata",
         "",
-        _md_table(["", ""], [[(k, False), (str(v), False)] for k, v in metadata_rows(results)]),
+        _md_table(["setting", "value"], [[(k, False), (str(v), False)] for k, v in metadata_rows(results)]),
     ]
     return "\n".join(parts) + "\n"
 
 
-def write_report(results, out_dir):
+def write_report(results, out_dir, title=None):
     """Write ``report.md`` and a self-contained ``report.html`` into ``out_dir``.
 
     Parameters
@@ -83,6 +90,10 @@ def write_report(results, out_dir):
         :func:`~facetruth.evaluation.run_robustness`; or from
         :func:`~facetruth.evaluation.run_loso`.
     out_dir : str or os.PathLike
+    title : str, default=None
+        The title of both reports; by default the ``title`` of the run's
+        metadata, else ``"FaceTruth experiment: "`` and the data set's name.
+        (A leave-one-source-out report keeps its own title.)
 
     Returns
     -------
@@ -116,12 +127,12 @@ def write_report(results, out_dir):
 
     figs = figures(results)
     md_figs = {}
-    for title, png in figs.items():
-        name = "fig_" + "".join(c if c.isalnum() else "_" for c in title.lower()).strip("_") + ".png"
+    for fig_title, png in figs.items():
+        name = "fig_" + "".join(c if c.isalnum() else "_" for c in fig_title.lower()).strip("_") + ".png"
         atomic_write_bytes(out_dir / "figures" / name, png)
-        md_figs[title] = f"figures/{name}"
+        md_figs[fig_title] = f"figures/{name}"
     md, html = out_dir / "report.md", out_dir / "report.html"
-    atomic_write_text(md, render_markdown(results, md_figs))
-    atomic_write_text(html, render_html(results, figs))
+    atomic_write_text(md, render_markdown(results, md_figs, title))
+    atomic_write_text(html, render_html(results, figs, title))
     logger.info("wrote %s and %s", md, html)
     return [md, html]

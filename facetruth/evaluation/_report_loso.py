@@ -8,8 +8,8 @@ alone reach on each source, so that a figure is read against its shortcut.
 import html
 
 from ._audit_report import source_audit_table
-from ._report_html import _CSS, _table
-from ._report_tables import md_table
+from ._report_html import _CSS, _HEAD, _table
+from ._report_tables import counts_text, md_table
 
 _AUDIT_ROW = "shortcut audit (nuisance AUC of the source)"
 
@@ -129,13 +129,13 @@ def loso_metadata_rows(results):
         ("protocol", meta.get("protocol", "")),
         ("data", f"{meta.get('data_name', '')} ({meta.get('layout', '')}) in {meta.get('data', '')}"),
         ("manifest sha256", meta.get("manifest_sha256", "")),
-        ("counts", f"{meta.get('counts', {})}, {meta.get('n_skipped', 0)} skipped"),
+        ("items", f"{counts_text(meta.get('counts'))} ({meta.get('n_skipped', 0)} skipped)"),
         (
             "face crop",
             f"{meta.get('face')} at {meta.get('image_size')} px, face found {meta.get('face_found_rate')}",
         ),
         ("classifier", f"{meta.get('classifier', '')}; inner cv {meta.get('inner_cv')}"),
-        ("extra training rows", str(meta.get("extra_training_rows", {}))),
+        ("extra training rows", counts_text(meta.get("extra_training_rows"), empty="none")),
         ("seed", str(meta.get("seed"))),
         (
             "wall time",
@@ -192,7 +192,7 @@ def render_loso_markdown(results):
         parts += ["", "## What the shortcut audit says per source", ""]
         parts += [f"- **{source}**: {text}" for source, text in advice]
     pairs = [[(k, False), (str(v), False)] for k, v in loso_metadata_rows(results)]
-    parts += ["", "## Run metadata", "", md_table(["", ""], pairs)]
+    parts += ["", "## Run metadata", "", md_table(["setting", "value"], pairs)]
     return "\n".join(parts) + "\n"
 
 
@@ -211,7 +211,7 @@ def render_loso_html(results):
     title = _title(results)
     out = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        _HEAD,
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f"<p>{html.escape(_summary(results))}</p>",
@@ -224,6 +224,7 @@ def render_loso_html(results):
         out += [f"<li><b>{html.escape(s)}</b>: {html.escape(text)}</li>" for s, text in advice]
         out.append("</ul>")
     out.append("<h2>Run metadata</h2>")
-    out.append(_table(["", ""], [[(k, False), (str(v), False)] for k, v in loso_metadata_rows(results)]))
+    pairs = [[(k, False), (str(v), False)] for k, v in loso_metadata_rows(results)]
+    out.append(_table(["setting", "value"], pairs))
     out.append("</body></html>")
     return "\n".join(out) + "\n"

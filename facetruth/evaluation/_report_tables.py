@@ -81,15 +81,13 @@ def tables(results):
     audit = results.get("audit")
     if audit and audit.get("nuisance_auc") is not None:  # every figure read against its shortcut
         rows.append(audit_row(audit, header))
-    out = [("Cross-validated comparison (frame level)", header, rows)]
+    videos = any(r.get("video_summary") for r in sets.values())
+    out = [("Cross-validated comparison" + (" (frame level)" if videos else ""), header, rows)]
     out.extend(audit_tables(audit))
-    if any(r.get("video_summary") for r in sets.values()):
+    if videos:
         out.append(("Video level (mean of frame scores)",) + metric_table(sets, "video_summary"))
     out.extend(coverage_tables(sets))
-    n_folds = max(len(r["folds"]) for r in sets.values())
-    header = ["feature set"] + [f"r{f['repeat']}f{f['fold']}" for f in next(iter(sets.values()))["folds"]]
-    rows = [[(n, False)] + [(f"{f['auc']:.3f}", False) for f in r["folds"]] for n, r in sets.items()]
-    out.append((f"ROC-AUC per fold ({n_folds} folds)", header, rows))
+    out.append(fold_table(sets))
     fams = results.get("families", {})
     header = ["family", "features", "ms/image (uncached)", "images timed"]
     rows = [
@@ -116,6 +114,52 @@ def tables(results):
     return out
 
 
+def fold_label(fold, n_repeats=1):
+    """A fold as a reader counts it: ``"fold 1"``, or ``"repeat 1, fold 1"`` when repeated.
+
+    Parameters
+    ----------
+    fold : dict
+        A ``folds`` entry of the results, with 0-based ``repeat`` and ``fold``.
+    n_repeats : int, default=1
+
+    Returns
+    -------
+    label : str
+
+    Examples
+    --------
+    >>> from facetruth.evaluation._report_tables import fold_label
+    >>> fold_label({"repeat": 0, "fold": 2}), fold_label({"repeat": 1, "fold": 0}, n_repeats=2)
+    ('fold 3', 'repeat 2, fold 1')
+    """
+    label = f"fold {fold['fold'] + 1}"
+    return f"repeat {fold['repeat'] + 1}, {label}" if n_repeats > 1 else label
+
+
+def fold_table(sets):
+    """Feature set × fold table of ROC-AUC, columns labelled as :func:`fold_label` does."""
+    folds = next(iter(sets.values()))["folds"]
+    n_repeats = len({f["repeat"] for f in folds})
+    n_folds = len({f["fold"] for f in folds})
+    header = ["feature set"] + [fold_label(f, n_repeats) for f in folds]
+    rows = [[(n, False)] + [(f"{f['auc']:.3f}", False) for f in r["folds"]] for n, r in sets.items()]
+    title = f"ROC-AUC per fold ({n_folds} folds" + (f" × {n_repeats} repeats)" if n_repeats > 1 else ")")
+    return title, header, rows
+
+
+def counts_text(counts, empty="–"):
+    """Counts as prose: ``{"real": 539, "fake": 650}`` reads ``"real: 539, fake: 650"``.
+
+    Examples
+    --------
+    >>> from facetruth.evaluation._report_tables import counts_text
+    >>> counts_text({"real": 539, "fake": 650}), counts_text({}, empty="none")
+    ('real: 539, fake: 650', 'none')
+    """
+    return ", ".join(f"{k}: {v}" for k, v in (counts or {}).items()) or empty
+
+
 def robustness_tables(rob):
     """One AUC table per perturbation: feature set × level."""
     out = []
@@ -136,14 +180,15 @@ def metadata_rows(results):
         ("data", f"{meta.get('data_name', '')} ({meta.get('layout', '')})"),
         ("manifest sha256", meta.get("manifest_sha256", "")),
         (
-            "counts",
-            f"{meta.get('counts', {})} in {meta.get('n_groups', '?')} groups, {meta.get('n_skipped', 0)} skipped",
+            "items",
+            f"{counts_text(meta.get('counts'))} ({meta.get('n_groups', '?')} groups; "
+            f"{meta.get('n_skipped', 0)} skipped)",
         ),
         (
             "face crop",
             f"{meta.get('face')} at {meta.get('image_size')} px, face found {meta.get('face_found_rate')}",
         ),
-        ("folds", f"{meta.get('folds')} × {meta.get('repeats')} repeat(s), {meta.get('split', '')}"),
+        ("folds", _folds_text(meta)),
         ("classifier", f"{meta.get('classifier', '')}; inner cv {meta.get('inner_cv')}"),
         ("seed", str(meta.get("seed"))),
         (
@@ -154,6 +199,12 @@ def metadata_rows(results):
         ("versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
     ]
     return pairs
+
+
+def _folds_text(meta):
+    repeats = meta.get("repeats") or 1
+    text = f"{meta.get('folds')} folds" + (f" × {repeats} repeats" if repeats > 1 else "")
+    return f"{text}, {meta['split']}" if meta.get("split") else text
 
 
 def coverage_tables(sets):

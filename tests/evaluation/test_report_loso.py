@@ -56,15 +56,21 @@ def test_markdown_table_has_sets_as_rows_and_held_out_sources_as_columns(loso_di
     m = fft["held_out"]["gan"]
     assert f"{m['flag_rate_fake']:.2f} / {m['flag_rate_real']:.2f}" in flags[2]
     assert results["meta"]["manifest_sha256"] in text and "never from the held-out source" in text
+    metadata = text.split("## Run metadata")[1]
+    assert "| setting | value |" in metadata and "|  |  |" not in metadata
+    counts = results["meta"]["counts"]
+    assert f"| items | real: {counts['real']}, fake: {counts['fake']} (" in metadata and "{" not in metadata
 
 
 def test_html_is_self_contained(loso_dir):
     html = (loso_dir / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "<th>mean</th>" in html
     assert not re.search(r"""(src|href)=["']""", html) and "http" not in html
-    assert html.count("<table>") == render_markdown(
-        json.loads((loso_dir / "results.json").read_text())
-    ).count("\n|---")
+    assert (
+        html.count("<table")
+        == html.count("<div class='scroll'><table")
+        == render_markdown(json.loads((loso_dir / "results.json").read_text())).count("\n|---")
+    )
 
 
 def test_report_command_rerenders_a_loso_run(loso_dir, tmp_path, capsys):

@@ -34,9 +34,83 @@ def load_data(paths, *, one_class=False):
     return dataset
 
 
-def progress():
-    """Whether to draw tqdm bars: stderr is a terminal or ``$FACETRUTH_PROGRESS`` is set."""
-    return sys.stderr.isatty() or bool(os.environ.get("FACETRUTH_PROGRESS"))
+def progress(args=None):
+    """Whether to draw tqdm bars on stderr.
+
+    ``--progress`` or ``--no-progress`` decides when given; otherwise bars are
+    drawn when stderr is a terminal or ``$FACETRUTH_PROGRESS`` is set.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> progress(argparse.Namespace(progress=False)), progress(argparse.Namespace(progress=True))
+    (False, True)
+    """
+    chosen = getattr(args, "progress", None)
+    if chosen is not None:
+        return bool(chosen)
+    isatty = getattr(sys.stderr, "isatty", None)
+    return bool(isatty and isatty()) or bool(os.environ.get("FACETRUTH_PROGRESS"))
+
+
+def check_output_path(path, *, folder=False, option="--out", example="model.joblib"):
+    """Check, before any work, that an output file or folder can be written.
+
+    The nearest existing folder on the way to ``path`` must accept a new file
+    (a probe file is created and removed there); missing folders below it are
+    made by the write itself. A file output must not be an existing folder,
+    and a folder output must not be an existing file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    folder : bool, default=False
+        Whether ``path`` names a folder (a run folder, a shard folder).
+    option : str, default="--out"
+        The option that gave the path, for the message.
+    example : str, default="model.joblib"
+        A file name to suggest inside a folder given for a file output.
+
+    Raises
+    ------
+    ValueError
+        When ``path`` cannot be written, naming the option and the path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> check_output_path(f"{folder}/new/m.joblib")
+    >>> check_output_path(folder)
+    Traceback (most recent call last):
+    ...
+    ValueError: --out ...: is a folder; give a file path such as .../model.joblib
+    """
+    import tempfile
+    from pathlib import Path
+
+    target = Path(os.fsdecode(path))
+    if not str(path):
+        raise ValueError(f"{option}: empty path.")
+    if target.is_dir() and not folder:
+        raise ValueError(f"{option} {target}: is a folder; give a file path such as {target / example}")
+    if target.exists() and not target.is_dir() and folder:
+        raise ValueError(f"{option} {target}: is a file, not a folder.")
+    base = target if folder else target.parent
+    base = base.absolute()
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        raise ValueError(f"{option} {target}: {base} is not a folder.")
+    try:
+        fd, probe = tempfile.mkstemp(dir=base, prefix=".facetruth-probe-")
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ValueError(
+            f"{option} {target}: cannot write there: {base} accepts no new files ({reason})."
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def pipeline_params(args):

@@ -31,6 +31,7 @@ def add_arguments(parser):
     cmdoptions.seed(parser)
     cmdoptions.n_jobs(parser, default=None, help="processes that find the faces (default: one)")
     cmdoptions.cache(parser)
+    cmdoptions.progress(parser)
     parser.set_defaults(func=cmd_audit)
 
 
@@ -45,7 +46,9 @@ def cmd_audit(args):
     loader = None
     if args.face != "off":
         loader = build_loader(args.face, args.image_size, cache=cache_dir(args), n_jobs=args.n_jobs)
-    result = audit_dataset(dataset, loader=loader, cv=args.folds, random_state=args.seed, progress=progress())
+    result = audit_dataset(
+        dataset, loader=loader, cv=args.folds, random_state=args.seed, progress=progress(args)
+    )
     if args.json:
         print(json.dumps(result.as_dict()))
         return 0

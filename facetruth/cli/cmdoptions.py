@@ -5,6 +5,8 @@ parser or argument group; ``overrides`` replace keyword arguments of
 :meth:`argparse.ArgumentParser.add_argument` (a command-specific default).
 """
 
+import argparse
+
 from ..models import CLASSIFIERS
 
 FACE_DETECTORS = ("auto", "off", "dlib", "haar")
@@ -91,6 +93,12 @@ dask_workers = _option(
 shard_dir = _option("--shard-dir", default=None, help="feature shard folder, resumable")
 shard_size = _option("--shard-size", type=int, default=256, help="images per shard")
 json_output = _option("--json", action="store_true", help="print JSON on stdout")
+progress = _option(
+    "--progress",
+    action=argparse.BooleanOptionalAction,
+    default=None,
+    help="draw progress bars on stderr (default: when stderr is a terminal)",
+)
 
 
 def _band_value(text):

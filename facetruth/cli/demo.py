@@ -4,7 +4,7 @@ from pathlib import Path
 
 from .._atomic import atomic_write_json
 from . import cmdoptions
-from ._shared import progress
+from ._shared import check_output_path, progress
 from .evaluate import evaluate_model
 
 HELP = "build the demo set, train and evaluate a model, write a report"
@@ -21,6 +21,7 @@ def add_arguments(parser):
     )
     cmdoptions.features(parser)
     cmdoptions.seed(parser)
+    cmdoptions.progress(parser)
     parser.set_defaults(func=cmd_demo)
 
 
@@ -30,17 +31,18 @@ def cmd_demo(args):
     from ..pipelines import build_pipeline, train_detector
 
     out = Path(args.out)
+    check_output_path(out, folder=True)
     make_demo_dataset(n=args.n, random_state=args.seed, out=out / "data" / "train")
     make_demo_dataset(n=max(16, args.n // 2), random_state=args.seed + 1, out=out / "data" / "test")
     train = load_dataset(out / "data" / "train")
     test = load_dataset(out / "data" / "test")
     # the demo images are photographs of scenes, not faces: the whole image is the input
     pipeline = build_pipeline(args.features, face="off", cache=out / "cache", cv=3, random_state=args.seed)
-    result = train_detector(pipeline, train, progress=progress())
+    result = train_detector(pipeline, train, progress=progress(args))
     check_detector(result.pipeline)  # the demo never saves a detector that cannot tell its classes apart
     model_path = out / "model.joblib"
     card = save(result.pipeline, model_path, metadata=result.metadata)
-    metrics, _ = evaluate_model(result.pipeline, test)
+    metrics, _ = evaluate_model(result.pipeline, test, args=args)
     report = {
         "train": card.get("validation_metrics"),
         "test": metrics,
@@ -65,7 +67,7 @@ def cmd_demo(args):
         build_detector(cv=3, n_jobs=1, random_state=args.seed),
         sets,
         n_splits=3,
-        progress=progress(),
+        progress=progress(args),
     )
     atomic_write_json(out / "experiment" / "results.json", results)
     write_report(results, out / "experiment")

@@ -1,6 +1,7 @@
 """``facetruth evaluate``: measure a saved model on a labelled dataset."""
 
 import json
+import sys
 
 from . import cmdoptions
 from ._shared import load_data, progress
@@ -21,14 +22,15 @@ def add_arguments(parser):
     cmdoptions.json_output(parser, help="print the metrics as one JSON object")
     cmdoptions.band(parser)
     cmdoptions.model_options(parser)
+    cmdoptions.progress(parser)
     parser.set_defaults(func=cmd_evaluate)
 
 
-def evaluate_model(model, dataset, *, band=None, n_jobs=None):
-    """:func:`facetruth.evaluation.evaluate_model` with the command line's progress bars."""
+def evaluate_model(model, dataset, *, band=None, n_jobs=None, args=None):
+    """:func:`facetruth.evaluation.evaluate_model` with the progress bars of ``args`` (``--progress``)."""
     from ..evaluation import evaluate_model as evaluate
 
-    return evaluate(model, dataset, band=band, n_jobs=n_jobs, progress=progress())
+    return evaluate(model, dataset, band=band, n_jobs=n_jobs, progress=progress(args))
 
 
 def cmd_evaluate(args):
@@ -36,7 +38,10 @@ def cmd_evaluate(args):
 
     model = load(args.model, trust=args.trust)
     dataset = load_data(args.data, one_class=True)  # a folder of one class: how many are called fake
-    metrics, _ = evaluate_model(model, dataset, band=args.band, n_jobs=args.n_jobs)
+    metrics, predictions = evaluate_model(model, dataset, band=args.band, n_jobs=args.n_jobs, args=args)
+    for p in predictions:
+        if p.failed:
+            print(f"skipped: {p.error}", file=sys.stderr)
     if args.json:
         print(json.dumps(metrics))
         return 0

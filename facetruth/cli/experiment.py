@@ -6,7 +6,7 @@ from pathlib import Path
 from .._atomic import atomic_write_json
 from ..models import CLASSIFIERS
 from . import cmdoptions
-from ._shared import cache_dir, dask_client, load_data, loader_align, progress
+from ._shared import cache_dir, check_output_path, dask_client, load_data, loader_align, on_dask, progress
 
 HELP = "compare feature sets (cross-validated, or leaving one source out); write results.json and reports"
 EXAMPLES = """
@@ -41,7 +41,11 @@ def add_arguments(parser):
         help="repeat the folds with new seeds; else the config's",
     )
     cmdoptions.face(parser)
-    parser.add_argument("--out", required=True, help="run folder for results.json, report.md, report.html")
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="run folder for results.json, report.md, report.html (made if missing; checked before any work)",
+    )
     cmdoptions.seed(parser, default=_ConfigDefault(0), help="random seed; else the config's")
     cmdoptions.n_jobs(parser)
     cmdoptions.device(parser)
@@ -53,6 +57,7 @@ def add_arguments(parser):
     )
     cmdoptions.generalisation_options(parser)
     cmdoptions.dask_options(parser, "<out>/shards")
+    cmdoptions.progress(parser)
     parser.set_defaults(func=cmd_experiment)
 
 
@@ -88,6 +93,9 @@ def cmd_experiment(args):
     from ..evaluation import DEFAULT_SETS, resolve_sets, run_experiment, run_loso
     from ..pipelines import build_detector, build_extras, build_features, build_loader
 
+    check_output_path(args.out, folder=True)
+    if on_dask(args):
+        check_output_path(args.shard_dir or Path(args.out) / "shards", folder=True, option="--shard-dir")
     config = read_config(args.config) if args.config else {}
     sets = config.get("feature_sets", list(DEFAULT_SETS))
     if args.sets:
@@ -118,7 +126,14 @@ def cmd_experiment(args):
         _extract_on_dask(dask, args, dataset, loader, features)
     if args.protocol == "loso":
         results = run_loso(
-            dataset, loader, features, detector, sets, extras=extras, random_state=seed, progress=progress()
+            dataset,
+            loader,
+            features,
+            detector,
+            sets,
+            extras=extras,
+            random_state=seed,
+            progress=progress(args),
         )
         paths = _save(results, args)
         best = results["best"]
@@ -142,7 +157,7 @@ def cmd_experiment(args):
         n_repeats=repeats,
         extras=extras,
         random_state=seed,
-        progress=progress(),
+        progress=progress(args),
     )
     paths = _save(results, args)
     best = results["best"]
@@ -184,7 +199,7 @@ def _extract_on_dask(dask, args, dataset, loader, features):
             client=client,
             out=args.shard_dir or Path(args.out) / "shards",
             shard_size=args.shard_size,
-            progress=progress(),
+            progress=progress(args),
         )
     for item, msg in ext.failed:
         print(f"skipped: {item}: {msg}", file=sys.stderr)

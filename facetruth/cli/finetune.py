@@ -5,7 +5,7 @@ import sys
 import numpy as np
 
 from . import cmdoptions
-from ._shared import cache_dir, load_data
+from ._shared import cache_dir, check_output_path, load_data, progress
 
 HELP = "fine-tune EfficientNet-Lite0 on a dataset (transfer learning)"
 EXAMPLES = """
@@ -38,13 +38,15 @@ def add_arguments(parser):
         help="blend the face hull, eyes/nose/mouth regions, or either at random",
     )
     cmdoptions.run_options(parser)
+    cmdoptions.progress(parser)
     parser.set_defaults(func=cmd_finetune)
 
 
 def cmd_finetune(args):
     from ..models import finetune
-    from ..pipelines import build_loader, dataset_items
+    from ..pipelines import build_loader, dataset_items, load_images
 
+    check_output_path(args.out, example="backbone.pt")
     pseudo_fakes = getattr(args, "pseudo_fakes", None)
     if pseudo_fakes:
         from ..data import parse_pseudo_fakes
@@ -57,7 +59,7 @@ def cmd_finetune(args):
         keep = np.sort(rng.choice(len(items), args.max_items, replace=False))
         items, labels = [items[i] for i in keep], labels[keep]
     loader = build_loader(args.face, args.image_size, cache=cache_dir(args), n_jobs=args.n_jobs).fit()
-    loaded = loader.load(items, errors="collect")
+    loaded = load_images(loader, items, progress=progress(args))
     for _, msg in loaded.errors:
         print(f"skipped: {msg}", file=sys.stderr)
     result = finetune(
@@ -69,7 +71,7 @@ def cmd_finetune(args):
         lr=args.lr,
         device=args.device,
         random_state=args.seed,
-        progress=True,
+        progress=progress(args),
         image_size=args.input_size,
         pseudo_fakes=pseudo_fakes,
         pseudo_fakes_mask=getattr(args, "pseudo_fakes_mask", "auto"),

@@ -17,6 +17,9 @@ from ..exceptions import FaceTruthError
 from . import audit, demo, evaluate, experiment, finetune, predict, report, serve, train
 from ._shared import EXIT_ERROR, EXIT_OK
 
+#: exit status when stdout's reader closed the pipe: 128 + SIGPIPE, as a shell reports it
+EXIT_BROKEN_PIPE = 141
+
 #: the sub-commands in the order ``facetruth --help`` lists them
 COMMANDS = {
     "demo": demo,
@@ -94,7 +97,8 @@ def main(argv=None):
     Returns
     -------
     code : int
-        0 on success, 1 when some inputs failed, 2 on an error, 130 on Ctrl+C.
+        0 on success, 1 when some inputs failed, 2 on an error, 130 on Ctrl+C, 141 when
+        stdout's reader closed the pipe.
 
     Examples
     --------
@@ -116,10 +120,22 @@ def main(argv=None):
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     try:
-        return int(args.func(args) or EXIT_OK)
+        code = int(args.func(args) or EXIT_OK)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
     except KeyboardInterrupt:
         print("facetruth: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (``facetruth predict ... | head``): stop quietly, as a killed
+        # pipe writer would, and keep Python from failing again on flushing stdout at exit
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # stdout without a file descriptor (captured)
+            pass
+        return EXIT_BROKEN_PIPE
     except (FaceTruthError, OSError, ValueError, RuntimeError) as exc:
         if args.verbose:
             raise

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._atomic import atomic_write_text
 from . import cmdoptions
-from ._shared import EXIT_ITEM_FAILED, progress
+from ._shared import EXIT_ITEM_FAILED, check_output_path, progress
 
 HELP = "score images, folders or videos with a saved model"
 EXAMPLES = """
@@ -29,14 +29,17 @@ def add_arguments(parser):
     parser.add_argument("model", help="model file written by 'facetruth train'")
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or videos")
     cmdoptions.json_output(parser, help="one JSON object per input on stdout")
-    parser.add_argument("--out", help="also write the results as CSV")
+    parser.add_argument(
+        "--out", help="also write the results as CSV to this file (checked before any scoring)"
+    )
     parser.add_argument("--n-frames", type=int, default=8, help="frames sampled per video")
     cmdoptions.band(parser)
     cmdoptions.model_options(parser)
+    cmdoptions.progress(parser)
     parser.set_defaults(func=cmd_predict)
 
 
-def _predict_rows(model, entries, *, band=None, n_jobs=None):
+def _predict_rows(model, entries, *, band=None, n_jobs=None, progress=False):
     """Rows of ``--json`` and ``--out`` for :func:`~facetruth.data.expand_inputs`'s entries.
 
     One row per entry, in order, then one summary row per video.
@@ -49,7 +52,7 @@ def _predict_rows(model, entries, *, band=None, n_jobs=None):
         names=[entry.name for entry in entries],
         band=band,
         n_jobs=n_jobs,
-        progress=progress(),
+        progress=progress,
     )
     rows = []
     for p, entry in zip(predictions, entries):
@@ -122,9 +125,11 @@ def cmd_predict(args):
     from ..data import expand_inputs
     from ..models import load
 
+    if args.out:
+        check_output_path(args.out, example="results.csv")
     model = load(args.model, trust=args.trust)
     entries = expand_inputs(args.inputs, n_frames=args.n_frames)
-    rows = _predict_rows(model, entries, band=args.band, n_jobs=args.n_jobs)
+    rows = _predict_rows(model, entries, band=args.band, n_jobs=args.n_jobs, progress=progress(args))
     for row in rows:
         if args.json:
             extra = {"frames": row["frames"]} if "frames" in row else {}
@@ -133,7 +138,7 @@ def cmd_predict(args):
             print(_text_line(row))
     if args.out:
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=FIELDS, extrasaction="ignore")
+        writer = csv.DictWriter(buf, fieldnames=FIELDS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         atomic_write_text(args.out, buf.getvalue())

@@ -4,7 +4,15 @@ import sys
 from pathlib import Path
 
 from . import cmdoptions
-from ._shared import dask_client, load_data, loader_align, pipeline_params, progress
+from ._shared import (
+    check_output_path,
+    dask_client,
+    load_data,
+    loader_align,
+    on_dask,
+    pipeline_params,
+    progress,
+)
 from .evaluate import evaluate_model
 
 HELP = "train a detector and save it"
@@ -26,13 +34,19 @@ def add_arguments(parser):
     cmdoptions.classifier(parser)
     cmdoptions.face(parser)
     cmdoptions.image_size(parser)
-    parser.add_argument("--out", required=True, help="model file to write (.joblib)")
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="model file to write (.joblib); its folder must exist or be creatable, and a folder "
+        "is refused (give DIR/model.joblib)",
+    )
     parser.add_argument(
         "--holdout",
-        type=float,
+        type=_holdout_value,
         default=None,
         metavar="FRACTION",
-        help="hold out this share (stratified, group-disjoint) and report test metrics in the model card",
+        help="hold out this share, in (0, 0.5) (stratified, group-disjoint), and report test metrics "
+        "in the model card",
     )
     cmdoptions.run_options(parser)
     cmdoptions.backbone(parser)
@@ -43,10 +57,27 @@ def add_arguments(parser):
         action="store_true",
         help="save the model even when its out-of-fold ROC-AUC is below 0.6 or its predictions are constant",
     )
+    cmdoptions.progress(parser)
     parser.set_defaults(func=cmd_train)
 
 
+def _holdout_value(text):
+    """``--holdout``'s type: a fraction in (0, 0.5)."""
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < 0.5:
+        raise argparse.ArgumentTypeError(f"must lie in (0, 0.5), the share of images held out; got {text}")
+    return value
+
+
 def cmd_train(args):
+    check_output_path(args.out)  # before the imports and the work: a bad --out fails at once
+    if on_dask(args):
+        check_output_path(args.shard_dir or f"{args.out}.shards", folder=True, option="--shard-dir")
     from ..models import check_detector, save
     from ..pipelines import build_extras, build_pipeline, train_detector, train_on_shards
 
@@ -69,7 +100,7 @@ def cmd_train(args):
     )
     dask = dask_client(args)
     if dask is None:
-        result = train_detector(pipeline, dataset, extras=extras, progress=progress())
+        result = train_detector(pipeline, dataset, extras=extras, progress=progress(args))
     else:
         with dask as client:
             result = train_on_shards(
@@ -79,7 +110,7 @@ def cmd_train(args):
                 client=client,
                 shard_size=args.shard_size,
                 extras=extras,
-                progress=progress(),
+                progress=progress(args),
             )
     for _, msg in result.skipped:
         print(f"skipped: {msg}", file=sys.stderr)
@@ -88,7 +119,7 @@ def cmd_train(args):
     metadata = result.metadata
     if test is not None:
         metadata["holdout"] = {"fraction": args.holdout, "manifest_sha256": test.manifest_hash()}
-        metadata["holdout_metrics"], _ = evaluate_model(result.pipeline, test)
+        metadata["holdout_metrics"], _ = evaluate_model(result.pipeline, test, args=args)
     card = save(result.pipeline, args.out, metadata=metadata)
     m = card.get("validation_metrics", {})
     if test is not None:

@@ -188,7 +188,7 @@ def video_scores(prob, labels, videos):
 
 
 def cross_validate_features(
-    X, labels, groups, splits, detector=None, *, videos=None, column_family=None, extra=None
+    X, labels, groups, splits, detector=None, *, videos=None, column_family=None, extra=None, on_fold=None
 ):
     """Cross-validate one feature matrix on given folds.
 
@@ -210,6 +210,8 @@ def cross_validate_features(
         augmented copies) and the index of the sample each was made from. A
         fold trains on the extra rows whose source is in its training part,
         and never tests on extra rows.
+    on_fold : callable, default=None
+        Called with no argument after each fold (a progress bar's ``update``).
 
     Returns
     -------
@@ -258,6 +260,8 @@ def cross_validate_features(
             video_folds.append({"repeat": split["repeat"], "fold": split["fold"], **vm})
         if column_family is not None and hasattr(det.estimator_, "feature_importances_"):
             importances.append(_family_shares(det.estimator_.feature_importances_, column_family))
+        if on_fold is not None:
+            on_fold()
     result = {
         "folds": folds,
         "summary": summarise(folds),

@@ -111,11 +111,13 @@ def run_experiment(
     >>> list(results["feature_sets"]), results["meta"]["folds"]
     (['fft'], 2)
     """
+    from tqdm.auto import tqdm
+
     start = time.perf_counter()
     sets, families = sets_and_families(feature_sets, features)
     seed = detector.random_state if random_state is None else random_state
     loaded = load_crops(dataset, loader, progress=progress)
-    matrices = extract_families(loaded.images, features, families)
+    matrices = extract_families(loaded.images, features, families, progress=progress)
     extra, extra_X = extra_matrices(extras, loaded, features, families)
     splits = cv_splits(
         loaded.labels, loaded.groups, n_splits=n_splits, n_repeats=n_repeats, random_state=seed
@@ -124,7 +126,9 @@ def run_experiment(
     if getattr(dataset, "frames", None) is not None:
         videos = np.asarray(dataset.paths, dtype=object)[loaded.index]
     results_sets = {}
+    bar = tqdm(total=len(sets) * len(splits), desc="cv folds", unit="fold", disable=not progress)
     for name, fams in sets.items():
+        bar.set_postfix_str(name)
         t0 = time.perf_counter()
         X, column_family = stack_families(matrices, fams)
         res = cross_validate_features(
@@ -136,6 +140,7 @@ def run_experiment(
             videos=videos,
             column_family=column_family,
             extra=extra_columns(extra, extra_X, fams),
+            on_fold=bar.update,
         )
         res["families"] = list(fams)
         res["n_features"] = int(X.shape[1])
@@ -147,6 +152,7 @@ def run_experiment(
         results_sets[name] = res
         auc = res["summary"]["auc"]
         logger.info("%s: AUC %.4f ± %.4f (%.1f s)", name, auc["mean"], auc["std"], res["cv_seconds"])
+    bar.close()
     best = max(results_sets, key=lambda k: results_sets[k]["summary"]["auc"]["mean"] or 0.0)
     errors = confident_errors(loaded, results_sets[best]["oof_prob"], dataset, n=n_errors, feature_set=best)
     for res in results_sets.values():

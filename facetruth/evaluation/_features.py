@@ -108,6 +108,8 @@ def load_crops(dataset, loader, *, progress=False, one_class=False):
     start = time.perf_counter()
     items = dataset_items(dataset)
     result = load_images(clone(loader).fit(), items, progress=progress)
+    for _, msg in result.errors:
+        logger.warning("skipping %s", msg)  # the loader leaves the reporting to its caller
     labels = np.asarray(dataset.labels)[result.ok]
     if not one_class and np.bincount(labels, minlength=2).min() < 2:
         raise ValueError("An experiment needs at least two decodable images of each class.")
@@ -141,7 +143,7 @@ def union_families(features, families=None):
     return {f: steps[f] for f in wanted}
 
 
-def extract_families(images, features, families=None, *, timing_sample=TIMING_SAMPLE):
+def extract_families(images, features, families=None, *, timing_sample=TIMING_SAMPLE, progress=False):
     """Compute each family once for all images, and time its uncached extraction.
 
     Parameters
@@ -157,6 +159,8 @@ def extract_families(images, features, families=None, *, timing_sample=TIMING_SA
         Images (the first ones) extracted again by a clone without the cache
         to measure ms/image, so the measurement never reflects cache hits; 0
         skips the timing (``ms_per_image`` is then NaN).
+    progress : bool, default=False
+        Show a tqdm bar on stderr for each family's pass over the images.
 
     Returns
     -------
@@ -172,11 +176,13 @@ def extract_families(images, features, families=None, *, timing_sample=TIMING_SA
     >>> list(matrices), len(matrices["dct"].X)
     (['dct'], 3)
     """
+    from ..pipelines import transform_batches
+
     out = {}
     for family, step in union_families(features, families).items():
         transformer = clone(step)
         start = time.perf_counter()
-        X = transformer.fit(images[:2]).transform(images)
+        X = transform_batches(transformer.fit(images[:2]), images, progress=progress, desc=family)
         pass_seconds = time.perf_counter() - start
         ms, n_timed = float("nan"), 0
         if timing_sample:

@@ -126,7 +126,7 @@ def run_loso(
     one_class = extras is not None and bool(extras.ratio)
     loaded = load_crops(dataset, loader, progress=progress, one_class=one_class)
     item_sources = np.asarray(dataset.sources, dtype=object)[loaded.index]
-    matrices = extract_families(loaded.images, features, families, timing_sample=0)
+    matrices = extract_families(loaded.images, features, families, timing_sample=0, progress=progress)
     extra, extra_X = extra_matrices(extras, loaded, features, families)
     groups = np.asarray(loaded.groups, dtype=str)
     results_sets = {}

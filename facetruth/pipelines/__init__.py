@@ -46,6 +46,7 @@ __getattr__, __dir__, __all__ = attach(
             "OUT_OF_DISTRIBUTION",
             "UNCERTAIN",
         ],
+        "._progress": ["transform_batches"],
         "._train": [
             "train_detector",
             "TrainingResult",

@@ -362,7 +362,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
             if err is not None:
                 if errors == "raise":
                     raise ImageDecodeError(err)
-                logger.warning("skipping %s", err)
+                logger.info("skipping %s", err)  # returned in ``errors``: the caller reports it once
                 errs.append((i, err))
                 infos.append({"error": err})
             else:

@@ -18,6 +18,7 @@ from sklearn.pipeline import Pipeline
 
 from ..exceptions import ModelIntegrityError
 from ._loader import describe_item
+from ._progress import transform_batches
 from ._train import load_images
 from ._verdicts import UNREADABLE, verdict_rules
 
@@ -282,7 +283,7 @@ def score_items(model, items, *, names=None, band=None, n_jobs=None, progress=Fa
     crops, ok, infos = _load(loader, [items[i] for i in pending], progress=progress)
     feats, prob, novelty = np.empty((0, 0)), np.empty(0), [None] * len(ok)
     if len(ok):
-        feats = features.transform(crops)
+        feats = transform_batches(features, crops, progress=progress)
         prob = detector.predict_proba(feats)[:, 1]
         if rules.novelty_limit is not None:
             novelty = detector.novelty(feats)

@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 from ..models import classifier_name, training_summary
 from ._extras import TrainingExtras
 from ._loader import LoadResult
+from ._progress import transform_batches
 from ._verdicts import face_size_limit
 
 logger = logging.getLogger(__name__)
@@ -268,7 +269,8 @@ def train_detector(pipeline, dataset, *, extras=None, progress=False):
             "(with real images alone, add pseudo-fakes: build_extras(pseudo_fakes='sbi'))."
         )
     logger.info("extracting features for %d images", len(labels))
-    feats = pipe.named_steps["features"].fit_transform(images)
+    union = pipe.named_steps["features"].fit(images)  # the families learn nothing: fit only validates
+    feats = transform_batches(union, images, progress=progress)
     logger.info("fitting the classifier on %d x %d features", *feats.shape)
     pipe.named_steps["classifier"].fit(feats, labels, groups=groups)
     found = [info.get("face_found", False) for info in loaded.infos if "error" not in info]

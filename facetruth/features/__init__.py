@@ -13,6 +13,9 @@ parts      :func:`part_embedding`                 :class:`PartEmbedding`
 cnnstats   :func:`cnn_stats`                      :class:`CNNStats`
 clip       :func:`clip_embedding`                 :class:`CLIPEmbedding`
 =========  =====================================  =====================
+
+:class:`HandcraftedUnion` is the feature union that computes the
+handcrafted families (fft, dct, noise, lbp) of each image in one pass.
 """
 
 from .._lazy import attach
@@ -35,6 +38,7 @@ __getattr__, __dir__, __all__ = attach(
         "._dct": ["dct_features", "DCTFeatures"],
         "._noise": ["noise_residual_features", "NoiseFeatures"],
         "._lbp": ["lbp_histograms", "LBPFeatures"],
+        "._handcrafted": ["HandcraftedUnion"],
         "._cnn": [
             "cnn_embedding",
             "CNNEmbedding",

@@ -91,6 +91,15 @@ class ImageFeatureTransformer(TransformerMixin, BaseEstimator):
         """Return the pure per-image feature function."""
         raise NotImplementedError
 
+    def _planes_function(self):
+        """The feature function on an :class:`~facetruth.features._color.ImagePlanes`, or None.
+
+        A family that has one can be computed together with the other such
+        families in one pass per image (:class:`HandcraftedUnion`), sharing
+        the colour conversions; its output must equal :meth:`_function`'s.
+        """
+        return None
+
     def _feature_kwargs(self):
         """Keyword arguments passed to the feature function (parameters already validated)."""
         raise NotImplementedError

@@ -83,3 +83,53 @@ def to_channels(image, channels):
     if channels == "grey":
         return rgb_to_luminance(image)[:, :, None]
     raise ValueError(f"channels must be 'ycbcr', 'rgb' or 'grey'; got {channels!r}.")
+
+
+class ImagePlanes:
+    """The float32 planes of one RGB image, each converted once, on first use.
+
+    The handcrafted families share one instance per image when they are
+    computed together, so the luminance and the YCbCr planes are converted
+    once rather than once per family. The planes are read, never written.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width, 3), dtype uint8
+        RGB image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.features._color import ImagePlanes
+    >>> planes = ImagePlanes(np.full((2, 2, 3), 100, np.uint8))
+    >>> print(planes.luma)
+    [[100. 100.]
+     [100. 100.]]
+    >>> planes.luma is planes.luma  # converted once
+    True
+    >>> planes.channels("ycbcr").shape
+    (2, 2, 3)
+    """
+
+    __slots__ = ("image", "_planes")
+
+    def __init__(self, image):
+        self.image = np.asarray(image)
+        self._planes = {}
+
+    def _get(self, name, convert):
+        plane = self._planes.get(name)
+        if plane is None:
+            plane = self._planes[name] = convert(self.image)
+        return plane
+
+    @property
+    def luma(self):
+        """:func:`rgb_to_luminance` of the image."""
+        return self._get("luma", rgb_to_luminance)
+
+    def channels(self, channels):
+        """:func:`to_channels` of the image; ``"grey"`` is :attr:`luma` with a channel axis."""
+        if channels == "grey":
+            return self.luma[:, :, None]
+        return self._get(channels, lambda image: to_channels(image, channels))

@@ -28,7 +28,7 @@ import scipy.fft
 from sklearn.utils._param_validation import Interval, validate_params
 
 from ._base import ImageFeatureTransformer
-from ._color import rgb_to_luminance
+from ._color import ImagePlanes
 
 #: zig-zag order of the 8x8 block, as (row, column)
 ZIGZAG = sorted(
@@ -201,7 +201,14 @@ def dct_features(image, *, n_modes=6, hist_range=8, spectrum_size=16):
     >>> print(flat[:3], flat[64:67])
     [0. 0. 0.] [0. 1. 0.]
     """
-    luma = rgb_to_luminance(image)
+    return _dct_from_planes(
+        ImagePlanes(image), n_modes=n_modes, hist_range=hist_range, spectrum_size=spectrum_size
+    )
+
+
+def _dct_from_planes(planes, *, n_modes, hist_range, spectrum_size):
+    """:func:`dct_features` of the image of an :class:`ImagePlanes` (parameters already validated)."""
+    luma = planes.luma
     coef = block_dct(luma)
     n_blocks = coef.shape[0]
     mean_abs = np.abs(coef).mean(axis=0).ravel() if n_blocks else np.zeros(64, np.float32)
@@ -271,6 +278,9 @@ class DCTFeatures(ImageFeatureTransformer):
 
     def _function(self):
         return dct_features
+
+    def _planes_function(self):
+        return _dct_from_planes
 
     def _feature_kwargs(self):
         return {name: int(getattr(self, name)) for name in _CONSTRAINTS}

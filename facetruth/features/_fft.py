@@ -19,7 +19,7 @@ import scipy.fft
 from sklearn.utils._param_validation import Interval, validate_params
 
 from ._base import ImageFeatureTransformer
-from ._color import rgb_to_luminance
+from ._color import ImagePlanes
 
 #: floor added to the power before the logarithm (intensities are in [0, 1])
 POWER_FLOOR = 1e-10
@@ -150,12 +150,16 @@ def fft_spectrum(image, *, n_bins=64, per_channel=False):
     >>> print(np.round(flat[:5], 2))
     [ -0.6 -10.  -10.  -10.  -10. ]
     """
-    image = np.asarray(image)
+    return _fft_from_planes(ImagePlanes(image), n_bins=n_bins, per_channel=per_channel)
+
+
+def _fft_from_planes(planes, *, n_bins, per_channel):
+    """:func:`fft_spectrum` of the image of an :class:`ImagePlanes` (parameters already validated)."""
     if per_channel:
-        planes = [np.ascontiguousarray(image[:, :, c], dtype=np.float32) for c in range(3)]
+        channels = [np.ascontiguousarray(planes.image[:, :, c], dtype=np.float32) for c in range(3)]
     else:
-        planes = [rgb_to_luminance(image)]
-    feats = [_spectrum_features(p * np.float32(1 / 255), n_bins) for p in planes]
+        channels = [planes.luma]
+    feats = [_spectrum_features(p * np.float32(1 / 255), n_bins) for p in channels]
     return np.concatenate(feats).astype(np.float32)
 
 
@@ -237,6 +241,9 @@ class FFTFeatures(ImageFeatureTransformer):
 
     def _function(self):
         return fft_spectrum
+
+    def _planes_function(self):
+        return _fft_from_planes
 
     def _feature_kwargs(self):
         return {"n_bins": int(self.n_bins), "per_channel": bool(self.per_channel)}

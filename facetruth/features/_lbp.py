@@ -33,7 +33,7 @@ from sklearn.utils._param_validation import (
 )
 
 from ._base import ImageFeatureTransformer
-from ._color import to_channels
+from ._color import ImagePlanes
 from ._noise import count_uint8
 
 #: an interpolated sample within this distance of the centre counts as equal
@@ -226,7 +226,12 @@ def lbp_histograms(image, *, scales=((8, 1), (16, 2), (24, 3)), channels="ycbcr"
     [0. 0. 0. 0. 1. 0.]
     """
     scales = _check_scales(scales, "lbp_histograms")
-    planes = to_channels(image, channels)
+    return _lbp_from_planes(ImagePlanes(image), scales=scales, channels=channels)
+
+
+def _lbp_from_planes(image_planes, *, scales, channels):
+    """:func:`lbp_histograms` of the image of an :class:`ImagePlanes` (parameters already validated)."""
+    planes = image_planes.channels(channels)
     margin = _margin(scales)
     if planes.shape[0] <= 2 * margin or planes.shape[1] <= 2 * margin:
         raise ValueError(f"LBP with radius {margin} needs an image larger than {2 * margin} pixels per side.")
@@ -397,6 +402,9 @@ class LBPFeatures(ImageFeatureTransformer):
 
     def _function(self):
         return lbp_histograms
+
+    def _planes_function(self):
+        return _lbp_from_planes
 
     def _validate_params(self):
         super()._validate_params()

@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, validate_params
 
 from ._base import ImageFeatureTransformer
-from ._color import rgb_to_luminance
+from ._color import ImagePlanes
 
 _EDGE = np.array([[-1, 2, -1], [2, -4, 2], [0, 0, 0]], np.float32) / 4
 _SQ5 = np.array(
@@ -152,10 +152,15 @@ def noise_residual_features(image, *, q=1.0, truncation=2):
     >>> print(flat[:6])  # log10(std + 1e-6), then the histogram of -2 .. 2
     [-6.  0.  0.  1.  0.  0.]
     """
-    image = np.asarray(image)
+    return _noise_from_planes(ImagePlanes(image), q=q, truncation=truncation)
+
+
+def _noise_from_planes(planes, *, q, truncation):
+    """:func:`noise_residual_features` of the image of an :class:`ImagePlanes` (parameters validated)."""
+    image = planes.image
     if image.shape[0] <= 2 * _MARGIN or image.shape[1] <= 2 * _MARGIN:
         raise ValueError(f"noise features need an image of at least 5x5 pixels; got {image.shape[:2]}.")
-    luma = rgb_to_luminance(image)
+    luma = planes.luma
     size = 2 * truncation + 1
     labels, n_classes = _pair_orbits(truncation)
     kernels = _kernels()
@@ -328,6 +333,9 @@ class NoiseFeatures(ImageFeatureTransformer):
 
     def _function(self):
         return noise_residual_features
+
+    def _planes_function(self):
+        return _noise_from_planes
 
     def _feature_kwargs(self):
         return {"q": float(self.q), "truncation": int(self.truncation)}

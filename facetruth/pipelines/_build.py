@@ -13,6 +13,7 @@ from pathlib import Path
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from ..data import parse_pseudo_fakes
+from ..features import HandcraftedUnion
 from ..models import CalibratedDetector, make_classifier
 from ._extras import TrainingExtras, parse_augment
 from ._loader import ImageLoader
@@ -63,7 +64,11 @@ def build_loader(face="auto", image_size=256, *, align=False, native=False, cach
 
 
 def build_features(features="all", *, cache=None, device="auto", n_jobs=None, backbone=None, **params):
-    """An unfitted :class:`~sklearn.pipeline.FeatureUnion` of feature families.
+    """An unfitted feature union of feature families.
+
+    The union is a :class:`~facetruth.features.HandcraftedUnion`: a
+    :class:`~sklearn.pipeline.FeatureUnion` that computes the handcrafted
+    families of each image in one pass.
 
     Parameters
     ----------
@@ -85,7 +90,7 @@ def build_features(features="all", *, cache=None, device="auto", n_jobs=None, ba
 
     Returns
     -------
-    union : sklearn.pipeline.FeatureUnion
+    union : HandcraftedUnion
         One transformer per family, named by the family.
 
     Raises
@@ -116,7 +121,7 @@ def build_features(features="all", *, cache=None, device="auto", n_jobs=None, ba
         if family not in CNN_FAMILIES:  # handcrafted families and clip spread images over n_jobs
             kwargs.update(n_jobs=n_jobs)
         transformers.append((family, make_transformer(family, **kwargs)))
-    union = FeatureUnion(transformers, verbose_feature_names_out=True)
+    union = HandcraftedUnion(transformers, verbose_feature_names_out=True)
     if params:
         union.set_params(**params)
     return union

@@ -69,6 +69,7 @@ def cmd_demo(args):
         n_splits=3,
         progress=progress(args),
     )
+    results["meta"]["title"] = f"FaceTruth demo: 3-fold comparison of {', '.join(sets)} on synthetic images"
     atomic_write_json(out / "experiment" / "results.json", results)
     write_report(results, out / "experiment")
     print(f"demo data:   {out / 'data'} ({len(train)} train, {len(test)} test images)")

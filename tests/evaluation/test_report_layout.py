@@ -160,3 +160,64 @@ def test_the_title_comes_from_the_caller_or_the_run(tmp_path):
     write_report(_results(), tmp_path, title="FaceTruth demo: fft, dct")
     assert (tmp_path / "report.md").read_text().startswith("# FaceTruth demo: fft, dct\n")
     assert "<title>FaceTruth demo: fft, dct</title>" in (tmp_path / "report.html").read_text()
+
+
+def _thumbnail():
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.full((96, 96, 3), 128, np.uint8)).save(buf, "JPEG")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+# the characters after which the line broke, for each caption path that wrapped
+_BREAKS = """
+return Array.from(document.querySelectorAll('.gallery .path')).map(span => {
+  const text = span.firstChild ? span.textContent : '';
+  const breaks = [];
+  let top = null, offset = 0;
+  for (const node of span.childNodes) {
+    if (node.nodeType !== Node.TEXT_NODE) continue;
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i); range.setEnd(node, i + 1);
+      const y = range.getBoundingClientRect().top;
+      if (top !== null && y > top + 2) breaks.push(text[offset + i - 1]);
+      top = y;
+    }
+    offset += node.length;
+  }
+  return [text, breaks];
+});
+"""
+
+
+@pytest.mark.browser
+def test_on_a_phone_only_tables_scroll_and_paths_wrap_at_separators(tmp_path, chromium):
+    results = _results()
+    long_path = "fake/self_blending/a_rather_long_generated_file_name_0006.png"
+    results["errors"] += [dict(results["errors"][0], path=long_path) for _ in range(3)]
+    for error in results["errors"]:
+        error["thumbnail_jpeg_b64"] = _thumbnail()
+    write_report(results, tmp_path)
+    driver = chromium("390,844")
+    driver.get((tmp_path / "report.html").as_uri())
+    width = driver.execute_script("return window.innerWidth;")
+    assert driver.execute_script("return document.documentElement.scrollWidth;") <= width
+    boxes = driver.execute_script(
+        "return Array.from(document.querySelectorAll('table')).map(t => "
+        "[t.parentElement.className, t.parentElement.getBoundingClientRect().right]);"
+    )
+    assert boxes and all(cls == "scroll" and right <= width for cls, right in boxes)
+    images = driver.execute_script(
+        "return Array.from(document.images).map(i => i.getBoundingClientRect().right);"
+    )
+    assert images and max(images) <= width
+    wrapped = driver.execute_script(_BREAKS)
+    assert any(breaks for _, breaks in wrapped), "no caption path wrapped: the test shows nothing"
+    for text, breaks in wrapped:
+        assert set(breaks) <= set("/\\_-"), f"{text!r} broke inside a word after {breaks}"

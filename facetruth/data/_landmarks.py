@@ -277,9 +277,13 @@ _DETECTORS = {"dlib": detect_dlib, "haar": detect_haar, "lbp": detect_lbp}
 
 
 def _backends(method):
+    """The backends to try in turn; with ``"auto"``, each is loaded only when the ones before it found no face."""
     if method != "auto":
-        return [method]
-    return [name for name in ("dlib", "haar", "lbp") if backend_available(name)]
+        yield method
+        return
+    for name in ("dlib", "haar", "lbp"):
+        if backend_available(name):
+            yield name
 
 
 def detect_face(image, *, method="auto", upsample=0):

@@ -14,9 +14,11 @@ References
        ReLU6, fixed stem and head).
 """
 
+import functools
 import logging
 import os
 import re
+import sys
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -64,6 +66,37 @@ _TOP = {
 _BLOCK_KEY = re.compile(r"^_blocks\.(\d+)\.(\w+)\.(\w+)$")
 
 
+def _gpu_possible():
+    """Whether torch might see a GPU, decided without importing torch.
+
+    ``False`` when torch is not installed, ``CUDA_VISIBLE_DEVICES`` hides
+    every GPU, or neither the CUDA driver library nor a ROCm device exists;
+    ``True`` means torch has to be asked.
+    """
+    if "torch" in sys.modules:
+        return True
+    if find_spec("torch") is None:
+        return False
+    if os.environ.get("CUDA_VISIBLE_DEVICES", "0").strip() in ("", "-1"):
+        return False
+    return os.path.exists("/dev/kfd") or _cuda_driver_loads()
+
+
+@functools.lru_cache(maxsize=1)
+def _cuda_driver_loads():
+    """Whether the CUDA driver library (``libcuda``, ``nvcuda.dll``) can be loaded."""
+    import ctypes
+
+    names = ("nvcuda.dll",) if sys.platform == "win32" else ("libcuda.so.1", "libcuda.so", "libcuda.dylib")
+    for name in names:
+        try:
+            ctypes.CDLL(name)
+        except OSError:
+            continue
+        return True
+    return False
+
+
 def resolve_device(device="auto"):
     """Turn a device request into a torch device string.
 
@@ -99,6 +132,8 @@ def resolve_device(device="auto"):
         raise ValueError(f"device must be a string such as 'auto', 'cpu' or 'cuda'; got {device!r}.")
     if device == "cpu":
         return "cpu"  # without importing torch: the ONNX encoder of the clip family needs none
+    if device == "auto" and not _gpu_possible():
+        return "cpu"  # no GPU runtime here: importing torch (seconds, 400 MB) would only say so
     import torch
 
     if device == "auto":

@@ -66,6 +66,32 @@ class ModelIntegrityError(FaceTruthError):
     """
 
 
+class NotAModelError(ModelIntegrityError, ValueError):
+    """The path given as a model is something else: an image, a video, a model card or a folder.
+
+    Raised by :func:`facetruth.load` before anything is read as a model.
+    ``kind`` says what the path is (``"image"``, ``"video"``, ``"card"``,
+    ``"json"`` or ``"folder"``); ``suggestion`` is the model file to pass
+    instead, when one is known.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from facetruth import load
+    >>> from facetruth.exceptions import NotAModelError
+    >>> try:
+    ...     load(tempfile.mkdtemp())
+    ... except NotAModelError as exc:
+    ...     print(exc.kind, "is a folder, not a model file" in str(exc))
+    folder True
+    """
+
+    def __init__(self, message, *, kind=None, suggestion=None):
+        super().__init__(message)
+        self.kind = kind
+        self.suggestion = suggestion
+
+
 class WeakModelError(FaceTruthError):
     """A trained detector is too weak to be saved: no better than chance on its own data.
 

@@ -11,6 +11,54 @@ def cache_dir(args):
     return args.cache or os.environ.get("FACETRUTH_CACHE") or None
 
 
+def load_model(args):
+    """The model of ``args.model`` (``--trust``), every cache of it set to :func:`cache_dir`'s.
+
+    The cache folders a model was trained with are never used: they may be
+    another machine's paths.
+    """
+    from ..exceptions import NotAModelError
+    from ..models import load, set_cache
+
+    try:
+        model = load(args.model, trust=args.trust)
+    except NotAModelError as exc:
+        if exc.kind not in ("image", "video"):
+            raise
+        inputs = "INPUT..." if args.command == "predict" else "--data DATA"
+        usage = f"facetruth {args.command} MODEL.joblib {inputs}"
+        raise NotAModelError(f"{exc} The model file comes first: {usage}.", kind=exc.kind) from None
+    return set_cache(model, cache_dir(args))
+
+
+def load_training_data(paths, *, pseudo_fakes=None):
+    """The training set of ``--data``: both classes, or real images for ``--pseudo-fakes``.
+
+    A set of one class gets a message that says what to do: real images
+    alone need ``--pseudo-fakes sbi``, fakes alone need real images.
+    """
+    from ..exceptions import DatasetLayoutError
+
+    dataset = load_data(paths, one_class=True)
+    counts = dataset.counts()
+    n_real, n_fake = counts.get(0, 0), counts.get(1, 0)
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    where = ", ".join(map(str, paths))
+    together = " together" if len(paths) > 1 else ""
+    found = f"only one class found{together} ({n_real} real, {n_fake} fake)"
+    if n_fake == 0 and not pseudo_fakes:
+        raise DatasetLayoutError(
+            f"{where}: {found}; a detector needs fakes too. To train on real images alone, pass "
+            "--pseudo-fakes sbi (self-blended fakes made from them), or add a folder of fakes."
+        )
+    if n_real == 0:
+        why = "--pseudo-fakes makes its fakes from real images" if pseudo_fakes else "a detector learns both"
+        raise DatasetLayoutError(
+            f"{where}: {found}; both real and fake images are needed ({why}). Add a folder of real images."
+        )
+    return dataset
+
+
 def load_data(paths, *, one_class=False):
     """The data set of ``--data``: one folder or manifest as it is, several joined, each a source.
 

@@ -58,7 +58,13 @@ classifier = _option(
     choices=("auto", *CLASSIFIERS),
     help="base classifier; auto: a linear probe for the clip embedding alone, XGBoost otherwise",
 )
-face = _option("--face", default="auto", choices=FACE_DETECTORS, help="face detector (off: whole image)")
+face = _option(
+    "--face",
+    default="auto",
+    choices=FACE_DETECTORS,
+    help="face detector: auto (dlib's HOG, then OpenCV's cascades, else the centre square), dlib, "
+    "haar (OpenCV's cascades) or off (the centre square of the whole image)",
+)
 image_size = _option(
     "--image-size", type=int, default=256, help="side of the square face crops the loader makes, in pixels"
 )
@@ -148,10 +154,15 @@ def dask_options(parser, default_shards):
 
 
 def model_options(parser):
-    """``--trust`` and ``--n-jobs`` of the commands that load a saved model."""
+    """``--trust``, ``--n-jobs`` and ``--cache`` of the commands that load a saved model."""
     trust(parser)
     n_jobs(
         parser,
         default=None,
         help="processes for decoding and face cropping (default: as the model was saved)",
+    )
+    cache(
+        parser,
+        help="crop/feature cache folder (default: $FACETRUTH_CACHE or none; "
+        "never the folder the model was trained with)",
     )

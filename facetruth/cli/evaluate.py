@@ -4,7 +4,7 @@ import json
 import sys
 
 from . import cmdoptions
-from ._shared import load_data, progress
+from ._shared import load_data, load_model, progress
 
 HELP = "measure a saved model on a labelled dataset"
 EXAMPLES = """
@@ -17,7 +17,11 @@ facetruth evaluate model.joblib --data FOLDER_OF_REAL_PHOTOS
 
 
 def add_arguments(parser):
-    parser.add_argument("model", help="model file written by 'facetruth train'")
+    parser.add_argument(
+        "model",
+        help="model file (.joblib) written by 'facetruth train'; its model card (.joblib.json) must lie "
+        "beside it unless --trust",
+    )
     cmdoptions.data(parser)
     cmdoptions.json_output(parser, help="print the metrics as one JSON object")
     cmdoptions.band(parser)
@@ -34,9 +38,7 @@ def evaluate_model(model, dataset, *, band=None, n_jobs=None, args=None):
 
 
 def cmd_evaluate(args):
-    from ..models import load
-
-    model = load(args.model, trust=args.trust)
+    model = load_model(args)
     dataset = load_data(args.data, one_class=True)  # a folder of one class: how many are called fake
     metrics, predictions = evaluate_model(model, dataset, band=args.band, n_jobs=args.n_jobs, args=args)
     for p in predictions:
@@ -45,9 +47,12 @@ def cmd_evaluate(args):
     if args.json:
         print(json.dumps(metrics))
         return 0
-    shown = {k: v for k, v in metrics.items() if k not in ("histogram", "flag_rate_by_source", "note")}
+    hidden = ("histogram", "flag_rate_by_source", "note", "confusion")
+    shown = {k: v for k, v in metrics.items() if k not in hidden}
     for key, value in shown.items():
         print(f"{key:>18}: {value:.4f}" if isinstance(value, float) else f"{key:>18}: {value}")
+    if metrics.get("confusion") is not None:
+        print(confusion_text(metrics["confusion"]))
     print(histogram_text(metrics["histogram"], metrics["threshold"]))
     by_source = metrics.get("flag_rate_by_source")
     if by_source:
@@ -62,6 +67,29 @@ def cmd_evaluate(args):
 
 def _rate(value):
     return "–" if value is None else f"{value:.3f}"
+
+
+def confusion_text(confusion):
+    """The 2x2 confusion matrix ``[[tn, fp], [fn, tp]]`` as a labelled table.
+
+    Rows are the true classes, columns the predicted ones (at the threshold).
+
+    Examples
+    --------
+    >>> print(confusion_text([[40, 10], [4, 46]]))
+    confusion matrix (rows: true class, columns: predicted class):
+                  predicted real  predicted fake
+      true real               40              10
+      true fake                4              46
+    """
+    (tn, fp), (fn, tp) = confusion
+    lines = [
+        "confusion matrix (rows: true class, columns: predicted class):",
+        f"{'':>13}{'predicted real':>15}{'predicted fake':>16}",
+        f"{'true real':>11}{tn:>17}{fp:>16}",
+        f"{'true fake':>11}{fn:>17}{tp:>16}",
+    ]
+    return "\n".join(lines)
 
 
 def histogram_text(histogram, threshold, width=40):

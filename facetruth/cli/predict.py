@@ -10,7 +10,7 @@ import numpy as np
 
 from .._atomic import atomic_write_text
 from . import cmdoptions
-from ._shared import EXIT_ITEM_FAILED, check_output_path, progress
+from ._shared import EXIT_ITEM_FAILED, check_output_path, load_model, progress
 
 HELP = "score images, folders or videos with a saved model"
 EXAMPLES = """
@@ -123,11 +123,10 @@ def _text_line(row):
 
 def cmd_predict(args):
     from ..data import expand_inputs
-    from ..models import load
 
     if args.out:
         check_output_path(args.out, example="results.csv")
-    model = load(args.model, trust=args.trust)
+    model = load_model(args)
     entries = expand_inputs(args.inputs, n_frames=args.n_frames)
     rows = _predict_rows(model, entries, band=args.band, n_jobs=args.n_jobs, progress=progress(args))
     for row in rows:

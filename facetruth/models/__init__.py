@@ -6,6 +6,9 @@ __getattr__, __dir__, __all__ = attach(
     __name__,
     {
         "._persistence": ["save", "load", "read_model_card", "sha256_file", "package_versions"],
+        "._model_path": ["check_model_path"],
+        "._cache_params": ["set_cache"],
+        "._card_settings": ["input_settings", "LOADER_SETTINGS"],
         "._calibration": ["CalibratedDetector"],
         "._strength": ["MIN_OOF_AUC", "check_detector", "detector_weaknesses"],
         "._novelty": ["FeatureNovelty", "rms_zscore", "NOVELTY_PERCENTILE"],

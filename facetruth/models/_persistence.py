@@ -23,6 +23,8 @@ import numpy as np
 from .._atomic import atomic_open, atomic_write_json
 from .._version import __version__
 from ..exceptions import ModelIntegrityError
+from ._card_settings import input_settings
+from ._model_path import check_model_path
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +92,7 @@ def metadata_path(path):
 
 
 def describe_pipeline(pipeline):
-    """Feature names, families and threshold of a fitted pipeline (best effort)."""
+    """Feature names, families, threshold and input settings of a fitted pipeline (best effort)."""
     info = {}
     try:
         names = [str(n) for n in pipeline[:-1].get_feature_names_out()]
@@ -105,6 +107,7 @@ def describe_pipeline(pipeline):
     clf = pipeline[-1] if hasattr(pipeline, "__getitem__") else pipeline
     threshold = getattr(clf, "threshold_", None)
     info["threshold"] = None if threshold is None else float(threshold)
+    info.update(input_settings(pipeline))  # every setting that shapes the input
     for key, attribute in (("calibration", "calibration_"), ("prob_floor", "prob_floor_"), ("band", "band_")):
         if hasattr(clf, attribute):
             value = getattr(clf, attribute)
@@ -130,7 +133,10 @@ def save(pipeline, path, *, metadata=None):
 
     Both files are written atomically. The card holds the joblib file's
     sha256, package versions, the git commit (if any), feature names and
-    families, the threshold, ``"label_positive": "fake"`` and whatever
+    families, the threshold, every setting that shapes the input (the
+    loader's ``face``, ``image_size``, ``margin``, ``align``, ``native`` and
+    ``pad`` under ``"loader"``, each family's parameters under
+    ``"feature_params"``), ``"label_positive": "fake"`` and whatever
     ``metadata`` adds (training-data hash and counts, metrics, seed).
 
     Parameters
@@ -195,6 +201,8 @@ def read_model_card(path):
 
     Raises
     ------
+    NotAModelError
+        ``path`` is an image, a video, a model card or a folder.
     ModelIntegrityError
         When the card is missing or unreadable.
 
@@ -213,6 +221,7 @@ def read_model_card(path):
     ...
     facetruth.exceptions.ModelIntegrityError: ...: no model card model.joblib.old.json beside it, ...
     """
+    check_model_path(path)  # an image, a card or a folder: say so, never look for "card.json.json"
     card_path = metadata_path(path)
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
@@ -246,6 +255,9 @@ def load(path, *, trust=False):
 
     Raises
     ------
+    NotAModelError
+        ``path`` is an image, a video, a model card or a folder (a subclass of
+        :class:`~facetruth.exceptions.ModelIntegrityError`).
     ModelIntegrityError
         Missing file, missing card (without ``trust``), sha256 mismatch, or a
         file that does not unpickle to an estimator.
@@ -274,6 +286,7 @@ def load(path, *, trust=False):
     True
     """
     path = Path(path)
+    check_model_path(path)  # an image, a card or a folder is named as such, never unpickled
     if not path.is_file():
         raise ModelIntegrityError(f"{path}: model file not found.")
     try:

@@ -20,7 +20,7 @@ def add_arguments(parser):
         "--n", type=int, default=96, help="demo images in the training set (half as many to test)"
     )
     cmdoptions.features(parser)
-    cmdoptions.seed(parser)
+    cmdoptions.seed(parser, help="random seed of the demo images, the folds and the classifier")
     cmdoptions.progress(parser)
     parser.set_defaults(func=cmd_demo)
 

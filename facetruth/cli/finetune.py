@@ -5,7 +5,7 @@ import sys
 import numpy as np
 
 from . import cmdoptions
-from ._shared import cache_dir, check_output_path, load_data, progress
+from ._shared import cache_dir, check_output_path, load_training_data, progress
 
 HELP = "fine-tune EfficientNet-Lite0 on a dataset (transfer learning)"
 EXAMPLES = """
@@ -52,7 +52,7 @@ def cmd_finetune(args):
         from ..data import parse_pseudo_fakes
 
         parse_pseudo_fakes(pseudo_fakes)  # fail before decoding any image
-    dataset = load_data(args.data, one_class=bool(pseudo_fakes))
+    dataset = load_training_data(args.data, pseudo_fakes=pseudo_fakes)
     items, labels = dataset_items(dataset), np.asarray(dataset.labels)
     if args.max_items and args.max_items < len(items):
         rng = np.random.default_rng(args.seed)

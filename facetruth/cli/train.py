@@ -7,7 +7,7 @@ from . import cmdoptions
 from ._shared import (
     check_output_path,
     dask_client,
-    load_data,
+    load_training_data,
     loader_align,
     on_dask,
     pipeline_params,
@@ -82,7 +82,7 @@ def cmd_train(args):
     from ..pipelines import build_extras, build_pipeline, train_detector, train_on_shards
 
     extras = build_extras(args.pseudo_fakes, args.augment, random_state=args.seed, n_jobs=args.n_jobs)
-    dataset = load_data(args.data, one_class=bool(args.pseudo_fakes))
+    dataset = load_training_data(args.data, pseudo_fakes=args.pseudo_fakes)
     test = None
     if args.holdout:
         from ..pipelines import holdout_split

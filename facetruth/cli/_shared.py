@@ -27,7 +27,7 @@ def load_model(args):
             raise
         inputs = "INPUT..." if args.command == "predict" else "--data DATA"
         usage = f"facetruth {args.command} MODEL.joblib {inputs}"
-        raise NotAModelError(f"{exc} The model file comes first: {usage}.", kind=exc.kind) from None
+        raise NotAModelError(f"{exc} The model file comes first ({usage}).", kind=exc.kind) from None
     return set_cache(model, cache_dir(args))
 
 

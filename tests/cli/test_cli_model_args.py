@@ -31,7 +31,7 @@ def test_image_and_model_swapped(command, trained, photo, tiny_set, capsys):
     assert code == 2 and len(err.splitlines()) == 1
     assert f"{photo}: is an image (PNG), not a saved model" in err
     assert "--trust" not in err and "model card" not in err
-    assert f"The model file comes first: facetruth {command} MODEL.joblib" in err
+    assert f"The model file comes first (facetruth {command} MODEL.joblib" in err
 
 
 def test_image_named_like_anything_is_still_an_image(trained, photo, tmp_path, capsys):

@@ -9,6 +9,26 @@ circular bit pattern has at most two 0/1 transitions, and ``P + 1``
 otherwise [2]_. The codes and sampling points are those of
 :func:`skimage.feature.local_binary_pattern` with ``method="uniform"``.
 
+The kernel is vectorised numpy and OpenCV on float32 planes, all channels
+interleaved in one array. Each sampling point is one fused multiply-add of
+two shifted views of the image (points that share a column fraction share
+the horizontal interpolation) and one comparison into a row of a boolean
+array; the codes are two ``uint8`` reductions over those rows (number of
+ones, and of transitions between circular neighbours). The work is done in
+bands of rows whose scratch arrays, allocated once per image, stay in the
+CPU cache. At 300x300 px this takes about 8 ms of one core for the three
+scales and three channels, against about 140 ms for scikit-image's compiled
+per-pixel loop. Why not something else:
+
+* integer arithmetic on quantised planes (bit-packed codes) would change the
+  values: the YCbCr planes are not integers, and a coarser grid turns many
+  near-ties into ties, so every histogram (and the feature cache) would
+  move; packing the bits and reading the codes from a table was also
+  measured slower than the two ``uint8`` reductions;
+* a compiled kernel would need a compiler at install time or a new heavy
+  dependency (numba, with its LLVM): none is installed, and the one
+  compiled LBP that is, scikit-image's, is the slow reference above.
+
 References
 ----------
 .. [1] Z. Boulkenafet, J. Komulainen and A. Hadid, "Face spoofing detection
@@ -117,8 +137,10 @@ def _scale_codes(padded, step, shape, n_points, radius, margin, work):
     zeros before and after, so that the neighbour at ``(dr, dc)`` of every
     pixel of the band is the same contiguous slice shifted by
     ``(dr * width + dc) * n_channels``. ``step`` is ``padded``'s forward
-    difference to the next pixel of the same channel; ``work`` holds two
-    scratch arrays like ``padded`` and one of ``length``. Bilinear samples are
+    difference to the next pixel of the same channel; ``work`` holds the
+    scratch arrays of :func:`_scratch`, reused across scales and bands so
+    that no call allocates memory (fresh pages cost as much as the
+    comparisons, unless the allocator keeps freed memory). Bilinear samples are
     computed as ``a + f (b - a)``, which is exact when ``a == b``. Codes of
     the ``margin`` columns next to each border mix both sides of the image
     and must be cropped by the caller. The result has shape
@@ -133,10 +155,17 @@ def _scale_codes(padded, step, shape, n_points, radius, margin, work):
         start = base + dr * row + dc * nc
         return src[start : start + length]
 
-    lowered = shifted(padded, 0, 0) - np.float32(TIE_TOLERANCE)
     points = circle_offsets(n_points, radius)
-    bits = np.empty((n_points, length), bool)
-    interp, down, sample = work  # scratch buffers, reused across scales
+    interp, down, sample, lowered, bits, differ, changes = (
+        a[:size]
+        for a, size in zip(
+            work,
+            (padded.size, padded.size, length, length, n_points * length, n_points * length, length),
+            strict=True,
+        )
+    )
+    lowered = np.subtract(shifted(padded, 0, 0), np.float32(TIE_TOLERANCE), out=lowered)
+    bits = bits.view(bool).reshape(n_points, length)
     down[-row:] = 0.0
     # points grouped by column fraction share one horizontally interpolated image
     for fc in sorted({fc for _, _, _, fc in points}):
@@ -159,15 +188,28 @@ def _scale_codes(padded, step, shape, n_points, radius, margin, work):
     as_int = bits.view(np.uint8)
     ones = np.add.reduce(as_int, axis=0, dtype=np.uint8)
     # transitions between circular neighbours; a pattern is uniform when there are at most two
-    differ = np.empty_like(as_int)
+    differ = differ.reshape(n_points, length)
     np.bitwise_xor(as_int[1:], as_int[:-1], out=differ[1:])
     np.bitwise_xor(as_int[0], as_int[-1], out=differ[0])
-    changes = np.add.reduce(differ, axis=0, dtype=np.uint8)
+    np.add.reduce(differ, axis=0, dtype=np.uint8, out=changes)
     # codes: ``ones`` for uniform patterns, ``P + 1`` otherwise (``ones <= P`` always)
     np.greater(changes, 2, out=changes.view(bool))
     np.multiply(changes, np.uint8(n_points + 1), out=changes)
     np.maximum(ones, changes, out=ones)
     return ones.reshape(height - 2 * margin, row)
+
+
+def _scratch(padded_size, length, max_points):
+    """Scratch arrays of :func:`_scale_codes` for bands of at most ``length`` values."""
+    return (
+        np.empty(padded_size, np.float32),  # horizontally interpolated image
+        np.empty(padded_size, np.float32),  # its forward difference to the next row
+        np.empty(length, np.float32),  # one bilinear sample per value
+        np.empty(length, np.float32),  # the centres, lowered by the tie tolerance
+        np.empty(max_points * length, np.uint8),  # the comparison bits
+        np.empty(max_points * length, np.uint8),  # transitions between neighbouring bits
+        np.empty(length, np.uint8),  # number of transitions
+    )
 
 
 @validate_params({"image": ["array-like"], **_CONSTRAINTS}, prefer_skip_nested_validation=True)
@@ -246,18 +288,13 @@ def _lbp_from_planes(image_planes, *, scales, channels):
     # with ``margin`` extra rows on each side is itself an image padded as _scale_codes expects
     band = max(_BAND_PIXELS // width, 1)
     n_rows = min(band, height - 2 * margin) + 2 * margin
-    work = (
-        np.empty(n_rows * row + 2 * pad, np.float32),
-        np.empty(n_rows * row + 2 * pad, np.float32),
-        np.empty((n_rows - 2 * margin) * row, np.float32),
-    )
+    work = _scratch(n_rows * row + 2 * pad, (n_rows - 2 * margin) * row, max(p for p, _ in scales))
     counts = [np.zeros(nc * (p + 2), np.int64) for p, _ in scales]
     for first in range(margin, height - margin, band):  # first output row of the band
         last = min(first + band, height - margin)
         rows = last - first + 2 * margin
         start = (first - margin) * row
         size = rows * row + 2 * pad
-        scratch = (work[0][:size], work[1][:size], work[2][: (rows - 2 * margin) * row])
         for k, (n_points, radius) in enumerate(scales):
             codes = _scale_codes(
                 padded[start : start + size],
@@ -266,7 +303,7 @@ def _lbp_from_planes(image_planes, *, scales, channels):
                 n_points,
                 radius,
                 margin,
-                scratch,
+                work,
             )
             codes = codes[:, margin * nc : (width - margin) * nc]
             # channel c's codes sit in columns c, c + nc, ...; offset them to separate histograms
@@ -344,7 +381,7 @@ def lbp_codes(plane, *, n_points=8, radius=1):
     padded[pad:-pad] = plane.ravel()
     step = np.zeros_like(padded)
     np.subtract(padded[1:], padded[:-1], out=step[:-1])
-    work = (np.empty_like(padded), np.empty_like(padded), np.empty((height - 2 * margin) * width, np.float32))
+    work = _scratch(padded.size, (height - 2 * margin) * width, n_points)
     codes = _scale_codes(padded, step, (height, width, 1), n_points, float(radius), margin, work)
     return codes[:, margin : width - margin]
 

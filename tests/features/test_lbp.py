@@ -170,3 +170,22 @@ def test_lbp_codes_count_to_the_histograms(n_points, radius):
     counts = np.bincount(codes.ravel(), minlength=n_points + 2)
     hist = lbp_histograms(image, scales=[(n_points, radius)], channels="grey")
     np.testing.assert_allclose(hist, counts / counts.sum(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("n_points, radius", SCALES)
+@pytest.mark.parametrize("levels", ["continuous", "integer"])
+def test_kernel_matches_scikit_image_at_every_scale_of_the_family(n_points, radius, levels):
+    """The codes of each (P, R) LBPFeatures uses by default, with method="uniform", pixel by pixel."""
+    rng = np.random.default_rng(n_points)
+    plane = rng.uniform(0, 255, (61, 75)).astype(np.float32)
+    if levels == "integer":  # exact ties between samples and centres, as in uint8 planes
+        plane = np.rint(plane)
+    ours = lbp_codes(plane, n_points=n_points, radius=radius)
+    margin = int(np.ceil(radius))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # float input
+        ref = local_binary_pattern(plane.astype(np.float64), n_points, radius, method="uniform")
+    ref = ref[margin:-margin, margin:-margin].astype(np.uint8)
+    # identical, exact ties included (interpolated near-ties, within TIE_TOLERANCE of the
+    # centre, may differ on real images: see test_matches_scikit_image_on_a_real_face)
+    np.testing.assert_array_equal(ours, ref)

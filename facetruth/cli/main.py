@@ -86,6 +86,22 @@ def build_parser():
     return parser
 
 
+def _size_unsized_terminal():
+    """Give tqdm a size when stderr is a terminal that reports none.
+
+    A terminal opened without a size (``script`` run from a pipe, some CI
+    runners) reports 0 rows and columns, and tqdm then draws nothing.
+    """
+    try:
+        columns, lines = os.get_terminal_size(sys.stderr.fileno())
+    except (OSError, ValueError, AttributeError):
+        return  # not a terminal (or no file descriptor): tqdm needs no size
+    if lines < 2:
+        os.environ.setdefault("TQDM_NROWS", "24")
+    if columns < 2:
+        os.environ.setdefault("TQDM_NCOLS", "100")
+
+
 def main(argv=None):
     """Entry point of the ``facetruth`` console script.
 
@@ -109,6 +125,7 @@ def main(argv=None):
     # shared CPU; passive waiting must be chosen before torch is first imported.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     tune_allocator()  # process-wide, so the program sets it, not the library
+    _size_unsized_terminal()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -130,11 +147,12 @@ def main(argv=None):
         # the reader went away (``facetruth predict ... | head``): stop quietly, as a killed
         # pipe writer would, and keep Python from failing again on flushing stdout at exit
         try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
-        except (OSError, ValueError):  # stdout without a file descriptor (captured)
-            pass
+            stdout_fd = sys.stdout.fileno()
+        except (AttributeError, OSError, ValueError):  # stdout without a file descriptor (captured)
+            return EXIT_BROKEN_PIPE
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout_fd)
+        os.close(devnull)
         return EXIT_BROKEN_PIPE
     except (FaceTruthError, OSError, ValueError, RuntimeError) as exc:
         if args.verbose:

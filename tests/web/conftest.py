@@ -33,3 +33,23 @@ def tiny_model(tiny_set, tmp_path_factory):
 def tiny_logistic_model(tiny_set, tmp_path_factory):
     """A logistic-regression detector on fft+dct (explained by occlusion)."""
     return _train(tiny_set, tmp_path_factory.mktemp("model_lr") / "tiny_lr.joblib", "logistic")
+
+
+def _as_phone(driver, width=390, height=844):
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True},
+    )
+    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+    return driver
+
+
+@pytest.fixture
+def as_phone():
+    """``as_phone(driver, width=390, height=844)``: make a Chromium driver a touch phone.
+
+    The viewport becomes ``width`` x ``height`` CSS pixels with touch input.
+    Headless Chromium windows are at least 500 px wide, so the viewport is
+    set through the DevTools protocol (as its device toolbar does).
+    """
+    return _as_phone

@@ -151,3 +151,76 @@ def test_an_inconclusive_verdict_is_grey_and_says_why(face_server, browser, nois
     artifacts = REPO / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     assert browser.save_screenshot(str(artifacts / "web_inconclusive.png"))
+
+
+def _viewport(driver, selector):
+    """``[top, bottom]`` of the first ``selector`` element, the viewport's size and the scroll offset."""
+    return driver.execute_script(
+        "const r = document.querySelector(arguments[0]).getBoundingClientRect();"
+        "return {top: r.top, bottom: r.bottom, width: window.innerWidth, height: window.innerHeight,"
+        " scroll: window.scrollY};",
+        selector,
+    )
+
+
+@pytest.mark.parametrize(
+    ("width", "height"), [(1280, 800), (390, 664)]
+)  # 664: a 390x844 phone less its browser bars
+def test_the_verdict_shows_on_the_first_screen(server, chromium, as_phone, hardfake_dir, width, height):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser = chromium(f"{max(width, 500)},{height}")
+    phone = width < 500
+    if phone:
+        as_phone(browser, width, height)
+    browser.get(server + "/")
+    geometry = _viewport(browser, "#drop")
+    assert geometry["width"] == width and geometry["height"] <= height  # the window's bars take some
+    drop = browser.find_element(By.ID, "drop").text
+    if phone:  # a touch screen: no dragging, and one way to choose files
+        assert "drag" not in drop.lower() and "Tap to choose" in drop
+    else:
+        assert "Drag and drop" in drop and "Tap" not in drop
+    assert not browser.find_element(By.ID, "files").is_displayed()  # no second "Choose Files" button
+
+    image = sorted((hardfake_dir / "real").iterdir())[0]
+    browser.find_element(By.ID, "files").send_keys(str(image))
+    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "status").text == "Done.")
+    verdict = _viewport(browser, ".result .verdict")
+    assert verdict["scroll"] == 0
+    assert 0 <= verdict["top"] and verdict["bottom"] <= verdict["height"], verdict
+    assert browser.find_element(By.CSS_SELECTOR, ".result .verdict").text in {"REAL", "FAKE", "INCONCLUSIVE"}
+    artifacts = REPO / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(artifacts / f"web_{width}px.png"))
+
+
+def test_a_junk_upload_shows_a_clean_error_card(server, chromium, as_phone, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser = as_phone(chromium("500,844"))
+    junk = tmp_path / "notes.jpg"
+    junk.write_text("these are notes, not a photo")
+    browser.get(server + "/")
+    browser.find_element(By.ID, "files").send_keys(str(junk))
+    status = WebDriverWait(browser, 60).until(
+        lambda d: (
+            d.find_element(By.ID, "status")
+            if d.find_element(By.ID, "status").text.startswith("Error")
+            else None
+        )
+    )
+    assert "no image could be read" in status.text
+    assert "error" in status.get_attribute("class").split()
+    assert status.value_of_css_property("color") != "rgba(102, 102, 102, 1)"  # not the grey of success
+    card = browser.find_element(By.CSS_SELECTOR, ".result")
+    assert "failed" in card.get_attribute("class").split()
+    assert card.find_element(By.CSS_SELECTOR, ".verdict").text == "Could not read this file"
+    assert "not a supported image" in card.find_element(By.CSS_SELECTOR, ".error").text
+    for absent in ("h3", ".why", ".box-note", "canvas", ".spectrum", ".prob", ".threshold"):
+        assert card.find_elements(By.CSS_SELECTOR, absent) == [], absent
+    artifacts = REPO / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(artifacts / "web_junk_390px.png"))

@@ -12,17 +12,15 @@
   const VERDICTS = ["real", "fake", "inconclusive"];
   let card = null;
 
-  fetch("/api/v1/model")
+  // the page's few model facts; the whole card (tens of KB) is only fetched when its link is followed
+  fetch("/api/v1/model/summary")
     .then((r) => (r.ok ? r.json() : null))
     .then((c) => {
       card = c;
       if (!c) return;
-      const m = c.validation_metrics || {};
-      const box = document.getElementById("model");
-      const auc = typeof m.auc === "number" ? m.auc.toFixed(3) : "n/a";
-      box.textContent = "Model: features " + (c.features || []).join(", ") + "; out-of-fold AUC " + auc +
-        "; trained " + (c.created || "?");
-      box.hidden = false;
+      const auc = typeof c.validation_auc === "number" ? c.validation_auc.toFixed(3) : "n/a";
+      document.getElementById("model-facts").textContent = "Model: features " +
+        (c.features || ["?"]).join(", ") + "; out-of-fold AUC " + auc + "; trained " + (c.created || "?") + ".";
     })
     .catch(() => {});
 
@@ -102,7 +100,7 @@
 
   function drawSpectrum(container, spectrum) {
     if (!spectrum) return;
-    const means = (card && card.training_summary && card.training_summary.mean_log_spectrum) || {};
+    const means = (card && card.mean_log_spectrum) || {};
     const series = [[spectrum, "#1d1d1f", null, "this image"]];
     if (means.real) series.push([means.real, "#1b6e3a", "6 3", "mean real"]);
     if (means.fake) series.push([means.fake, "#b3261e", "2 3", "mean fake"]);
@@ -127,39 +125,58 @@
     node.querySelector(".name").textContent = row.path;
     const verdict = node.querySelector(".verdict");
     if (row.error) {
-      verdict.textContent = "ERROR";
+      // a file that could not be read: only what is known, no empty explanation or photo
+      node.classList.add("failed");
+      verdict.textContent = "Could not read this file";
+      verdict.classList.add("failed");
       node.querySelector(".error").textContent = row.error;
-    } else {
-      // real, fake or inconclusive: an inconclusive row is drawn in neutral grey, never red or green
-      const name = VERDICTS.includes(row.verdict) ? row.verdict : "inconclusive";
-      verdict.textContent = name.toUpperCase();
-      verdict.classList.add(name);
-      node.querySelector(".prob").textContent = "P(fake) = " + row.prob_fake.toFixed(3);
-      const message = node.querySelector(".message");
-      message.textContent = row.message || "";
-      if (name === "inconclusive") message.classList.add("inconclusive");
-      drawBars(node.querySelector(".bars"), row.contributions, row.contribution_unit, node.querySelector(".unit"));
-      drawSpectrum(node.querySelector(".spectrum"), row.spectrum);
+      for (const sel of [".why", ".photo-figure", ".spectrum-figure", ".prob", ".message", ".threshold"]) {
+        node.querySelector(sel).remove();
+      }
+      results.prepend(node);
+      return node;
     }
+    node.querySelector(".error").remove();
+    // real, fake or inconclusive: an inconclusive row is drawn in neutral grey, never red or green
+    const name = VERDICTS.includes(row.verdict) ? row.verdict : "inconclusive";
+    verdict.textContent = name.toUpperCase();
+    verdict.classList.add(name);
+    node.querySelector(".prob").textContent = "P(fake) = " + row.prob_fake.toFixed(3);
+    const message = node.querySelector(".message");
+    message.textContent = row.message || "";
+    if (name === "inconclusive") message.classList.add("inconclusive");
+    drawBars(node.querySelector(".bars"), row.contributions, row.contribution_unit, node.querySelector(".unit"));
+    if (row.spectrum) drawSpectrum(node.querySelector(".spectrum"), row.spectrum);
+    else node.querySelector(".spectrum-figure").remove();
     node.querySelector(".threshold").textContent = "threshold = " + row.threshold.toFixed(3);
     drawPhoto(node.querySelector(".photo"), file, row.face_box, node.querySelector(".box-note"));
     results.prepend(node);
+    return node;
+  }
+
+  function setStatus(text, kind) {
+    status.textContent = text;
+    status.classList.toggle("error", kind === "error");
+    status.classList.toggle("warning", kind === "warning");
   }
 
   async function upload(files) {
     if (!files.length) return;
     const form = new FormData();
     for (const f of files) form.append("files", f, f.name);
-    status.textContent = "Scoring " + files.length + " image(s)...";
+    setStatus("Scoring " + files.length + " image(s)...");
     try {
       const response = await fetch("/api/v1/predict", { method: "POST", body: form });
       const body = await response.json();
       if (body.results) {
         body.results.slice().reverse().forEach((row, k) => show(files[files.length - 1 - k], row));
       }
-      status.textContent = response.ok ? "Done." : "Error: " + (body.error || response.status);
+      const failed = (body.results || []).filter((row) => row.error).length;
+      if (!response.ok) setStatus("Error: " + (body.error || response.status), "error");
+      else if (failed) setStatus("Done: " + failed + " of " + body.results.length + " files could not be read.", "warning");
+      else setStatus("Done.");
     } catch (err) {
-      status.textContent = "Error: the server could not be reached (" + err + ").";
+      setStatus("Error: the server could not be reached (" + err + ").", "error");
     }
   }
 

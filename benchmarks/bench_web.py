@@ -1,9 +1,10 @@
 """Load benchmark of ``facetruth serve``: concurrent uploads over loopback.
 
-Starts the server on a free 127.0.0.1 port, sends a bounded number of
-uploads of the 300 px images of ``../shared/data/hardfake`` from concurrent
-clients, and prints throughput, latency percentiles, error and 5xx counts and
-the server's resident memory (sampled with psutil). Without ``--model`` it
+Starts the server on a free 127.0.0.1 port, times its start-up and its first
+request, sends a bounded number of uploads of the 300 px images of
+``../shared/data/hardfake`` from concurrent clients (8 by default), and prints
+throughput, latency percentiles (the p95 on a line of its own), error and 5xx
+counts and the server's resident memory (sampled with psutil). Without ``--model`` it
 first trains a handcrafted-only detector on a subset of the same data, in a
 temporary folder that is removed afterwards.
 
@@ -143,11 +144,14 @@ def run(args, model):
     port = free_port()
     cmd = [sys.executable, "-m", "facetruth.cli", "serve", str(model), "--port", str(port)]
     log = tempfile.TemporaryFile(mode="w+")
+    launched = time.perf_counter()
     server = subprocess.Popen(cmd + ["--workers", str(args.workers)], cwd=REPO, stdout=log, stderr=log)
     try:
         wait_healthy(port, server)
+        ready_s = time.perf_counter() - launched
         sampler = RssSampler(server.pid)
         sampler.start()
+        first_s, _, first_ok = one_request(port, *bodies[0])  # the model was loaded before "ready"
         for body in bodies[: args.clients]:  # warm-up, not counted
             one_request(port, *body)
         rss_warm = psutil.Process(server.pid).memory_info().rss
@@ -176,6 +180,9 @@ def run(args, model):
         log.seek(0)
         server_log = log.read()
         log.close()
+    print(
+        f"start-up: healthy {ready_s:.1f} s after launch; first request {first_s * 1000:.0f} ms (ok: {first_ok})"
+    )
     report(args, results, wall, rss_warm, sampler.samples, start)
     for i, summary in enumerate(hostile_summary):
         print(f"hostile client {i + 1}: " + "; ".join(f"{k} {v}" for k, v in summary.items()))
@@ -195,15 +202,28 @@ def report(args, results, wall, rss_warm, samples, start):
     first = max((rss for t, rss in during if t < half), default=0)
     second = max((rss for t, rss in during if t >= half), default=0)
     mib = 1024 * 1024
-    print(f"requests: {len(results)} from {args.clients} clients, server threads {args.workers}")
+    print(
+        f"requests: {len(results)} from {args.clients} clients, server threads {args.workers}, "
+        f"model face detection: {args.face_setting}"
+    )
     print(f"throughput: {len(results) / wall:.1f} requests/s ({wall:.1f} s)")
     p50, p95, p99 = np.percentile(lat, [50, 95, 99])
     print(f"latency ms: p50 {p50:.0f}  p95 {p95:.0f}  p99 {p99:.0f}  mean {statistics.fmean(lat):.0f}")
     print(f"errors: {sum(not r[2] for r in results)}  5xx: {sum(1 for s in statuses if s and s >= 500)}")
+    print(f"p95 at {args.clients} clients, face detection {args.face_setting}: {p95:.0f} ms")
     print(
         f"server RSS MiB: after warm-up {rss_warm / mib:.0f}, peak {max(r for _, r in samples) / mib:.0f}, "
         f"peak first half {first / mib:.0f}, peak second half {second / mib:.0f} ({len(samples)} samples)"
     )
+
+
+def _face_setting(model):
+    """The ``face`` setting recorded in a model's card, or ``"unknown"``."""
+    try:
+        card = json.loads(Path(f"{model}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "unknown"
+    return str(card.get("face", "unknown"))
 
 
 def main(argv=None):
@@ -223,8 +243,10 @@ def main(argv=None):
     if not args.data.is_dir():
         parser.error(f"{args.data} not found")
     if args.model:
+        args.face_setting = _face_setting(args.model)
         run(args, args.model)
         return
+    args.face_setting = args.face
     with tempfile.TemporaryDirectory(prefix="facetruth-bench-") as tmp:
         t0 = time.perf_counter()
         model = train_model(

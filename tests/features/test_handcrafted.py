@@ -128,3 +128,15 @@ def test_build_features_uses_it():
     assert [name for name, _ in union.transformer_list] == ["fft", "dct", "noise", "lbp", "cnn"]
     assert union.get_params()["fft__n_bins"] == 32
     assert HandcraftedUnion(families())._one_pass_members() == [0, 1, 2, 3]
+
+
+def test_clone_and_pickle_keep_the_one_pass(images):
+    import pickle
+
+    from sklearn.base import clone
+
+    union = HandcraftedUnion(families(n_jobs=1)).fit(images)
+    expected = union.transform(images)
+    for copy in (clone(union).fit(images), pickle.loads(pickle.dumps(union))):
+        assert type(copy) is HandcraftedUnion
+        np.testing.assert_array_equal(copy.transform(images), expected)

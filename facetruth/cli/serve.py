@@ -67,7 +67,6 @@ def cmd_serve(args):
         "MAX_PIXELS": args.max_pixels,
         "FACETRUTH_BAND": args.band,
         "FACETRUTH_TRUST": args.trust,
-        "FACETRUTH_WARM_UP": True,
     }
     _check_port(args.host, args.port)  # before the model is loaded: fail in a moment, not after it
     start = time.perf_counter()
@@ -84,6 +83,7 @@ def cmd_serve(args):
             max_body=config["MAX_CONTENT_LENGTH"],
             channel_timeout=args.idle_timeout,
             connection_limit=args.max_connections,
+            warm_up=app.extensions["facetruth"].warm_up,  # each thread builds its own face detector
         )
     except OSError as exc:
         raise OSError(_bind_error(exc, args.host, args.port)) from exc

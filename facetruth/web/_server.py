@@ -11,6 +11,8 @@ after ``channel_timeout`` seconds while the others are served.
 
 import json
 import logging
+import threading
+import time
 
 from waitress.channel import HTTPChannel
 from waitress.server import create_server
@@ -66,6 +68,7 @@ def make_server(
     channel_timeout=30,
     cleanup_interval=5,
     connection_limit=100,
+    warm_up=None,
 ):
     """Build (but do not start) a waitress server for ``app``.
 
@@ -89,6 +92,11 @@ def make_server(
         Seconds between checks for such connections.
     connection_limit : int, default=100
         Open connections at most; more wait in the listen backlog.
+    warm_up : callable, default=None
+        Called once on each worker thread before this function returns
+        (for example :meth:`DetectorService.warm_up`): what a thread builds
+        for itself, such as its face detector, is then ready before the
+        first request. Its first exception is raised here.
 
     Returns
     -------
@@ -126,4 +134,46 @@ def make_server(
     )
     for listener in sockets.values():  # one per listening address
         listener.channel_class = JSONErrorChannel
+    if warm_up is not None:
+        try:
+            _run_on_every_thread(server.task_dispatcher, warm_up)
+        except BaseException:
+            server.close()
+            raise
     return server
+
+
+class _OncePerThread:
+    """A waitress task: each of ``parties`` copies waits for the others, so that every thread takes one."""
+
+    def __init__(self, func, barrier, results):
+        self.func, self.barrier, self.results = func, barrier, results
+
+    def service(self):
+        try:
+            self.barrier.wait()
+            self.func()
+            self.results.append(None)
+        except BaseException as exc:  # handed to the caller, not to waitress's log
+            self.results.append(exc)
+
+    def cancel(self):
+        self.results.append(RuntimeError("the server was stopped"))
+
+
+def _run_on_every_thread(dispatcher, func, timeout=600):
+    """Run ``func()`` once on each worker thread of a waitress task ``dispatcher``; wait for all."""
+    parties = len(dispatcher.threads)
+    barrier, results = threading.Barrier(parties, timeout=timeout), []
+    deadline = time.monotonic() + timeout
+    while dispatcher.active_count and time.monotonic() < deadline:  # threads still starting
+        time.sleep(0.005)
+    for _ in range(parties):
+        dispatcher.add_task(_OncePerThread(func, barrier, results))
+    while len(results) < parties:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server's worker threads did not warm up within {timeout} s")
+        time.sleep(0.01)
+    for result in results:
+        if result is not None:
+            raise result

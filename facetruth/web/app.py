@@ -20,7 +20,6 @@ DEFAULT_CONFIG = {
     "DECODE_PIXEL_BUDGET": None,
     "FACETRUTH_BAND": None,
     "FACETRUTH_TRUST": False,
-    "FACETRUTH_WARM_UP": False,
 }
 """Defaults of :func:`create_app`; ``FACETRUTH_MODEL`` falls back to the environment variable."""
 
@@ -50,10 +49,8 @@ def create_app(config=None):
         (uploads per request) and ``DECODE_PIXEL_BUDGET`` (pixels decoded
         at once across threads; default ``2 * MAX_PIXELS``) and
         ``FACETRUTH_BAND`` (the verdicts' uncertainty band; default the
-        model's, ``0`` turns it off), ``FACETRUTH_TRUST`` (load a model
-        without a model card, with a warning) and ``FACETRUTH_WARM_UP``
-        (score one built-in photo before returning, so that the first
-        request is not slower than the others), plus any Flask setting.
+        model's, ``0`` turns it off) and ``FACETRUTH_TRUST`` (load a model
+        without a model card, with a warning), plus any Flask setting.
 
     Returns
     -------
@@ -101,8 +98,6 @@ def create_app(config=None):
         band=app.config["FACETRUTH_BAND"],
         trust=bool(app.config["FACETRUTH_TRUST"]),
     )
-    if app.config["FACETRUTH_WARM_UP"]:
-        app.extensions["facetruth"].warm_up()
 
     from .api import bp as api_bp
     from .pages import bp as pages_bp

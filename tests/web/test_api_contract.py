@@ -123,15 +123,23 @@ def test_the_page_does_not_carry_the_model_card(client, tiny_model):
     assert 'href="/api/v1/model"' in page  # the whole card, on demand
 
 
-def test_create_app_can_warm_up_before_serving(tiny_model, monkeypatch):
-    from facetruth.web import DetectorService
+def test_the_server_warms_up_every_worker_thread_before_serving(tiny_model):
+    import threading
 
-    calls = []
-    monkeypatch.setattr(DetectorService, "warm_up", lambda self: calls.append(self))
-    create_app({"FACETRUTH_MODEL": tiny_model})
-    assert calls == []
-    app = create_app({"FACETRUTH_MODEL": tiny_model, "FACETRUTH_WARM_UP": True})
-    assert calls == [app.extensions["facetruth"]]
+    from facetruth.web import make_server
+
+    names = []
+    server = make_server(
+        lambda e, s: [], port=0, threads=3, warm_up=lambda: names.append(threading.current_thread().name)
+    )
+    server.close()
+    assert len(names) == 3 and len(set(names)) == 3
+
+    def broken():
+        raise ValueError("cannot score the warm-up photo")
+
+    with pytest.raises(ValueError, match="warm-up photo"):
+        make_server(lambda e, s: [], port=0, threads=2, warm_up=broken)
 
 
 def test_warm_up_scores_a_built_in_photo(app):

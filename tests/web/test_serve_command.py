@@ -23,6 +23,7 @@ def events(monkeypatch):
 
     def fake_make_server(app, **kwargs):
         seen.append(("bind", kwargs["port"]))
+        kwargs["warm_up"]()  # on each worker thread, in the real server
         return FakeServer(seen)
 
     monkeypatch.setattr(facetruth.web, "make_server", fake_make_server)
@@ -39,7 +40,7 @@ def free_port():
 def test_ready_is_said_after_the_model_is_loaded_and_warmed_up(tiny_model, events, capsys):
     port = free_port()
     assert main(["serve", str(tiny_model), "--port", str(port)]) == 0
-    assert events == ["warm_up", ("bind", port), "run"]
+    assert events == [("bind", port), "warm_up", "run"]
     err = capsys.readouterr().err
     assert err.index("loading") < err.index(f"ready at http://127.0.0.1:{port}/")
 

@@ -60,11 +60,24 @@ def test_auto_detection_loads_no_cascade_when_dlib_finds_the_face():
     image, result = astronaut(), {}
 
     def detect():  # detectors are cached per thread: a new thread starts with none
-        result["found"] = detect_face(image, method="auto")
+        result["found"] = detect_face(image, method="auto", landmarks=False)
         result["loaded"] = set(_landmarks._THREAD.models)
 
     thread = threading.Thread(target=detect)
     thread.start()
     thread.join()
-    assert result["found"].method == "dlib"
-    assert result["loaded"] == {"dlib_models"}
+    assert result["found"].method == "dlib" and result["found"].landmarks is None
+    assert result["loaded"] == {"dlib_detector"}
+
+
+def test_an_unaligned_crop_does_not_load_the_landmark_model():
+    code = (
+        "from skimage.data import astronaut\n"
+        "from facetruth.data import crop_face, _landmarks\n"
+        "crop, info = crop_face(astronaut(), size=64)\n"
+        "assert info['method'] == 'dlib' and info['landmarks'] is None\n"
+        "assert _landmarks._shape_predictor.cache_info().currsize == 0\n"
+        "crop, info = crop_face(astronaut(), size=64, align='eyes')\n"
+        "assert len(info['landmarks']) == 68 and info['aligned'] == 'eyes'"
+    )
+    assert "torch" not in _imported_after(code)

@@ -16,7 +16,7 @@ from .._validation import check_images
 from . import _landmarks
 from ._canonical import canonical_crop
 from ._crop_geometry import canonical_square, crop_square, cut_square
-from ._landmarks import DETECT_METHODS, FaceDetection, _check_method, detect_face
+from ._landmarks import DETECT_METHODS, DETECT_SIDE, FaceDetection, _check_method, check_max_side, detect_face
 
 __all__ = ["FaceCropper", "FaceDetection", "crop_face", "crop_faces", "detect_face"]
 
@@ -63,9 +63,15 @@ def check_align(align):
     return ALIGN_MODES[align]
 
 
-def check_crop_params(size, margin, method, pad="black", align=False, native=False):
+def check_crop_params(
+    size, margin, method, pad="black", align=False, native=False, detect_max_side=DETECT_SIDE
+):
     """Validate :func:`crop_face` parameters; raise ``ValueError`` on bad ones."""
     _check_method(method, CROP_METHODS)
+    try:
+        check_max_side(detect_max_side)
+    except ValueError as exc:
+        raise ValueError(str(exc).replace("max_side", "detect_max_side", 1)) from None
     check_align(align)
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
         raise ValueError(f"size must be a positive integer; got {size!r}.")
@@ -81,7 +87,16 @@ def check_crop_params(size, margin, method, pad="black", align=False, native=Fal
 
 
 def crop_face(
-    image, *, size=256, margin=0.3, method="auto", align=False, pad="black", native=False, upsample=0
+    image,
+    *,
+    size=256,
+    margin=0.3,
+    method="auto",
+    align=False,
+    pad="black",
+    native=False,
+    upsample=0,
+    detect_max_side=DETECT_SIDE,
 ):
     """Square crop around the largest face, resized to ``size`` x ``size``.
 
@@ -109,7 +124,8 @@ def crop_face(
         tip and mouth corners on a fixed template
         (:func:`~facetruth.data.canonical_crop`), so every crop has the same
         geometry. Both need dlib landmarks; without them the plain crop is
-        taken and ``info["aligned"]`` is ``False``.
+        taken and ``info["aligned"]`` is ``False``. Landmarks are fitted
+        (and reported in ``info``) only for an aligned crop.
     pad : {"black"}
         How the square is filled where it cannot stay inside the image
         (mirror padding was removed: it adds a reflected face to the crop).
@@ -119,6 +135,10 @@ def crop_face(
         between images). ``margin`` and ``align`` are then ignored.
     upsample : int
         Passed to :func:`detect_face`.
+    detect_max_side : int or None, default=DETECT_SIDE
+        ``max_side`` of :func:`detect_face`: the face is searched on a copy
+        whose longest side is at most this (then at 640 pixels when none is
+        found there); the crop is cut from the full-resolution image.
 
     Returns
     -------
@@ -126,7 +146,7 @@ def crop_face(
         RGB crop; shrunk with ``cv2.INTER_AREA``, enlarged with ``cv2.INTER_LINEAR``.
     info : dict
         ``{"box": [x0, y0, x1, y1] or None, "method": "dlib" | "haar" | "lbp" |
-        "centre" | "off", "landmarks": list of [x, y] or None, "face_found": bool,
+        "centre" | "off", "landmarks": list of [x, y] (aligned crops) or None, "face_found": bool,
         "aligned": False | "eyes" | "canonical"}``, in the coordinates of the
         input image, and the crop's geometry: ``crop_box``, ``face_side``,
         ``crop_side``, ``margin_used``, ``padded_share`` (see
@@ -146,8 +166,14 @@ def crop_face(
     >>> from skimage.data import astronaut
     >>> from facetruth.data import crop_face
     >>> crop, info = crop_face(astronaut(), size=128, method="haar")
-    >>> crop.shape, info["face_found"], info["method"], info["margin_used"]
-    ((128, 128, 3), True, 'haar', 0.3)
+    >>> crop.shape, info["face_found"], info["method"]
+    ((128, 128, 3), True, 'haar')
+
+    Searched at full resolution, the face box is the detector's own:
+
+    >>> crop, info = crop_face(astronaut(), size=128, method="haar", detect_max_side=None)
+    >>> info["box"], info["margin_used"]
+    ([177, 66, 272, 161], 0.3)
 
     Without detection (``method="off"``) the crop is the centre square:
 
@@ -156,10 +182,15 @@ def crop_face(
     >>> crop.shape, info["face_found"], info["crop_box"]
     ((32, 32, 3), False, [15, 0, 65, 50])
     """
-    check_crop_params(size, margin, method, pad, align, native)
+    check_crop_params(size, margin, method, pad, align, native, detect_max_side)
     image = _as_image(image)
     height, width = image.shape[:2]
-    found = None if method == "off" else detect_face(image, method=method, upsample=upsample)
+    found = None
+    if method != "off":  # landmarks only where the crop is aligned on them
+        wanted = bool(ALIGN_MODES[align]) and not native
+        found = detect_face(
+            image, method=method, upsample=upsample, max_side=detect_max_side, landmarks=wanted
+        )
     fixed = int(size) if native else None
     if found is None:
         square = crop_square(image.shape, None, margin, side=fixed)
@@ -190,7 +221,8 @@ def _geometry(square, size):
 
 
 #: bump when crop_face's output changes, to invalidate old cache entries
-_CROP_VERSION = 3
+#: (4: faces are searched on a copy of at most ``detect_max_side`` pixels first)
+_CROP_VERSION = 4
 
 
 def _crop_one(image, params):
@@ -210,6 +242,7 @@ def crop_faces(
     align=False,
     pad="black",
     native=False,
+    detect_max_side=DETECT_SIDE,
     cache=None,
     n_jobs=None,
 ):
@@ -219,7 +252,7 @@ def crop_faces(
     ----------
     images : ndarray of shape (n_images, height, width, 3) or list of ndarray
         RGB uint8 images; a list may mix sizes.
-    size, margin, method, align, pad, native
+    size, margin, method, align, pad, native, detect_max_side
         As in :func:`crop_face`.
     cache : str, os.PathLike, ArrayCache or None
         Folder (or cache object) for crops, keyed by the image's content hash
@@ -246,9 +279,10 @@ def crop_faces(
 
     from .._cache import ArrayCache, hash_array, hash_bytes, hash_params
 
-    check_crop_params(size, margin, method, pad, align, native)
+    check_crop_params(size, margin, method, pad, align, native, detect_max_side)
     images = check_images(images)
     params = {"size": int(size), "margin": float(margin), "method": method, "align": align, "pad": pad}
+    params["detect_max_side"] = check_max_side(detect_max_side)
     if native:
         params["native"] = True
     crops = np.empty((len(images), size, size, 3), dtype=np.uint8)
@@ -306,6 +340,8 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         Fill where the square cannot stay inside the image.
     native : bool, default=False
         Native-resolution crops (see :func:`crop_face`).
+    detect_max_side : int or None, default=DETECT_SIDE
+        Longest side of the copy searched for faces first (see :func:`crop_face`).
     cache : str, os.PathLike or None
         Folder caching crops by image content and parameters.
     n_jobs : int or None
@@ -327,6 +363,7 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         align=False,
         pad="black",
         native=False,
+        detect_max_side=DETECT_SIDE,
         cache=None,
         n_jobs=None,
     ):
@@ -336,6 +373,7 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         self.align = align
         self.pad = pad
         self.native = native
+        self.detect_max_side = detect_max_side
         self.cache = cache
         self.n_jobs = n_jobs
 
@@ -353,7 +391,9 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
-        check_crop_params(self.size, self.margin, self.method, self.pad, self.align, self.native)
+        check_crop_params(
+            self.size, self.margin, self.method, self.pad, self.align, self.native, self.detect_max_side
+        )
         check_images(X)
         return self
 
@@ -377,7 +417,7 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         return crop_faces(X, **self._crop_params())
 
     def _crop_params(self):
-        names = ("method", "size", "margin", "align", "pad", "native", "cache", "n_jobs")
+        names = ("method", "size", "margin", "align", "pad", "native", "detect_max_side", "cache", "n_jobs")
         return {name: getattr(self, name) for name in names}
 
     def __sklearn_tags__(self):

@@ -72,6 +72,26 @@ def _models_folder():
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
+def _import_dlib():
+    try:
+        import dlib
+    except ImportError as exc:
+        raise FaceTruthError("dlib is not installed: install the PyPI package 'dlib-bin'.") from exc
+    return dlib
+
+
+@_per_thread
+def dlib_detector():
+    """Return dlib's HOG face detector for this thread (without the landmark model).
+
+    Raises
+    ------
+    FaceTruthError
+        When dlib is not installed.
+    """
+    return _import_dlib().get_frontal_face_detector()
+
+
 @_per_thread
 def dlib_models():
     """Return ``(detector, shape_predictor)``: the detector per thread, the predictor per process.
@@ -81,20 +101,20 @@ def dlib_models():
     FaceTruthError
         When dlib or the landmark model file is not installed.
     """
-    try:
-        import dlib
-    except ImportError as exc:
-        raise FaceTruthError("dlib is not installed: install the PyPI package 'dlib-bin'.") from exc
-    return dlib.get_frontal_face_detector(), _shape_predictor()
+    return dlib_detector(), _shape_predictor()
+
+
+def _shape_predictor_path():
+    path = _models_folder() / "shape_predictor_68_face_landmarks.dat"
+    if not path.is_file():
+        raise FaceTruthError(f"The 68-landmark model is missing: {path}")
+    return path
 
 
 @functools.lru_cache(maxsize=1)
 def _shape_predictor():
-    import dlib
-
-    path = _models_folder() / "shape_predictor_68_face_landmarks.dat"
-    if not path.is_file():
-        raise FaceTruthError(f"The 68-landmark model is missing: {path}")
+    dlib = _import_dlib()
+    path = _shape_predictor_path()
     logger.debug("loading %s", path)
     return dlib.shape_predictor(str(path))
 
@@ -127,7 +147,8 @@ def backend_available(name):
     """Whether the backend ``name`` ("dlib", "haar" or "lbp") can run here."""
     try:
         if name == "dlib":
-            dlib_models()
+            dlib_detector()
+            _shape_predictor_path()  # loaded only when landmarks are asked for
             return True
         if name == "haar":
             return haar_cascade() is not None
@@ -142,8 +163,7 @@ def backend_available(name):
 
 def detect_dlib(grey, upsample=0):
     """Boxes found by dlib's HOG detector, largest first, as an (n, 4) int array."""
-    detector, _ = dlib_models()
-    rects, _, _ = detector.run(grey, int(upsample), 0.0)
+    rects, _, _ = dlib_detector().run(grey, int(upsample), 0.0)
     boxes = np.array([[r.left(), r.top(), r.right() + 1, r.bottom() + 1] for r in rects], dtype=np.int64)
     return _largest_first(boxes.reshape(-1, 4))
 
@@ -230,8 +250,11 @@ def _largest_first(boxes):
     return boxes[np.argsort(-area, kind="stable")]
 
 
-#: detection runs on a grey copy whose longest side is at most this
+#: detection runs on a grey copy whose longest side is at most this; a search on a smaller
+#: copy that finds no face is tried again at this size
 DETECT_MAX_SIDE = 640
+#: default longest side of the copy searched first (see ``benchmarks/bench_faces.py``)
+DETECT_SIDE = 160
 #: images smaller than this (either side) hold no detectable face
 MIN_SIDE = 20
 DETECT_METHODS = ("auto", "dlib", "haar", "lbp")
@@ -286,7 +309,73 @@ def _backends(method):
             yield name
 
 
-def detect_face(image, *, method="auto", upsample=0):
+def check_max_side(max_side):
+    """Validate a detection ``max_side``: ``None`` or an integer of at least :data:`MIN_SIDE`.
+
+    Examples
+    --------
+    >>> from facetruth.data import check_max_side
+    >>> check_max_side(160), check_max_side(None)
+    (160, None)
+    >>> check_max_side(8)
+    Traceback (most recent call last):
+    ...
+    ValueError: max_side must be at least 20 pixels; got 8.
+    """
+    if max_side is None:
+        return None
+    if isinstance(max_side, (bool, np.bool_)) or not isinstance(max_side, (int, np.integer)):
+        raise ValueError(f"max_side must be None or an integer; got {max_side!r}.")
+    if max_side < MIN_SIDE:
+        raise ValueError(f"max_side must be at least {MIN_SIDE} pixels; got {max_side!r}.")
+    return int(max_side)
+
+
+def detection_shape(shape, max_side):
+    """``(height, width)`` of the copy searched for faces: the long side at most ``max_side``.
+
+    Examples
+    --------
+    >>> from facetruth.data._landmarks import detection_shape
+    >>> detection_shape((300, 300), 160), detection_shape((480, 640), 320), detection_shape((90, 120), 160)
+    ((160, 160), (240, 320), (90, 120))
+    """
+    height, width = shape[:2]
+    if max_side is None or max(height, width) <= max_side:
+        return height, width
+    scale = max_side / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def to_full_resolution(points, small_shape, shape):
+    """Map ``(x, y)`` coordinates (or ``(x0, y0, x1, y1)`` boxes) from a resized copy back to the image.
+
+    Each axis is scaled by its own factor (full size over copy size), so the
+    copy's corners map exactly onto the image's corners.
+
+    Parameters
+    ----------
+    points : array-like of shape (..., 2k)
+        Interleaved ``x, y`` coordinates in the copy.
+    small_shape, shape : tuple of int
+        ``(height, width)`` of the copy and of the image.
+
+    Returns
+    -------
+    points : ndarray of float64, the shape of ``points``
+
+    Examples
+    --------
+    >>> from facetruth.data._landmarks import to_full_resolution
+    >>> to_full_resolution([10, 20, 50, 60], (240, 320), (480, 640)).tolist()
+    [20.0, 40.0, 100.0, 120.0]
+    """
+    points = np.asarray(points, dtype=np.float64)
+    factors = np.array([shape[1] / small_shape[1], shape[0] / small_shape[0]])
+    return points * np.resize(factors, points.shape[-1])
+
+
+def detect_face(image, *, method="auto", upsample=0, max_side=DETECT_SIDE, landmarks=True):
     """Find the largest face in an image.
 
     Parameters
@@ -300,6 +389,19 @@ def detect_face(image, *, method="auto", upsample=0):
     upsample : int
         Times the image is doubled in size before detection, to find faces
         smaller than the detectors' 80 (dlib) or 24 (cascades) pixel windows.
+    max_side : int or None, default=DETECT_SIDE
+        Each detector searches a grey copy whose longest side is at most
+        this many pixels (shrunk with ``cv2.INTER_AREA``); when it finds no
+        face there and ``max_side`` is below :data:`DETECT_MAX_SIDE` (640),
+        it searches again a copy of at most 640 pixels, so that faces too
+        small for its window in the small copy are still found. Boxes and
+        landmarks are mapped back to the image's coordinates
+        (:func:`to_full_resolution`). ``None`` searches the full image once.
+        The detectors' time grows with the pixel count.
+    landmarks : bool, default=True
+        Fit dlib's 68 landmarks to a face dlib found (about as long as the
+        search itself on a small copy; the landmark model is loaded on
+        first use). ``False`` leaves ``landmarks`` None.
 
     Returns
     -------
@@ -309,22 +411,17 @@ def detect_face(image, *, method="auto", upsample=0):
     Raises
     ------
     ValueError
-        When ``image`` is not an image or ``method`` is unknown.
+        When ``image`` is not an image or ``method``, ``upsample`` or
+        ``max_side`` is invalid.
     FaceTruthError
         When an explicitly requested backend is not installed.
-
-    Notes
-    -----
-    Images whose longest side exceeds 640 pixels are searched on a
-    down-scaled grey copy (``cv2.INTER_AREA``); boxes and landmarks are
-    mapped back to the original coordinates.
 
     Examples
     --------
     >>> import numpy as np
     >>> from skimage.data import astronaut
     >>> from facetruth.data import detect_face
-    >>> detect_face(astronaut(), method="haar").box
+    >>> detect_face(astronaut(), method="haar", max_side=None).box
     (177, 66, 272, 161)
     >>> detect_face(np.zeros((64, 64, 3), np.uint8), method="haar") is None
     True
@@ -334,21 +431,32 @@ def detect_face(image, *, method="auto", upsample=0):
     _check_method(method, DETECT_METHODS)
     if int(upsample) < 0:
         raise ValueError(f"upsample must be >= 0; got {upsample!r}.")
+    max_side = check_max_side(max_side)
     image = check_images([image])[0]
     height, width = image.shape[:2]
     if min(height, width) < MIN_SIDE:
         return None
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
-    if scale < 1.0:
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    full = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    shapes = [detection_shape(full.shape, max_side)]
+    if max_side is not None and max_side < DETECT_MAX_SIDE:
+        shapes.append(detection_shape(full.shape, DETECT_MAX_SIDE))  # the second try
+    greys = {}
     for name in _backends(method):
-        boxes = _DETECTORS[name](grey, upsample)
-        if len(boxes) == 0:
-            continue
-        landmarks = dlib_landmarks(grey, boxes[0]) / scale if name == "dlib" else None
-        box = np.rint(boxes[0] / scale).astype(np.int64)
-        box = np.clip(box, 0, [width, height, width, height])
-        return FaceDetection(box=tuple(int(v) for v in box), landmarks=landmarks, method=name)
+        for small in dict.fromkeys(shapes):
+            if small not in greys:
+                resized = small != full.shape
+                greys[small] = (
+                    cv2.resize(full, small[::-1], interpolation=cv2.INTER_AREA) if resized else full
+                )
+            grey = greys[small]
+            boxes = _DETECTORS[name](grey, upsample)
+            if len(boxes) == 0:
+                continue
+            points = None
+            if name == "dlib" and landmarks:
+                fitted = dlib_landmarks(grey, boxes[0])
+                points = to_full_resolution(fitted, small, (height, width)).astype(np.float32)
+            box = np.rint(to_full_resolution(boxes[0], small, (height, width))).astype(np.int64)
+            box = np.clip(box, 0, [width, height, width, height])
+            return FaceDetection(box=tuple(int(v) for v in box), landmarks=points, method=name)
     return None

@@ -14,7 +14,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._cache import ArrayCache, hash_array, hash_file, hash_params
-from ..data import check_align
+from ..data import DETECT_SIDE, check_align, check_max_side
 from ..exceptions import ImageDecodeError
 from ._verdicts import face_size_limit
 
@@ -40,6 +40,9 @@ _INFO_KEYS = (
 #: bump when the crops change for the same parameters (3: the square stays inside the image,
 #: no mirror padding), so that cached crops of an older version are not reused
 CROP_VERSION = 3
+#: the ``detect_max_side`` of loaders pickled before it existed: they searched the whole
+#: image (up to 640 pixels), and their detectors were trained on those crops
+_LEGACY_DETECT_SIDE = 640
 
 
 @dataclass
@@ -188,6 +191,7 @@ def _load_chunk(items, params, cache_dir):
                 method=params["face"],
                 align=params.get("align", False),
                 native=params.get("native", False),
+                detect_max_side=params.get("detect_max_side", _LEGACY_DETECT_SIDE),
             )
             info = {k: info[k] for k in _INFO_KEYS}
             if cache is not None:
@@ -223,6 +227,11 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         Cut ``image_size`` source pixels around the face centre, never
         resampled (see :func:`facetruth.data.crop_face`); ``margin`` and
         ``align`` are then ignored.
+    detect_max_side : int or None, default=DETECT_SIDE
+        Faces are searched on a copy whose longest side is at most this many
+        pixels, then at 640 pixels when none is found there; the crop is cut
+        from the full image (see :func:`facetruth.data.crop_face`). ``None``
+        searches the full image.
     max_pixels : int, default=64_000_000
         Larger images are refused as decompression bombs.
     cache : str or os.PathLike, default=None
@@ -256,6 +265,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         margin=0.3,
         align=False,
         native=False,
+        detect_max_side=DETECT_SIDE,
         max_pixels=64_000_000,
         cache=None,
         n_jobs=None,
@@ -265,6 +275,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         self.margin = margin
         self.align = align
         self.native = native
+        self.detect_max_side = detect_max_side
         self.max_pixels = max_pixels
         self.cache = cache
         self.n_jobs = n_jobs
@@ -285,6 +296,8 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         }
         if self.native:
             params["native"] = True
+        if self.face != "off":  # the crops of face="off" do not depend on it: their cache keys stay
+            params["detect_max_side"] = check_max_side(self.detect_max_side)
         if self.align not in (False, None, "none"):
             params["align"] = check_align(self.align)  # absent when off: older cache keys stay valid
         return params
@@ -296,6 +309,8 @@ class ImageLoader(TransformerMixin, BaseEstimator):
                 "the image border); its scores may shift on such faces. Retrain it for the new crops."
             )
             state = {**state, "native": False}
+        if "detect_max_side" not in state:  # pickled before: keep the detection it was trained with
+            state = {**state, "detect_max_side": _LEGACY_DETECT_SIDE}
         super().__setstate__(state)
 
     def fit(self, X=None, y=None):

@@ -72,6 +72,8 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         ``None`` keeps the raw scores (they must then lie in [0, 1]).
         Calibrated probabilities never reach 0 or 1: they are clipped to
         ``[1 / (n + 2), 1 - 1 / (n + 2)]`` for ``n`` calibration scores.
+        The map never decreases: out-of-fold scores that rank fakes below
+        reals give every image the same probability (and a warning).
     threshold : {"eer", "f1"} or float, default="eer"
         Decision threshold on the calibrated probability: the equal-error-rate
         point or the F1-maximising point of the out-of-fold predictions, or a
@@ -204,6 +206,11 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         self.calibrator_ = fit_calibrator(self.calibration_, oof, y_enc)
         self.prob_floor_ = probability_floor(len(oof)) if self.calibration_ else 0.0
         prob = apply_calibrator(self.calibrator_, oof, self.prob_floor_)
+        if self.calibration_ and np.ptp(oof) > 0 and np.ptp(prob) == 0:
+            logger.warning(
+                "The out-of-fold scores do not rank fakes above reals, so the calibration is flat: "
+                "the detector gives every image the same probability."
+            )
         self.threshold_ = _choose_threshold(self.threshold, y_enc, prob)
         self.band_ = choose_band(y_enc, prob, self.threshold_, float(self.confidence))
         self.oof_metrics_ = detection_metrics(y_enc, prob, self.threshold_)

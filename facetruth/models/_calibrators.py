@@ -13,7 +13,10 @@ that its own validation got wrong. Here:
 - every probability is clipped to ``[floor, 1 - floor]`` with
   ``floor = 1 / (n + 2)``, the Laplace estimate of a rate that was never
   seen in ``n`` calibration samples: no calibration set of ``n`` images can
-  justify a probability closer to 0 or 1 than that.
+  justify a probability closer to 0 or 1 than that;
+- the map never decreases: where out-of-fold scores rank fakes *below*
+  reals (a weak detector on a few images), the sigmoid is flat at the share
+  of fakes instead of turning the detector's scores upside down.
 """
 
 import numpy as np
@@ -102,7 +105,21 @@ def fit_calibrator(method, scores, y):
         return None
     if method == "isotonic":
         return SmoothIsotonic().fit(scores, y)
-    return LogisticRegression(C=1e6).fit(np.asarray(scores).reshape(-1, 1), y)
+    return _fit_increasing_sigmoid(scores, y)
+
+
+def _fit_increasing_sigmoid(scores, y):
+    """Platt's sigmoid with a slope of at least 0 (a maximum-likelihood fit).
+
+    When the unconstrained fit falls, the likelihood is best on the boundary:
+    slope 0 and the log-odds of the share of positives, a flat map.
+    """
+    sigmoid = LogisticRegression(C=1e6).fit(np.asarray(scores, dtype=float).reshape(-1, 1), y)
+    if sigmoid.coef_[0, 0] < 0:
+        rate = float(np.mean(y))
+        sigmoid.coef_[:] = 0.0
+        sigmoid.intercept_[:] = np.log(rate / (1.0 - rate))
+    return sigmoid
 
 
 def apply_calibrator(calibrator, scores, floor=0.0):

@@ -158,12 +158,15 @@ def run(args, model):
         hostile = [HostileClient(port, MAX_BODY) for _ in range(args.hostile)]
         for client in hostile:
             client.start()
+        process = psutil.Process(server.pid)
+        cpu_before = sum(process.cpu_times()[:2])
         load_before, start = os.getloadavg(), time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
             results = list(
                 pool.map(lambda i: one_request(port, *bodies[i % len(bodies)]), range(args.requests))
             )
         wall = time.perf_counter() - start
+        cpu_ms = (sum(process.cpu_times()[:2]) - cpu_before) * 1000 / len(results)
         load_after = os.getloadavg()
         # facetruth serve drops a silent connection after 30 s; give it that long after the run
         for client in hostile:
@@ -184,6 +187,8 @@ def run(args, model):
         f"start-up: healthy {ready_s:.1f} s after launch; first request {first_s * 1000:.0f} ms (ok: {first_ok})"
     )
     report(args, results, wall, rss_warm, sampler.samples, start)
+    # CPU time depends far less on what else the machine runs than latency does
+    print(f"server CPU: {cpu_ms:.0f} ms (user + system) per request")
     for i, summary in enumerate(hostile_summary):
         print(f"hostile client {i + 1}: " + "; ".join(f"{k} {v}" for k, v in summary.items()))
     print(

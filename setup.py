@@ -30,6 +30,7 @@ setup(
         "scipy>=1.10",
         "scikit-learn>=1.6",
         "scikit-image>=0.22",
+        "numba>=0.59",  # the compiled LBP kernel (features/_lbp_kernel.py)
         "opencv-python-headless>=4.8,<5",  # OpenCV 5 wheels ship no Haar cascades
         "xgboost>=2.0",
         "joblib>=1.3",

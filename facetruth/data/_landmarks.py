@@ -399,9 +399,11 @@ def detect_face(image, *, method="auto", upsample=0, max_side=DETECT_SIDE, landm
         (:func:`to_full_resolution`). ``None`` searches the full image once.
         The detectors' time grows with the pixel count.
     landmarks : bool, default=True
-        Fit dlib's 68 landmarks to a face dlib found (about as long as the
-        search itself on a small copy; the landmark model is loaded on
-        first use). ``False`` leaves ``landmarks`` None.
+        Fit dlib's 68 landmarks to a face dlib found, on the copy of at most
+        640 pixels (the full image when ``max_side`` is None) whatever the
+        size searched, so that they keep their precision; this takes about
+        as long as the search itself on a small copy, and the landmark model
+        is loaded on first use. ``False`` leaves ``landmarks`` None.
 
     Returns
     -------
@@ -440,22 +442,27 @@ def detect_face(image, *, method="auto", upsample=0, max_side=DETECT_SIDE, landm
     shapes = [detection_shape(full.shape, max_side)]
     if max_side is not None and max_side < DETECT_MAX_SIDE:
         shapes.append(detection_shape(full.shape, DETECT_MAX_SIDE))  # the second try
-    greys = {}
+    # landmarks are fitted on the copy of at most 640 px (or the full image), whatever the search size
+    fit_shape = (
+        full.shape if max_side is None else detection_shape(full.shape, max(max_side, DETECT_MAX_SIDE))
+    )
+    greys = {full.shape: full}
+
+    def grey_of(shape):
+        if shape not in greys:
+            greys[shape] = cv2.resize(full, shape[::-1], interpolation=cv2.INTER_AREA)
+        return greys[shape]
+
     for name in _backends(method):
         for small in dict.fromkeys(shapes):
-            if small not in greys:
-                resized = small != full.shape
-                greys[small] = (
-                    cv2.resize(full, small[::-1], interpolation=cv2.INTER_AREA) if resized else full
-                )
-            grey = greys[small]
-            boxes = _DETECTORS[name](grey, upsample)
+            boxes = _DETECTORS[name](grey_of(small), upsample)
             if len(boxes) == 0:
                 continue
             points = None
             if name == "dlib" and landmarks:
-                fitted = dlib_landmarks(grey, boxes[0])
-                points = to_full_resolution(fitted, small, (height, width)).astype(np.float32)
+                fit_box = np.rint(to_full_resolution(boxes[0], small, fit_shape)).astype(np.int64)
+                fitted = dlib_landmarks(grey_of(fit_shape), fit_box)
+                points = to_full_resolution(fitted, fit_shape, (height, width)).astype(np.float32)
             box = np.rint(to_full_resolution(boxes[0], small, (height, width))).astype(np.int64)
             box = np.clip(box, 0, [width, height, width, height])
             return FaceDetection(box=tuple(int(v) for v in box), landmarks=points, method=name)

@@ -81,3 +81,10 @@ def test_an_unaligned_crop_does_not_load_the_landmark_model():
         "assert len(info['landmarks']) == 68 and info['aligned'] == 'eyes'"
     )
     assert "torch" not in _imported_after(code)
+
+
+def test_python_dash_m_runs_the_command_line():
+    out = subprocess.run(
+        [sys.executable, "-m", "facetruth", "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.startswith("facetruth ")

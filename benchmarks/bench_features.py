@@ -10,7 +10,10 @@ one-core reference (scikit-image ``local_binary_pattern`` per channel and
 scale, and ``numpy.fft.fft2`` with a per-image ``np.indices`` radial
 average: two of the four families only) and prints the ratio of the four
 families with two processes to it, and that of FaceTruth's LBP + FFT on one
-core to it.
+core to it. It also times the ``lbp`` family with its numpy kernel (the
+fallback without numba; one process), and the first ``lbp_histograms`` call
+of a fresh process, once compiling the numba kernel into an empty cache and
+once loading it from there.
 
 It prints a table and, with ``--out``, writes the figures as JSON. It asserts
 nothing: timings depend on the machine and its load. ``--cnn`` adds the CNN
@@ -31,9 +34,13 @@ Usage::
 """
 
 import argparse
+import contextlib
 import logging
 import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -44,7 +51,7 @@ from sklearn.pipeline import FeatureUnion
 
 from facetruth._atomic import atomic_write_json
 from facetruth._libc import tune_allocator
-from facetruth.features import DCTFeatures, FFTFeatures, LBPFeatures, NoiseFeatures
+from facetruth.features import DCTFeatures, FFTFeatures, LBPFeatures, NoiseFeatures, _lbp
 from facetruth.features._color import rgb_to_ycbcr
 from facetruth.pipelines import build_features
 
@@ -96,6 +103,43 @@ def all_four(n_jobs, one_pass=True):
     if not one_pass:
         union = FeatureUnion(union.transformer_list)
     return union.fit(np.zeros((1, 16, 16, 3), np.uint8))
+
+
+@contextlib.contextmanager
+def numpy_lbp_kernel():
+    """Run the lbp family with its numpy kernel in this process (not in joblib's workers)."""
+    saved = _lbp.compiled_kernel
+    _lbp.compiled_kernel = lambda: None
+    try:
+        yield
+    finally:
+        _lbp.compiled_kernel = saved
+
+
+def lbp_first_call_seconds():
+    """Seconds of a fresh process's first ``lbp_histograms`` call: numba compiling, then its cache.
+
+    Two fresh interpreters share an empty numba cache folder: the first one
+    compiles the kernel (cold), the second loads it from the cache. Each
+    figure includes importing numba.
+    """
+    code = (
+        "import time, numpy as np\n"
+        "from facetruth.features import lbp_histograms\n"
+        "image = np.zeros((64, 64, 3), np.uint8)\n"
+        "start = time.perf_counter()\n"
+        "lbp_histograms(image)\n"
+        "print(time.perf_counter() - start)"
+    )
+    out = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for name in ("compile", "cached"):
+            run = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+            )
+            out[name] = float(run.stdout.split()[-1])
+    return out
 
 
 def naive_reference(image, scales=((8, 1), (16, 2), (24, 3)), n_bins=64):
@@ -207,6 +251,17 @@ def run(args):
             if n_jobs == 1:
                 row["per_cpu_second"] = n / cpu
 
+    # the same LBP family with its numpy kernel (the fallback without numba), one process
+    est = LBPFeatures(n_jobs=1).fit(images[:1])
+    with numpy_lbp_kernel():
+        wall, cpu = best_times(lambda: est.transform(images), args.repeat)
+    results["families"]["lbp, numpy"] = {
+        "n_jobs=1": n / wall,
+        "n_jobs=2": float("nan"),
+        "per_cpu_second": n / cpu,
+    }
+    results["lbp_first_call_s"] = lbp_first_call_seconds()
+
     subset = images[: args.n_naive]
     ours = [LBPFeatures(n_jobs=1).fit(subset), FFTFeatures(n_jobs=1).fit(subset)]
     t_ours = best_time(lambda: [e.transform(subset) for e in ours], args.repeat)
@@ -237,6 +292,13 @@ def print_table(results):
     print(f"{'family':<10} {'n_jobs=1':>10} {'n_jobs=2':>10} {'per CPU-s':>10}  (n_jobs=1, this process)")
     for name, row in results["families"].items():
         print(f"{name:<10} {row['n_jobs=1']:>10.1f} {row['n_jobs=2']:>10.1f} {row['per_cpu_second']:>10.1f}")
+    first = results["lbp_first_call_s"]
+    print(
+        f"first lbp call of a fresh process: {first['compile']:.2f} s compiling the numba kernel, "
+        f"{first['cached']:.2f} s from numba's cache (both importing numba)"
+    )
+    lbp = results["families"]["lbp"]["per_cpu_second"] / results["families"]["lbp, numpy"]["per_cpu_second"]
+    print(f"lbp, numba kernel over numpy kernel (per CPU-s, one process): x{lbp:.1f}")
     ref = results["naive_reference"]
     print(
         f"naive one-core reference (LBP + FFT) on {ref['images']} images: "

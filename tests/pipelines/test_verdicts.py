@@ -29,7 +29,9 @@ def astronaut():
 
 @pytest.fixture(scope="module")
 def noise_model():
-    images = np.random.default_rng(0).integers(0, 256, (12, 32, 32, 3), dtype=np.uint8)
+    # labels of noise; with this seed the out-of-fold scores happen to rank the fakes a little above
+    # the reals, so the calibration keeps a slope (most seeds give a flat one: every image 0.5)
+    images = np.random.default_rng(4).integers(0, 256, (12, 32, 32, 3), dtype=np.uint8)
     return build_pipeline("fft", "logistic", face="off", image_size=32, cv=3).fit(list(images), [0, 1] * 6)
 
 

@@ -10,7 +10,7 @@ __getattr__, __dir__, __all__ = attach(
         "._cache_params": ["set_cache"],
         "._card_settings": ["input_settings", "LOADER_SETTINGS"],
         "._calibration": ["CalibratedDetector"],
-        "._strength": ["MIN_OOF_AUC", "check_detector", "detector_weaknesses"],
+        "._strength": ["MIN_OOF_AUC", "calibration_decreases", "check_detector", "detector_weaknesses"],
         "._novelty": ["FeatureNovelty", "rms_zscore", "NOVELTY_PERCENTILE"],
         "._calibrators": [
             "ISOTONIC_MIN_SAMPLES",

@@ -25,6 +25,7 @@ from .._version import __version__
 from ..exceptions import ModelIntegrityError
 from ._card_settings import input_settings
 from ._model_path import check_model_path
+from ._strength import calibration_decreases
 
 logger = logging.getLogger(__name__)
 
@@ -245,8 +246,8 @@ def load(path, *, trust=False):
     path : str or os.PathLike
         The joblib file.
     trust : bool, default=False
-        Load even without a model card. The sha256 is still checked when
-        a card exists.
+        Load even without a model card, with a warning: its integrity cannot
+        be checked. The sha256 is still checked when a card exists.
 
     Returns
     -------
@@ -261,6 +262,13 @@ def load(path, *, trust=False):
     ModelIntegrityError
         Missing file, missing card (without ``trust``), sha256 mismatch, or a
         file that does not unpickle to an estimator.
+
+    Warns
+    -----
+    UserWarning
+        A model loaded without its card (``trust=True``), saved with other
+        package versions, or whose calibration decreases (saved by an older
+        FaceTruth: see :func:`~facetruth.models.detector_weaknesses`).
 
     Examples
     --------
@@ -295,6 +303,12 @@ def load(path, *, trust=False):
         if not trust or metadata_path(path).exists():
             raise
         card = None
+        warnings.warn(
+            f"{path}: no model card beside it, so its integrity cannot be checked; loaded anyway because "
+            "trust=True (--trust) was given. A joblib file runs code when loaded: trust only your own files.",
+            UserWarning,
+            stacklevel=2,
+        )
     # The bytes that are hashed are the bytes that are unpickled: swapping the
     # file between the check and the load changes nothing.
     try:
@@ -317,6 +331,13 @@ def load(path, *, trust=False):
         raise ModelIntegrityError(f"{path}: cannot be loaded ({type(exc).__name__}: {exc}).") from exc
     if not hasattr(pipeline, "predict_proba"):
         raise ModelIntegrityError(f"{path}: holds a {type(pipeline).__name__}, not a detector.")
+    if calibration_decreases(pipeline):
+        warnings.warn(
+            f"{path}: its calibration decreases (a sigmoid of negative slope turns its classifier's "
+            "scores upside down: the higher the score, the lower P(fake)); retrain it.",
+            UserWarning,
+            stacklevel=2,
+        )
     if card is not None:
         try:
             pipeline.facetruth_card_ = card

@@ -7,10 +7,55 @@ probabilities are all the same, would still print a verdict for every image.
 
 import math
 
+import numpy as np
+
 from ..exceptions import WeakModelError
 
 #: out-of-fold ROC-AUC below which a detector is refused
 MIN_OOF_AUC = 0.6
+
+
+def calibration_decreases(detector):
+    """Whether a detector's calibration map decreases: its scores turned upside down.
+
+    FaceTruth's Platt sigmoid never decreases; detectors saved by older
+    versions may carry one of negative slope, fitted on out-of-fold scores
+    that ranked fakes below reals. Such a map reverses the refitted
+    classifier's ranking and flatters the stored out-of-fold ROC-AUC.
+
+    Parameters
+    ----------
+    detector : estimator or Pipeline
+        A pipeline's last step is checked; anything without a sigmoid
+        ``calibrator_`` is ``False``.
+
+    Returns
+    -------
+    decreases : bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from facetruth.models import CalibratedDetector, calibration_decreases
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat([0, 1], 60)
+    >>> X = rng.normal(size=(120, 3)) + 2 * y[:, None]
+    >>> detector = CalibratedDetector(LogisticRegression(), calibration="sigmoid", cv=3).fit(X, y)
+    >>> calibration_decreases(detector)
+    False
+    >>> detector.calibrator_.coef_ *= -1  # as an older version could fit it
+    >>> calibration_decreases(detector)
+    True
+    """
+    detector = detector[-1] if hasattr(detector, "steps") else detector
+    coef = getattr(getattr(detector, "calibrator_", None), "coef_", None)
+    if coef is None:
+        return False
+    try:
+        return bool(np.any(np.asarray(coef, dtype=float) < 0))
+    except (TypeError, ValueError):
+        return False
 
 
 def detector_weaknesses(detector, *, min_auc=MIN_OOF_AUC):
@@ -42,6 +87,8 @@ def detector_weaknesses(detector, *, min_auc=MIN_OOF_AUC):
     if metrics is None:
         return ["it has no out-of-fold metrics (fit it with facetruth's CalibratedDetector)"]
     reasons = []
+    if calibration_decreases(detector):  # its stored out-of-fold AUC was measured upside down
+        reasons.append("its calibration decreases (its scores are turned upside down): retrain it")
     if getattr(detector, "oof_spread_", 1.0) <= 1e-9:
         reasons.append("it gives every image the same probability")
     auc = metrics.get("auc", float("nan"))

@@ -10,7 +10,6 @@ image's log spectrum.
 import io
 import logging
 import os
-import warnings
 
 from ._card import card_summary, round_threshold
 from ._limits import PixelBudget, bomb_reason, claimed_pixels
@@ -109,16 +108,9 @@ class DetectorService:
         from ..models import load
 
         self.model_path = os.fspath(model_path)
-        self.pipeline = load(self.model_path, trust=trust)  # checks the sha256 against the card
+        # checks the sha256 against the card; without a card (trust) load warns
+        self.pipeline = load(self.model_path, trust=trust)
         self.card = getattr(self.pipeline, "facetruth_card_", None) or {}
-        if not self.card:  # only load(trust=True) returns a model without its card
-            warnings.warn(
-                f"{self.model_path}: no model card beside it, so its integrity cannot be checked; "
-                "loaded anyway because trust was given. A joblib file runs code when loaded: "
-                "trust only your own files.",
-                UserWarning,
-                stacklevel=2,
-            )
         self._setup(max_pixels, pixel_budget, band)
 
     def _setup(self, max_pixels, pixel_budget, band):

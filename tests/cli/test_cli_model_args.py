@@ -93,3 +93,18 @@ def test_other_json_is_not_taken_for_a_card(tmp_path):
 
 def test_a_real_model_still_loads(trained):
     assert hasattr(load(trained), "predict_proba")
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_trust_loads_a_model_without_its_card_with_the_warning_of_load(
+    command, trained, photo, tiny_set, tmp_path, capsys
+):
+    bare = tmp_path / "bare.joblib"
+    shutil.copy(trained, bare)  # no model card beside it
+    rest = [photo] if command == "predict" else ["--data", tiny_set]
+    code, err = run(capsys, command, bare, *rest)
+    assert code == 2 and "no model card" in err and "--trust" in err
+    with pytest.warns(UserWarning, match="no model card.*integrity cannot be checked.*--trust") as record:
+        code, err = run(capsys, command, bare, *rest, "--trust")
+    assert code == 0 and "Traceback" not in err
+    assert sum("no model card" in str(w.message) for w in record) == 1

@@ -5,7 +5,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import KNeighborsClassifier
 
-from facetruth.models import CalibratedDetector, detector_weaknesses
+import facetruth
+from facetruth.models import CalibratedDetector, calibration_decreases, detector_weaknesses
 from facetruth.models._calibrators import apply_calibrator, fit_calibrator
 
 
@@ -56,3 +57,35 @@ def test_detector_with_anti_correlated_oof_scores_is_not_inverted():
     # the out-of-fold estimate is not flattered by flipping the scores
     assert det.oof_metrics_["auc"] <= 0.5
     assert detector_weaknesses(det)
+
+
+def _separable(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1], n // 2)
+    return rng.normal(size=(n, 3)) + 2 * y[:, None], y
+
+
+def test_a_decreasing_sigmoid_of_an_older_version_is_a_weakness_and_warns_at_load(tmp_path):
+    X, y = _separable()
+    det = CalibratedDetector(calibration="sigmoid", cv=3, random_state=0).fit(X, y)
+    assert not calibration_decreases(det) and not detector_weaknesses(det)
+    det.calibrator_.coef_ *= -1  # as fitted before the slope was kept non-negative
+    assert calibration_decreases(det)
+    reasons = detector_weaknesses(det)
+    assert any("calibration decreases" in r and "retrain" in r for r in reasons)
+    path = tmp_path / "old.joblib"
+    facetruth.save(det, path)
+    with pytest.warns(UserWarning, match="calibration decreases.*retrain"):
+        loaded = facetruth.load(path)
+    assert calibration_decreases(loaded)
+
+
+def test_a_sound_calibration_loads_without_that_warning(tmp_path, recwarn):
+    X, y = _separable()
+    for calibration in ("sigmoid", "isotonic", None):
+        det = CalibratedDetector(calibration=calibration, cv=3, random_state=0).fit(X, y)
+        assert not calibration_decreases(det)
+        path = tmp_path / f"{calibration}.joblib"
+        facetruth.save(det, path)
+        facetruth.load(path)
+    assert not [w for w in recwarn if "calibration decreases" in str(w.message)]

@@ -61,7 +61,17 @@ def test_missing_card_needs_trust(saved):
     path.with_name(path.name + ".json").unlink()
     with pytest.raises(ModelIntegrityError, match="no model card.*trust"):
         facetruth.load(path)
-    assert np.array_equal(facetruth.load(path, trust=True).predict_proba(X), model.predict_proba(X))
+    with pytest.warns(UserWarning, match="no model card.*integrity cannot be checked.*trust") as record:
+        loaded = facetruth.load(path, trust=True)
+    assert [str(w.message).count("model.joblib") for w in record] == [1]  # one warning, naming the file
+    assert record[0].filename == __file__  # points at the caller, not at FaceTruth's code
+    assert np.array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_trust_with_a_card_loads_silently(saved, recwarn):
+    _, path, _, _ = saved
+    facetruth.load(path, trust=True)
+    assert not [w for w in recwarn if "model card" in str(w.message)]
 
 
 def test_missing_file_and_non_detector(tmp_path):

@@ -1,4 +1,4 @@
-"""Models for the web tests: tiny detectors trained once per session on ``tiny_set``."""
+"""Models for the web tests (tiny detectors trained once per session on ``tiny_set``) and the app on one."""
 
 import numpy as np
 import pytest
@@ -33,6 +33,26 @@ def tiny_model(tiny_set, tmp_path_factory):
 def tiny_logistic_model(tiny_set, tmp_path_factory):
     """A logistic-regression detector on fft+dct (explained by occlusion)."""
     return _train(tiny_set, tmp_path_factory.mktemp("model_lr") / "tiny_lr.joblib", "logistic")
+
+
+@pytest.fixture(scope="module")
+def app_config():
+    """Settings a test module adds to :func:`app`'s ``create_app`` config; override it there."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def app(tiny_model, app_config):
+    """The web app on ``tiny_model``, once per test module, with the module's :func:`app_config`."""
+    from facetruth.web import create_app
+
+    return create_app({"FACETRUTH_MODEL": tiny_model, **app_config})
+
+
+@pytest.fixture
+def client(app):
+    """A Flask test client of :func:`app`."""
+    return app.test_client()
 
 
 def _as_phone(driver, width=390, height=844):

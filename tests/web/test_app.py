@@ -17,13 +17,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
 @pytest.fixture(scope="module")
-def app(tiny_model):
-    return create_app({"FACETRUTH_MODEL": tiny_model, "MAX_FILES": 4})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+def app_config():
+    return {"MAX_FILES": 4}
 
 
 def png_bytes(array):

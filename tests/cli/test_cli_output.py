@@ -143,3 +143,15 @@ def test_piping_into_a_reader_that_quits_prints_no_error(trained, tiny_set):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=300) == 141
     assert "Broken pipe" not in err and "Errno 32" not in err and "Traceback" not in err
+
+
+def test_finetune_and_demo_check_their_out_before_the_work(tmp_path, capsys):
+    assert main(["finetune", "--data", str(tmp_path / "no-such-set"), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {tmp_path}: is a folder; give a file path such as {tmp_path / 'backbone.pt'}" in err
+    assert "no-such-set" not in err  # refused before the data were looked at
+    a_file = tmp_path / "demo"
+    a_file.write_text("x")
+    assert main(["demo", "--out", str(a_file)]) == 2
+    assert f"--out {a_file}: is a file, not a folder" in capsys.readouterr().err
+    assert a_file.read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["demo"]

@@ -70,3 +70,16 @@ def test_a_terminal_gets_bars_and_no_progress_turns_them_off(trained, tiny_set, 
 
     assert BAR.search(in_terminal(base))
     assert not BAR.search(in_terminal([*base, "--no-progress"]))
+
+
+def test_evaluate_and_audit_progress(trained, tiny_set, capsys):
+    for args in (
+        ["evaluate", str(trained), "--data", str(tiny_set)],
+        ["audit", "--data", str(tiny_set), "--face", "off", "--folds", "2"],
+    ):
+        assert main([*args, "--progress"]) == 0, args
+        out, err = capsys.readouterr()
+        assert BAR.search(err) and "100%" in err, args
+        assert not BAR.search(out), args  # results only on stdout
+        assert main([*args, "--no-progress"]) == 0, args
+        assert "%|" not in capsys.readouterr().err, args

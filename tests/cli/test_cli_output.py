@@ -155,3 +155,18 @@ def test_finetune_and_demo_check_their_out_before_the_work(tmp_path, capsys):
     assert main(["demo", "--out", str(a_file)]) == 2
     assert f"--out {a_file}: is a file, not a folder" in capsys.readouterr().err
     assert a_file.read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
+
+
+def test_evaluate_reports_a_skipped_file_once(trained, tiny_set, bad_png, tmp_path, capsys, caplog):
+    caplog.set_level(logging.INFO, logger="facetruth")
+    data = tmp_path / "set"
+    for cls in ("real", "fake"):
+        (data / cls).mkdir(parents=True)
+        for path in sorted((tiny_set / cls).glob("*.png"))[:4]:
+            (data / cls / path.name).symlink_to(path)
+    (data / "fake" / "bad.png").symlink_to(bad_png)
+    assert main(["evaluate", str(trained), "--data", str(data)]) == 0
+    out, err = capsys.readouterr()
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    lines = [line for line in [*out.splitlines(), *err.splitlines(), *warned] if "bad.png" in line]
+    assert len(lines) == 1 and lines[0].startswith("skipped: ")

@@ -7,7 +7,7 @@ it with the centre and updates the number of ones and of transitions
 between circular neighbours, on a few row-sized scratch arrays that stay in
 the L1 cache. No code array of the image's size is ever allocated.
 
-The arithmetic is that of the numpy kernel of :mod:`._lbp`, operation for
+The arithmetic is that of the numpy kernel of :mod:`._lbp_numpy`, operation for
 operation in float32, so the counts are bit-identical: a horizontal sample
 is ``fma(fc, b - a, a)``, a vertical or bilinear one ``fma(fr, h1 - h0,
 h0)`` of two horizontal samples ``h0``, ``h1`` (OpenCV's ``scaleAdd`` is a
@@ -147,7 +147,7 @@ def riu2_counts(image, margin, points, tolerance, counts):
         Pixels left out at each border, at least ``ceil(R)``.
     points : tuple of (int, int, float, float)
         ``(row0, col0, row_frac, col_frac)`` of each sampling point, as
-        :func:`facetruth.features._lbp.circle_offsets` returns them.
+        :func:`facetruth.features._lbp_numpy.circle_offsets` returns them.
     tolerance : float
         An interpolated sample at least the centre minus this counts as a one.
     counts : ndarray of shape (n_channels, P + 2), dtype int64
@@ -156,7 +156,7 @@ def riu2_counts(image, margin, points, tolerance, counts):
     Examples
     --------
     >>> import numpy as np
-    >>> from facetruth.features._lbp import circle_offsets
+    >>> from facetruth.features._lbp_numpy import circle_offsets
     >>> from facetruth.features._lbp_kernel import riu2_counts
     >>> counts = np.zeros((1, 10), np.int64)
     >>> riu2_counts(np.zeros((4, 5, 1), np.float32), 1, circle_offsets(8, 1.0), 1e-3, counts)

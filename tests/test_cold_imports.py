@@ -8,7 +8,7 @@ import threading
 
 import numpy as np
 
-from facetruth.data import _landmarks, detect_face
+from facetruth.data import _detectors, detect_face
 
 HEAVY = ("torch", "xgboost", "timm", "dlib", "onnxruntime", "skimage")
 
@@ -61,7 +61,7 @@ def test_auto_detection_loads_no_cascade_when_dlib_finds_the_face():
 
     def detect():  # detectors are cached per thread: a new thread starts with none
         result["found"] = detect_face(image, method="auto", landmarks=False)
-        result["loaded"] = set(_landmarks._THREAD.models)
+        result["loaded"] = set(_detectors._THREAD.models)
 
     thread = threading.Thread(target=detect)
     thread.start()
@@ -73,10 +73,10 @@ def test_auto_detection_loads_no_cascade_when_dlib_finds_the_face():
 def test_an_unaligned_crop_does_not_load_the_landmark_model():
     code = (
         "from skimage.data import astronaut\n"
-        "from facetruth.data import crop_face, _landmarks\n"
+        "from facetruth.data import crop_face, _detectors\n"
         "crop, info = crop_face(astronaut(), size=64)\n"
         "assert info['method'] == 'dlib' and info['landmarks'] is None\n"
-        "assert _landmarks._shape_predictor.cache_info().currsize == 0\n"
+        "assert _detectors._shape_predictor.cache_info().currsize == 0\n"
         "crop, info = crop_face(astronaut(), size=64, align='eyes')\n"
         "assert len(info['landmarks']) == 68 and info['aligned'] == 'eyes'"
     )

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from facetruth.data import detect_face
-from facetruth.data._landmarks import backend_available, dlib_models, haar_cascade
+from facetruth.data._detectors import backend_available, dlib_models, haar_cascade
 
 
 @pytest.mark.parametrize("method", ["dlib", "haar", "lbp"])

@@ -17,7 +17,7 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from ..exceptions import ModelIntegrityError
-from ._loader import describe_item
+from ._crop_chunks import describe_item
 from ._progress import transform_batches
 from ._train import load_images
 from ._verdicts import UNREADABLE, verdict_rules

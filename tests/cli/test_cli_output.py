@@ -102,14 +102,19 @@ def test_a_bad_file_is_reported_once(trained, tiny_set, bad_png, tmp_path, capsy
     assert b"\r\n" not in data and data.count(b"\n") == 3  # header and two rows
 
 
+def _set_with_a_bad_file(tiny_set, bad_png, folder, *, per_class, bad_in):
+    """A real/fake folder of ``per_class`` tiny images each, plus ``bad.png`` in ``bad_in``."""
+    for cls in ("real", "fake"):
+        (folder / cls).mkdir(parents=True)
+        for path in sorted((tiny_set / cls).glob("*.png"))[:per_class]:
+            (folder / cls / path.name).symlink_to(path)
+    (folder / bad_in / "bad.png").symlink_to(bad_png)
+    return folder
+
+
 def test_train_reports_a_skipped_file_once(tiny_set, bad_png, tmp_path, capsys, caplog):
     caplog.set_level(logging.INFO, logger="facetruth")
-    data = tmp_path / "set"
-    for cls in ("real", "fake"):
-        (data / cls).mkdir(parents=True)
-        for path in sorted((tiny_set / cls).glob("*.png"))[:8]:
-            (data / cls / path.name).symlink_to(path)
-    (data / "real" / "bad.png").symlink_to(bad_png)
+    data = _set_with_a_bad_file(tiny_set, bad_png, tmp_path / "set", per_class=8, bad_in="real")
     args = ["train", "--data", str(data), "--features", "fft", "--face", "off", "--image-size", "32"]
     assert main([*args, "--classifier", "logistic", "--out", str(tmp_path / "m.joblib")]) == 0
     out, err = capsys.readouterr()
@@ -159,12 +164,7 @@ def test_finetune_and_demo_check_their_out_before_the_work(tmp_path, capsys):
 
 def test_evaluate_reports_a_skipped_file_once(trained, tiny_set, bad_png, tmp_path, capsys, caplog):
     caplog.set_level(logging.INFO, logger="facetruth")
-    data = tmp_path / "set"
-    for cls in ("real", "fake"):
-        (data / cls).mkdir(parents=True)
-        for path in sorted((tiny_set / cls).glob("*.png"))[:4]:
-            (data / cls / path.name).symlink_to(path)
-    (data / "fake" / "bad.png").symlink_to(bad_png)
+    data = _set_with_a_bad_file(tiny_set, bad_png, tmp_path / "set", per_class=4, bad_in="fake")
     assert main(["evaluate", str(trained), "--data", str(data)]) == 0
     out, err = capsys.readouterr()
     warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]

@@ -162,13 +162,26 @@ def check_output_path(path, *, folder=False, option="--out", example="model.jobl
 
 
 def pipeline_params(args):
-    """The ``cache``, ``n_jobs``, ``device`` and ``backbone`` parameters of :func:`build_pipeline`."""
+    """The ``cache``, ``n_jobs``, ``device``, ``backbone`` and family parameters of :func:`build_pipeline`."""
     return {
         "cache": cache_dir(args),
         "n_jobs": args.n_jobs,
         "device": args.device,
         "backbone": getattr(args, "backbone", None),
+        **family_params(args, args.features),
     }
+
+
+def family_params(args, features):
+    """``clip__blocks`` from ``--clip-blocks``, checked against the feature families asked for."""
+    blocks = getattr(args, "clip_blocks", None)
+    if blocks is None:
+        return {}
+    from ..pipelines import resolve_features
+
+    if "clip" not in resolve_features(features):
+        raise ValueError("--clip-blocks needs the clip family in the features (e.g. --features clip).")
+    return {"clip__blocks": blocks}
 
 
 def loader_align(args):

@@ -120,6 +120,33 @@ def _band_value(text):
     return value
 
 
+def _blocks_value(text):
+    """``--clip-blocks``'s type: ``all`` or a comma list of block numbers 0-11."""
+    import argparse
+
+    if text.strip() == "all":
+        return tuple(range(12))
+    try:
+        blocks = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'all' or block numbers such as 4,8,11 expected, got {text!r}"
+        ) from None
+    if not blocks or not all(0 <= b <= 11 for b in blocks):
+        raise argparse.ArgumentTypeError(f"block numbers lie in 0-11, got {text!r}")
+    return blocks
+
+
+clip_blocks = _option(
+    "--clip-blocks",
+    type=_blocks_value,
+    default=None,
+    metavar="all|N,N,...",
+    help="append the CLS token after these CLIP transformer blocks (0-11) to the clip embedding, "
+    "RINE-style: better in-domain, no better on unseen sources (see README)",
+)
+
+
 band = _option(
     "--band",
     type=_band_value,

@@ -6,7 +6,16 @@ from pathlib import Path
 from .._atomic import atomic_write_json
 from ..models import CLASSIFIERS
 from . import cmdoptions
-from ._shared import cache_dir, check_output_path, dask_client, load_data, loader_align, on_dask, progress
+from ._shared import (
+    cache_dir,
+    check_output_path,
+    dask_client,
+    family_params,
+    load_data,
+    loader_align,
+    on_dask,
+    progress,
+)
 
 HELP = "compare feature sets (cross-validated, or leaving one source out); write results.json and reports"
 EXAMPLES = """
@@ -51,6 +60,7 @@ def add_arguments(parser):
     cmdoptions.device(parser)
     cmdoptions.cache(parser)
     cmdoptions.backbone(parser)
+    cmdoptions.clip_blocks(parser)
     cmdoptions.image_size(parser)
     cmdoptions.classifier(
         parser, default="xgboost", choices=CLASSIFIERS, help="base classifier of every fold"
@@ -118,7 +128,12 @@ def cmd_experiment(args):
     )
     families = [family for fams in sets.values() for family in fams]
     features = build_features(
-        families, cache=cache, device=args.device, n_jobs=args.n_jobs, backbone=args.backbone
+        families,
+        cache=cache,
+        device=args.device,
+        n_jobs=args.n_jobs,
+        backbone=args.backbone,
+        **family_params(args, families),
     )
     # one thread per fit: experiments fit hundreds of small models
     detector = build_detector(args.classifier, cv=3, device=args.device, n_jobs=1, random_state=seed)

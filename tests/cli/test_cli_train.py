@@ -57,3 +57,23 @@ def test_a_model_trained_on_random_labels_is_refused_and_nothing_is_saved(tmp_pa
     assert not (tmp_path / "m.joblib").exists() and not (tmp_path / "m.joblib.json").exists()
     assert main([*args, "--allow-weak"]) == 0
     assert (tmp_path / "m.joblib").exists()
+
+
+def test_clip_blocks_reach_the_clip_family(tiny_set, tmp_path, capsys):
+    base = ["train", "--data", str(tiny_set), "--out", str(tmp_path / "m.joblib")]
+    args = build_parser().parse_args([*base, "--features", "fft,clip", "--clip-blocks", "8,3"])
+    union = build_pipeline(args.features, **pipeline_params(args)).named_steps["features"]
+    assert dict(union.transformer_list)["clip"].blocks == (3, 8)
+    every = build_parser().parse_args([*base, "--features", "clip", "--clip-blocks", "all"])
+    assert every.clip_blocks == tuple(range(12))
+    assert main([*base, "--features", "handcrafted", "--clip-blocks", "all"]) == 2
+    assert "--clip-blocks needs the clip family" in capsys.readouterr().err
+    assert not (tmp_path / "m.joblib").exists()
+    for bad in ("12", "x", ","):
+        try:
+            build_parser().parse_args([*base, "--clip-blocks", bad])
+        except SystemExit as exc:
+            assert exc.code == 2
+        else:
+            raise AssertionError(f"--clip-blocks {bad} was accepted")
+    assert "block" in capsys.readouterr().err

@@ -50,14 +50,6 @@ def sniff_format(data):
     return None
 
 
-def _disable_caches(estimator):
-    """Set every ``cache`` parameter in a (nested) estimator to ``None``."""
-    params = estimator.get_params(deep=True)
-    off = {k: None for k, v in params.items() if (k == "cache" or k.endswith("__cache")) and v is not None}
-    if off:
-        estimator.set_params(**off)
-
-
 class DetectorService:
     """A loaded detector that scores uploaded image bytes.
 
@@ -114,9 +106,10 @@ class DetectorService:
         self._setup(max_pixels, pixel_budget, band)
 
     def _setup(self, max_pixels, pixel_budget, band):
+        from ..models import set_cache
         from ..pipelines import decision_threshold, split_pipeline, verdict_rules
 
-        _disable_caches(self.pipeline)
+        set_cache(self.pipeline, None)  # uploads are never written anywhere
         loader, _, _ = split_pipeline(self.pipeline)
         self.max_pixels = int(min(int(max_pixels), int(loader.max_pixels)))
         loader.set_params(max_pixels=self.max_pixels, n_jobs=1)

@@ -246,12 +246,14 @@ def test_create_app_refuses_a_missing_or_tampered_model(tiny_model, tmp_path, mo
 
 
 def test_serving_turns_off_on_disk_caches(tmp_path):
-    from facetruth.pipelines import build_pipeline
-    from facetruth.web._service import _disable_caches
+    import facetruth
+    from facetruth.web import DetectorService
 
-    pipe = build_pipeline("fft,dct", "logistic", "off", cache=tmp_path)
-    _disable_caches(pipe)
-    assert all(v is None for k, v in pipe.get_params().items() if k.endswith("cache"))
+    images = np.random.default_rng(0).integers(0, 256, (12, 32, 32, 3), dtype=np.uint8)
+    pipe = facetruth.build_pipeline("fft,dct", "logistic", "off", 32, cache=tmp_path / "cache", cv=2)
+    facetruth.save(pipe.fit(list(images), [0, 1] * 6), tmp_path / "m.joblib")
+    served = DetectorService(tmp_path / "m.joblib").pipeline
+    assert all(v is None for k, v in served.get_params().items() if k.endswith("cache"))
 
 
 def test_serve_command_help_and_bad_arguments(tiny_model, capsys):

@@ -173,19 +173,9 @@ class ImageFeatureTransformer(TransformerMixin, BaseEstimator):
         todo = list(range(len(images)))
         keys = None
         if cache is not None:
-            tag = hash_params({"family": self.family, **kwargs, "version": FEATURE_VERSION})
-            keys = [f"{hash_array(img)}{tag[:8]}" for img in images]
-            todo = []
-            for i, key in enumerate(keys):
-                hit = cache.get(self.family, key)
-                if hit is not None and hit.shape == (n_features,):
-                    out[i] = hit
-                else:
-                    todo.append(i)
-        # with a cache, rows are stored batch by batch: a killed run keeps what it finished
-        n_jobs = getattr(self, "n_jobs", None)
-        workers = 1 if n_jobs in (None, 1) else effective_n_jobs(n_jobs)
-        step = _CACHE_BATCH * workers if cache is not None else max(len(todo), 1)
+            keys = cache_keys(self.family, kwargs, [hash_array(img) for img in images])
+            todo = read_cached(cache, self.family, keys, out)
+        step = write_step(getattr(self, "n_jobs", None), cache is not None, len(todo))
         for start in range(0, len(todo), step):
             batch = todo[start : start + step]
             rows = self._compute_rows([images[i] for i in batch], kwargs)
@@ -223,6 +213,30 @@ _CHUNKS_PER_WORKER = 4
 
 #: images per worker computed between two writes to the feature cache
 _CACHE_BATCH = 64
+
+
+def cache_keys(family, kwargs, hashes):
+    """Feature-cache keys of images (their ``hash_array``) for one family with ``kwargs``."""
+    tag = hash_params({"family": family, **kwargs, "version": FEATURE_VERSION})[:8]
+    return [f"{h}{tag}" for h in hashes]
+
+
+def read_cached(cache, family, keys, out):
+    """Fill the rows of ``out`` that ``cache`` holds; the positions still to compute."""
+    todo = []
+    for i, key in enumerate(keys):
+        hit = cache.get(family, key)
+        if hit is not None and hit.shape == out.shape[1:]:
+            out[i] = hit
+        else:
+            todo.append(i)
+    return todo
+
+
+def write_step(n_jobs, cached, n_todo):
+    """Images computed between two cache writes: with a cache, a killed run keeps what it finished."""
+    workers = 1 if n_jobs in (None, 1) else effective_n_jobs(n_jobs)
+    return _CACHE_BATCH * workers if cached else max(n_todo, 1)
 
 
 def _run_chunk(func, kwargs, chunk, single_thread=False):

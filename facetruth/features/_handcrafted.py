@@ -13,12 +13,11 @@ the plain union; the other families (networks) run as they do there.
 """
 
 import numpy as np
-from joblib import effective_n_jobs
 from sklearn.pipeline import FeatureUnion
 
-from .._cache import ArrayCache, hash_array, hash_params
+from .._cache import ArrayCache, hash_array
 from .._validation import check_images
-from ._base import _CACHE_BATCH, FEATURE_VERSION, ImageFeatureTransformer, _map
+from ._base import ImageFeatureTransformer, _map, cache_keys, read_cached, write_step
 from ._color import ImagePlanes
 
 #: images per worker task: each image costs all its families at once
@@ -77,24 +76,17 @@ def one_pass_transform(transformers, images):
     caches = [ArrayCache(t.cache) if getattr(t, "cache", None) else None for t in transformers]
     missing = np.ones((n_images, n_families), bool)
     keys = [None] * n_families
-    if any(c is not None for c in caches):
-        hashes = [hash_array(img) for img in images]
+    cached = any(c is not None for c in caches)
+    if cached:
+        hashes = [hash_array(img) for img in images]  # once for all the families
         for f, (t, cache) in enumerate(zip(transformers, caches, strict=True)):
-            if cache is None:
-                continue
-            tag = hash_params({"family": t.family, **specs[f][1], "version": FEATURE_VERSION})[:8]
-            keys[f] = [f"{h}{tag}" for h in hashes]
-            for i, key in enumerate(keys[f]):
-                hit = cache.get(t.family, key)
-                if hit is not None and hit.shape == (sizes[f],):
-                    blocks[f][i] = hit
-                    missing[i, f] = False
+            if cache is not None:
+                keys[f] = cache_keys(t.family, specs[f][1], hashes)
+                missing[:, f] = False
+                missing[read_cached(cache, t.family, keys[f], blocks[f]), f] = True
     todo = np.flatnonzero(missing.any(axis=1))
     n_jobs = max((t.n_jobs for t in transformers if t.n_jobs is not None), default=None)
-    workers = 1 if n_jobs in (None, 1) else effective_n_jobs(n_jobs)
-    # with a cache, rows are stored batch by batch: a killed run keeps what it finished
-    cached = any(c is not None for c in caches)
-    step = _CACHE_BATCH * workers if cached else max(len(todo), 1)
+    step = write_step(n_jobs, cached, len(todo))
     for start in range(0, len(todo), step):
         batch = todo[start : start + step]
         items = [(images[i], missing[i]) for i in batch]

@@ -37,6 +37,7 @@ from facetruth.features import (
     CNNStats,
     DCTFeatures,
     FFTFeatures,
+    HandcraftedUnion,
     LBPFeatures,
     NoiseFeatures,
     PartEmbedding,
@@ -81,6 +82,8 @@ ESTIMATORS = [
     DistributedXGBClassifier(n_estimators=5),
     CalibratedDetector(LogisticRegression(), calibration="sigmoid", cv=2),
     FineTunedCNNClassifier(epochs=1, image_size=32, batch_size=4),
+    # the union of build_features, over members whose tags let scikit-learn run its checks
+    HandcraftedUnion([("fft", FFTFeatures2D(n_bins=8)), ("dct", DCTFeatures2D())]),
 ]
 #: image transformers -> their checkable subclass
 _CHECKABLE = {
@@ -139,6 +142,10 @@ _IMAGE_TRANSFORMER_FAILURES.update(
 )
 #: check name -> reason, per estimator class name
 EXPECTED_FAILED_CHECKS = {cls.__name__: dict(_IMAGE_TRANSFORMER_FAILURES) for cls in _CHECKABLE}
+EXPECTED_FAILED_CHECKS["HandcraftedUnion"] = {
+    **_IMAGE_TRANSFORMER_FAILURES,
+    "check_transformer_preserve_dtypes": _MATRIX,
+}
 _STATELESS = "a stateless image step given a 2-D feature matrix; it takes images or paths"
 EXPECTED_FAILED_CHECKS["FaceCropper"]["check_transformers_unfitted_stateless"] = _STATELESS
 # the handcrafted families learn and build nothing in fit (requires_fit=False): scikit-learn

@@ -163,11 +163,24 @@ def run_options(parser):
         option(parser)
 
 
-def generalisation_options(parser):
-    """Face alignment, pseudo-fakes and robust augmentation, in their own group."""
+def generalisation_options(parser, *, real_only=True):
+    """Face alignment, pseudo-fakes and robust augmentation, in their own group.
+
+    ``real_only=False`` for a command that tests on real fakes, where a
+    real-only data set is not enough even with pseudo-fakes.
+    """
     group = parser.add_argument_group("generalisation (face alignment, pseudo-fakes, robust training)")
-    for option in (align, native, pseudo_fakes, augment):
-        option(group)
+    align(group)
+    native(group)
+    if real_only:
+        pseudo_fakes(group)
+    else:
+        pseudo_fakes(
+            group,
+            help="add self-blended fakes made from each training part's real images (the data set "
+            "still needs real fakes: every fold is tested on them)",
+        )
+    augment(group)
 
 
 def dask_options(parser, default_shards):

@@ -65,7 +65,7 @@ def add_arguments(parser):
     cmdoptions.classifier(
         parser, default="xgboost", choices=CLASSIFIERS, help="base classifier of every fold"
     )
-    cmdoptions.generalisation_options(parser)
+    cmdoptions.generalisation_options(parser, real_only=False)
     cmdoptions.dask_options(parser, "<out>/shards")
     cmdoptions.progress(parser)
     parser.set_defaults(func=cmd_experiment)

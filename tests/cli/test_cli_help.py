@@ -62,3 +62,15 @@ def test_the_reported_gaps_are_filled():
     _, sub = _commands()
     finetune = [a for a in sub.choices["finetune"]._actions if a.option_strings and a.dest != "help"]
     assert len(finetune) > 10 and all(a.help and len(a.help) > 10 for a in finetune)
+
+
+def test_pseudo_fakes_help_says_what_each_command_needs():
+    _, sub = _commands()
+
+    def pseudo_help(name):
+        (action,) = [a for a in sub.choices[name]._actions if "--pseudo-fakes" in a.option_strings]
+        return action.help
+
+    assert "a real-only data set is then enough" in pseudo_help("train")
+    assert "still needs real fakes" in pseudo_help("experiment")
+    assert "real-only data set is then enough" not in pseudo_help("experiment")

@@ -173,15 +173,23 @@ def pipeline_params(args):
 
 
 def family_params(args, features):
-    """``clip__blocks`` from ``--clip-blocks``, checked against the feature families asked for."""
-    blocks = getattr(args, "clip_blocks", None)
-    if blocks is None:
+    """``clip__blocks`` and ``clip__flip`` from ``--clip-blocks`` and ``--clip-flip``, checked
+    against the feature families asked for."""
+    params = {}
+    if getattr(args, "clip_blocks", None) is not None:
+        params["clip__blocks"] = args.clip_blocks
+    if getattr(args, "clip_flip", False):
+        params["clip__flip"] = True
+    if not params:
         return {}
     from ..pipelines import resolve_features
 
     if "clip" not in resolve_features(features):
-        raise ValueError("--clip-blocks needs the clip family in the features (e.g. --features clip).")
-    return {"clip__blocks": blocks}
+        options = {"clip__blocks": "--clip-blocks", "clip__flip": "--clip-flip"}
+        named = " and ".join(options[name] for name in params)
+        verb = "needs" if len(params) == 1 else "need"
+        raise ValueError(f"{named} {verb} the clip family in the features (e.g. --features clip).")
+    return params
 
 
 def loader_align(args):

@@ -146,6 +146,13 @@ clip_blocks = _option(
     "RINE-style: better in-domain, no better on unseen sources (see README)",
 )
 
+clip_flip = _option(
+    "--clip-flip",
+    action="store_true",
+    help="average the clip features of each face and of its mirror image: twice the CLIP time, "
+    "slightly better in-domain and across sources (see README)",
+)
+
 
 band = _option(
     "--band",

@@ -51,6 +51,7 @@ def add_arguments(parser):
     cmdoptions.run_options(parser)
     cmdoptions.backbone(parser)
     cmdoptions.clip_blocks(parser)
+    cmdoptions.clip_flip(parser)
     cmdoptions.generalisation_options(parser)
     cmdoptions.dask_options(parser, "<out>.shards")
     parser.add_argument(

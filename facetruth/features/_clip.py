@@ -46,6 +46,7 @@ from ._network import NetworkFeatureTransformer, _torch_threads
 #: constraints on the parameters shared by the function and the transformer
 _CONSTRAINTS = {
     "blocks": ["array-like", None],
+    "flip": ["boolean"],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
 }
 
@@ -91,7 +92,7 @@ def clip_feature_names(blocks=None):
     {"images": ["array-like"], "encoder": [callable, None], **_CONSTRAINTS, "device": [str]},
     prefer_skip_nested_validation=True,
 )
-def clip_embedding(images, *, encoder=None, blocks=None, batch_size=16, device="auto"):
+def clip_embedding(images, *, encoder=None, blocks=None, flip=False, batch_size=16, device="auto"):
     """CLIP ViT-B/16 image embeddings, optionally with intermediate CLS tokens.
 
     Each image is preprocessed as CLIP's own pipeline does (bicubic resize
@@ -100,7 +101,9 @@ def clip_embedding(images, *, encoder=None, blocks=None, batch_size=16, device="
     to ``image_embeds``, the 512-d projection of the final CLS token [3]_
     (not L2-normalised). With ``blocks``, the CLS token of the residual
     stream after each of those transformer blocks follows, 768 values per
-    block, as in RINE [2]_.
+    block, as in RINE [2]_. With ``flip``, each output is the mean of those
+    of the network input and of its mirror image (left and right swapped),
+    so that a face and its mirror image get the same features.
 
     Parameters
     ----------
@@ -111,6 +114,9 @@ def clip_embedding(images, *, encoder=None, blocks=None, batch_size=16, device="
         and ``blocks`` (slow: build it once and pass it).
     blocks : sequence of int, optional
         Transformer blocks, 0 to 11, whose CLS token is appended.
+    flip : bool, default=False
+        Average the outputs of the input and of its mirror image (two
+        network passes per image).
     batch_size : int, default=16
         Images preprocessed at a time; the torch encoder passes them through
         the network together, the ONNX encoder one by one (see
@@ -147,6 +153,8 @@ def clip_embedding(images, *, encoder=None, blocks=None, batch_size=16, device="
     >>> images = np.zeros((2, 64, 64, 3), np.uint8)
     >>> clip_embedding(images, blocks=(6,)).shape  # doctest: +SKIP
     (2, 1280)
+    >>> mirrored = np.ascontiguousarray(images[:, :, ::-1])
+    >>> same = clip_embedding(images, flip=True) == clip_embedding(mirrored, flip=True)  # doctest: +SKIP
     """
     single = isinstance(images, np.ndarray) and images.ndim == 3
     batch = check_images([images] if single else images)
@@ -157,7 +165,11 @@ def clip_embedding(images, *, encoder=None, blocks=None, batch_size=16, device="
     rows = []
     for start in range(0, len(batch), batch_size):
         pixel_values = clip_preprocess(batch[start : start + batch_size])
-        rows.append(np.concatenate(encoder(pixel_values, blocks), axis=1))
+        row = np.concatenate(encoder(pixel_values, blocks), axis=1)
+        if flip:
+            mirrored = np.ascontiguousarray(pixel_values[..., ::-1])
+            row = (row + np.concatenate(encoder(mirrored, blocks), axis=1)) / np.float32(2)
+        rows.append(row)
     out = np.concatenate(rows, axis=0).astype(np.float32, copy=False)
     return out[0] if single else out
 
@@ -170,6 +182,9 @@ class CLIPEmbedding(NetworkFeatureTransformer):
     blocks : sequence of int, optional
         Transformer blocks (0 to 11) whose CLS token is appended to the
         embedding, as in RINE; None gives the embedding alone.
+    flip : bool, default=False
+        Average the features of each image and of its mirror image (twice
+        the network time).
     device : str, default="auto"
         ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; resolved when the
         encoder is built, so an unpickled transformer picks the device of
@@ -221,8 +236,9 @@ class CLIPEmbedding(NetworkFeatureTransformer):
         "device": [str],
     }
 
-    def __init__(self, *, blocks=None, device="auto", batch_size=16, n_jobs=None, cache=None):
+    def __init__(self, *, blocks=None, flip=False, device="auto", batch_size=16, n_jobs=None, cache=None):
         self.blocks = blocks
+        self.flip = flip
         self.device = device
         self.batch_size = batch_size
         self.n_jobs = n_jobs
@@ -241,8 +257,13 @@ class CLIPEmbedding(NetworkFeatureTransformer):
             isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, (int, np.integer))
         ):
             raise ValueError(f"n_jobs must be None or an integer; got {self.n_jobs!r}.")
+        if not isinstance(self.flip, (bool, np.bool_)):
+            raise ValueError(f"flip must be True or False; got {self.flip!r}.")
         precision = "onnx-int8" if self._backend() == "onnx" else "torch-float32"
-        return {"weights": WEIGHTS_SHA256, "blocks": list(blocks), "precision": precision}
+        kwargs = {"weights": WEIGHTS_SHA256, "blocks": list(blocks), "precision": precision}
+        if self.flip:  # absent when off, so that the cache keys of unflipped features stay as they were
+            kwargs["flip"] = True
+        return kwargs
 
     def _n_threads(self):
         from joblib import cpu_count, effective_n_jobs
@@ -258,9 +279,13 @@ class CLIPEmbedding(NetworkFeatureTransformer):
 
     def _compute_rows(self, images, kwargs):
         model = self._current_model(kwargs)
-        blocks, batch_size = kwargs["blocks"], self.batch_size
+        options = {
+            "blocks": kwargs["blocks"],
+            "flip": kwargs.get("flip", False),
+            "batch_size": self.batch_size,
+        }
         if model.backend == "onnx":
             model.n_threads = self._n_threads()
-            return clip_embedding(images, encoder=model, blocks=blocks, batch_size=batch_size)
+            return clip_embedding(images, encoder=model, **options)
         with _torch_threads(self.n_jobs):
-            return clip_embedding(images, encoder=model, blocks=blocks, batch_size=batch_size)
+            return clip_embedding(images, encoder=model, **options)

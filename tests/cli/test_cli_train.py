@@ -77,3 +77,16 @@ def test_clip_blocks_reach_the_clip_family(tiny_set, tmp_path, capsys):
         else:
             raise AssertionError(f"--clip-blocks {bad} was accepted")
     assert "block" in capsys.readouterr().err
+
+
+def test_clip_flip_reaches_the_clip_family(tiny_set, tmp_path, capsys):
+    base = ["train", "--data", str(tiny_set), "--out", str(tmp_path / "m.joblib")]
+    args = build_parser().parse_args([*base, "--features", "fft,clip", "--clip-flip"])
+    union = build_pipeline(args.features, **pipeline_params(args)).named_steps["features"]
+    assert dict(union.transformer_list)["clip"].flip is True
+    plain = build_parser().parse_args([*base, "--features", "clip"])
+    union = build_pipeline(plain.features, **pipeline_params(plain)).named_steps["features"]
+    assert dict(union.transformer_list)["clip"].flip is False
+    assert main([*base, "--features", "handcrafted", "--clip-flip", "--clip-blocks", "4"]) == 2
+    assert "--clip-blocks and --clip-flip need the clip family" in capsys.readouterr().err
+    assert not (tmp_path / "m.joblib").exists()

@@ -152,6 +152,34 @@ def test_blocks_add_columns_and_leave_the_embedding_alone(encoder, photos):
         clip_embedding(photos[:1], encoder=encoder, blocks=(5,))  # not built with block 5
 
 
+def test_flip_averages_the_image_and_its_mirror(encoder, photos):
+    """flip=True is the mean of the two passes, and a mirrored square image gets the same features."""
+    square = [np.ascontiguousarray(photos[0][:300, :300]), np.ascontiguousarray(photos[2][:200, :200])]
+    mirrored = [np.ascontiguousarray(im[:, ::-1]) for im in square]
+    plain = clip_embedding(square, encoder=encoder, blocks=(4,))
+    mirror = clip_embedding(mirrored, encoder=encoder, blocks=(4,))
+    flipped = clip_embedding(square, encoder=encoder, blocks=(4,), flip=True)
+    np.testing.assert_allclose(flipped, (plain + mirror) / 2, rtol=1e-5, atol=1e-5)
+    assert not np.allclose(flipped, plain, atol=1e-3)
+    # PIL resamples a mirrored square as the mirror of its resample, up to rounding of the uint8 pixels
+    again = clip_embedding(mirrored, encoder=encoder, blocks=(4,), flip=True)
+    cosine = np.sum(again * flipped, axis=1) / np.linalg.norm(again, axis=1) / np.linalg.norm(flipped, axis=1)
+    assert np.all(cosine > 0.995)
+
+
+def test_flip_is_a_transformer_parameter_with_its_own_cache_entries(tmp_path, photos):
+    plain = CLIPEmbedding(device="cpu", cache=tmp_path).fit(photos[:1])
+    key_plain = plain._feature_kwargs()
+    assert "flip" not in key_plain  # the keys of features cached before the option existed
+    flipped = CLIPEmbedding(device="cpu", flip=True, cache=tmp_path).fit(photos[:1])
+    assert flipped._feature_kwargs()["flip"] is True
+    a, b = plain.transform(photos[:1]), flipped.transform(photos[:1])
+    assert len(ArrayCache(tmp_path)) == 2 and not np.allclose(a, b, atol=1e-3)
+    np.testing.assert_array_equal(flipped.transform(photos[:1]), b)
+    with pytest.raises(ValueError, match="flip"):
+        CLIPEmbedding(device="cpu", flip="yes").fit(photos[:1])
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

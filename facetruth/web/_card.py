@@ -11,14 +11,45 @@ def round_threshold(value, decimals=THRESHOLD_DECIMALS):
     return None if value is None else round(float(value), decimals)
 
 
+def _last_part(path):
+    return os.path.basename(os.path.normpath(str(path)))
+
+
 def public_card(card):
-    """The model card as served by the API: local paths reduced to their last part."""
+    """The model card as served by the API: local paths reduced to their last part.
+
+    The training data's folder and any absolute path among the feature
+    families' parameters (a fine-tuned backbone's file) tell a visitor
+    about the server's disk; only their last part is kept.
+
+    Examples
+    --------
+    >>> from facetruth.web._card import public_card
+    >>> card = {"training_data": {"source": "/srv/data/faces"},
+    ...         "feature_params": {"cnn": {"weights": "/home/me/tuned.pt", "pooling": "avg"}}}
+    >>> public = public_card(card)
+    >>> public["training_data"]["source"], public["feature_params"]["cnn"]
+    ('faces', {'weights': 'tuned.pt', 'pooling': 'avg'})
+    >>> card["feature_params"]["cnn"]["weights"]  # the card itself is left alone
+    '/home/me/tuned.pt'
+    """
     card = dict(card or {})
     data = dict(card.get("training_data") or {})
     if data.get("source"):
-        data["source"] = os.path.basename(os.path.normpath(str(data["source"])))
+        data["source"] = _last_part(data["source"])
     if data:
         card["training_data"] = data
+    families = card.get("feature_params")
+    if isinstance(families, dict):
+        card["feature_params"] = {
+            name: {
+                key: _last_part(value) if isinstance(value, str) and os.path.isabs(value) else value
+                for key, value in params.items()
+            }
+            if isinstance(params, dict)
+            else params
+            for name, params in families.items()
+        }
     return card
 
 

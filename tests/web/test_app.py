@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 import struct
 import tempfile
 import zlib
@@ -64,6 +65,26 @@ def test_healthz(client, tiny_model):
     assert read_model_card(tiny_model)["sha256"].startswith(body["model_sha256"])
 
 
+def _strings(value):
+    """Every string inside a JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def test_model_card_keeps_no_backbone_path():
+    from facetruth.web._card import public_card
+
+    backbone = os.path.abspath(os.path.join("models", "tuned.pt"))
+    card = {"feature_params": {"cnn": {"weights": backbone}, "fft": {"n_bins": 32}}}
+    assert public_card(card)["feature_params"] == {"cnn": {"weights": "tuned.pt"}, "fft": {"n_bins": 32}}
+
+
 def test_model_card(client, tiny_model):
     from facetruth.models import read_model_card
 
@@ -73,6 +94,7 @@ def test_model_card(client, tiny_model):
     assert body["versions"] == card["versions"]
     assert body["training_data"]["counts"] == {"real": 24, "fake": 24}
     assert "/" not in body["training_data"]["source"]  # no server paths
+    assert not [v for v in _strings(body) if os.path.isabs(v)]
     spectra = body["training_summary"]["mean_log_spectrum"]
     assert len(spectra["real"]) == len(spectra["fake"]) == 64
 

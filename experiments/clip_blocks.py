@@ -92,48 +92,73 @@ def auc_of(X_train, y_train, X_test, y_test, seed):
     return float(roc_auc_score(y_test, detector.predict_proba(X_test)[:, 1]))
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def both_protocols(Z, *, folds, seed):
+    """Leave-one-source-out and stratified k-fold ROC-AUCs of the linear probe on ``{source: (X, y)}``.
+
+    Returns ``(loso, kfold)``: ``loso`` maps each held-out source (and
+    ``"mean"``) to its AUC, and is empty for one source; ``kfold`` maps each
+    source to the mean, standard deviation and per-fold AUCs.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    sources = list(Z)
+    loso = {}
+    if len(sources) > 1:
+        for held in sources:
+            train = [n for n in sources if n != held]
+            X_train = np.vstack([Z[n][0] for n in train])
+            y_train = np.concatenate([Z[n][1] for n in train])
+            loso[held] = auc_of(X_train, y_train, *Z[held], seed)
+        loso["mean"] = float(np.mean([loso[s] for s in sources]))
+    kfold = {}
+    for name, (X, y) in Z.items():
+        splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y)
+        aucs = [auc_of(X[tr], y[tr], X[te], y[te], seed) for tr, te in splits]
+        kfold[name] = {"mean": float(np.mean(aucs)), "std": float(np.std(aucs)), "folds": aucs}
+    return loso, kfold
+
+
+def common_arguments(parser):
+    """The options shared by the CLIP experiments: data, sources, folds, seed, cache, jobs, output."""
     parser.add_argument("--data", default="../shared/data", help="folder holding the data sets")
     parser.add_argument("--sources", default=",".join(SOURCES), help="comma list of data sets")
-    parser.add_argument("--choices", default=",".join(CHOICES), help="comma list of feature choices")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", default=None, help="crop and feature cache folder")
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--out", default="results.json", help="JSON file to write")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from sklearn.model_selection import StratifiedKFold
+    return parser
+
+
+def load_sources(args, extract):
+    """``{source: extract(folder, cache=..., n_jobs=...)}`` for the ``--sources`` of ``args``, logged."""
     from tqdm.auto import tqdm
 
-    sources = [s.strip() for s in args.sources.split(",") if s.strip()]
-    choices = [c.strip() for c in args.choices.split(",") if c.strip()]
     data = {}
-    for name in tqdm(sources, desc="sources", file=sys.stderr):
+    for name in tqdm(
+        [s.strip() for s in args.sources.split(",") if s.strip()], desc="sources", file=sys.stderr
+    ):
         start = time.perf_counter()
-        data[name] = features(Path(args.data) / name, cache=args.cache, n_jobs=args.n_jobs)
+        data[name] = extract(Path(args.data) / name, cache=args.cache, n_jobs=args.n_jobs)
         logger.info("%s: %d images in %.0f s", name, len(data[name][1]), time.perf_counter() - start)
+    return data
+
+
+def main(argv=None):
+    parser = common_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
+    parser.add_argument("--choices", default=",".join(CHOICES), help="comma list of feature choices")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    data = load_sources(args, features)
     results = {"loso": {}, "kfold": {}}
-    for choice in tqdm(choices, desc="choices", file=sys.stderr):
+    for choice in [c.strip() for c in args.choices.split(",") if c.strip()]:
         embedding, blocks = CHOICES[choice]
         Z = {name: (select(X, embedding, blocks), y) for name, (X, y) in data.items()}
-        loso = {}
-        for held in sources:
-            train = [n for n in sources if n != held]
-            X_train = np.vstack([Z[n][0] for n in train])
-            y_train = np.concatenate([Z[n][1] for n in train])
-            loso[held] = auc_of(X_train, y_train, *Z[held], args.seed)
-        loso["mean"] = float(np.mean([loso[s] for s in sources]))
-        kfold = {}
-        for name, (X, y) in Z.items():
-            folds = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed).split(X, y)
-            aucs = [auc_of(X[tr], y[tr], X[te], y[te], args.seed) for tr, te in folds]
-            kfold[name] = {"mean": float(np.mean(aucs)), "std": float(np.std(aucs)), "folds": aucs}
+        loso, kfold = both_protocols(Z, folds=args.folds, seed=args.seed)
         results["loso"][choice], results["kfold"][choice] = loso, kfold
         print(choice, "LOSO", {k: round(v, 3) for k, v in loso.items()}, flush=True)
         print(choice, "5-fold", {k: round(v["mean"], 3) for k, v in kfold.items()}, flush=True)
-        atomic_write_json(args.out, {"sources": sources, "seed": args.seed, **results})
+        atomic_write_json(args.out, {"sources": list(data), "seed": args.seed, **results})
 
 
 if __name__ == "__main__":

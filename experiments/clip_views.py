@@ -32,12 +32,9 @@ Example::
 
 import argparse
 import logging
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
-from clip_blocks import N_BLOCKS, SOURCES, auc_of, select
+from clip_blocks import N_BLOCKS, both_protocols, common_arguments, load_sources, select
 
 from facetruth._atomic import atomic_write_json
 from facetruth.data import load_dataset
@@ -98,49 +95,21 @@ def combine(arrays, view, embedding, blocks):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default="../shared/data", help="folder holding the data sets")
-    parser.add_argument("--sources", default=",".join(SOURCES), help="comma list of data sets")
+    parser = common_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
     parser.add_argument("--views", default=",".join(VIEWS), help="comma list of views")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cache", default=None, help="crop and feature cache folder")
-    parser.add_argument("--n-jobs", type=int, default=1)
-    parser.add_argument("--out", default="results.json", help="JSON file to write")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from sklearn.model_selection import StratifiedKFold
-    from tqdm.auto import tqdm
-
-    sources = [s.strip() for s in args.sources.split(",") if s.strip()]
-    views = [v.strip() for v in args.views.split(",") if v.strip()]
-    data = {}
-    for name in tqdm(sources, desc="sources", file=sys.stderr):
-        start = time.perf_counter()
-        data[name] = features(Path(args.data) / name, cache=args.cache, n_jobs=args.n_jobs)
-        logger.info("%s: %d images in %.0f s", name, len(data[name][1]), time.perf_counter() - start)
+    data = load_sources(args, features)
     results = {"loso": {}, "kfold": {}}
-    for view in views:
+    for view in [v.strip() for v in args.views.split(",") if v.strip()]:
         for part, (embedding, blocks) in PARTS.items():
             key = f"{view} / {part}"
             Z = {name: (combine(arrays, view, embedding, blocks), y) for name, (arrays, y) in data.items()}
-            loso = {}
-            if len(sources) > 1:
-                for held in sources:
-                    train = [n for n in sources if n != held]
-                    X_train = np.vstack([Z[n][0] for n in train])
-                    y_train = np.concatenate([Z[n][1] for n in train])
-                    loso[held] = auc_of(X_train, y_train, *Z[held], args.seed)
-                loso["mean"] = float(np.mean([loso[s] for s in sources]))
-            kfold = {}
-            for name, (X, y) in Z.items():
-                folds = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed).split(X, y)
-                aucs = [auc_of(X[tr], y[tr], X[te], y[te], args.seed) for tr, te in folds]
-                kfold[name] = {"mean": float(np.mean(aucs)), "std": float(np.std(aucs)), "folds": aucs}
+            loso, kfold = both_protocols(Z, folds=args.folds, seed=args.seed)
             results["loso"][key], results["kfold"][key] = loso, kfold
             print(key, "LOSO", {k: round(v, 3) for k, v in loso.items()}, flush=True)
             print(key, "5-fold", {k: round(v["mean"], 3) for k, v in kfold.items()}, flush=True)
-            atomic_write_json(args.out, {"sources": sources, "seed": args.seed, **results})
+            atomic_write_json(args.out, {"sources": list(data), "seed": args.seed, **results})
 
 
 if __name__ == "__main__":

@@ -73,16 +73,21 @@ def select(X, embedding, blocks):
     return np.hstack(scaled)
 
 
-def features(path, *, cache, n_jobs):
-    """Embedding and twelve CLS tokens of every image that loads, with labels."""
+def load_crops(path, *, cache, n_jobs):
+    """The 256 px face crops (``face=auto``) of every image of a data set that loads, with their labels."""
     data = load_dataset(path)
     loader = build_loader("auto", 256, cache=cache, n_jobs=n_jobs).fit()
     loaded = loader.load(list(data.paths), errors="collect")
     for _, message in loaded.errors:
         logger.warning("skipped: %s", message)
+    return np.asarray(loaded.images), np.asarray(data.labels)[np.asarray(loaded.ok)]
+
+
+def features(path, *, cache, n_jobs):
+    """Embedding and twelve CLS tokens of every image that loads, with labels."""
+    crops, labels = load_crops(path, cache=cache, n_jobs=n_jobs)
     union = build_features("clip", cache=cache, clip__blocks=tuple(range(N_BLOCKS)))
-    X = union.fit(loaded.images[:2]).transform(loaded.images)
-    return X, np.asarray(data.labels)[np.asarray(loaded.ok)]
+    return union.fit(crops[:2]).transform(crops), labels
 
 
 def auc_of(X_train, y_train, X_test, y_test, seed):
@@ -144,21 +149,37 @@ def load_sources(args, extract):
     return data
 
 
+def start(parser, argv, extract):
+    """Parse ``argv``, set up logging and extract every source's features: ``(args, data)``."""
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return args, load_sources(args, extract)
+
+
+def run(args, candidates):
+    """Evaluate each ``(name, {source: (X, y)})`` of ``candidates`` by both protocols; print and save."""
+    results = {"loso": {}, "kfold": {}}
+    for name, Z in candidates:
+        loso, kfold = both_protocols(Z, folds=args.folds, seed=args.seed)
+        results["loso"][name], results["kfold"][name] = loso, kfold
+        print(name, "LOSO", {k: round(v, 3) for k, v in loso.items()}, flush=True)
+        print(name, "5-fold", {k: round(v["mean"], 3) for k, v in kfold.items()}, flush=True)
+        atomic_write_json(args.out, {"sources": list(Z), "seed": args.seed, **results})
+    return results
+
+
 def main(argv=None):
     parser = common_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
     parser.add_argument("--choices", default=",".join(CHOICES), help="comma list of feature choices")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    data = load_sources(args, features)
-    results = {"loso": {}, "kfold": {}}
-    for choice in [c.strip() for c in args.choices.split(",") if c.strip()]:
-        embedding, blocks = CHOICES[choice]
-        Z = {name: (select(X, embedding, blocks), y) for name, (X, y) in data.items()}
-        loso, kfold = both_protocols(Z, folds=args.folds, seed=args.seed)
-        results["loso"][choice], results["kfold"][choice] = loso, kfold
-        print(choice, "LOSO", {k: round(v, 3) for k, v in loso.items()}, flush=True)
-        print(choice, "5-fold", {k: round(v["mean"], 3) for k, v in kfold.items()}, flush=True)
-        atomic_write_json(args.out, {"sources": list(data), "seed": args.seed, **results})
+    args, data = start(parser, argv, features)
+    choices = [c.strip() for c in args.choices.split(",") if c.strip()]
+    run(
+        args,
+        (
+            (choice, {name: (select(X, *CHOICES[choice]), y) for name, (X, y) in data.items()})
+            for choice in choices
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -31,16 +31,11 @@ Example::
 """
 
 import argparse
-import logging
 
 import numpy as np
-from clip_blocks import N_BLOCKS, both_protocols, common_arguments, load_sources, select
+from clip_blocks import N_BLOCKS, common_arguments, load_crops, run, select, start
 
-from facetruth._atomic import atomic_write_json
-from facetruth.data import load_dataset
-from facetruth.pipelines import build_features, build_loader
-
-logger = logging.getLogger("clip_views")
+from facetruth.pipelines import build_features
 
 #: side of the inner face inside a 256 px crop with the default 0.3 margin (256 / 1.6)
 INNER = 160
@@ -69,12 +64,7 @@ def inner_face(images, side=INNER):
 
 def features(path, *, cache, n_jobs):
     """CLIP features (embedding and 12 CLS tokens) of each view of every image that loads, with labels."""
-    data = load_dataset(path)
-    loader = build_loader("auto", 256, cache=cache, n_jobs=n_jobs).fit()
-    loaded = loader.load(list(data.paths), errors="collect")
-    for _, message in loaded.errors:
-        logger.warning("skipped: %s", message)
-    crops = np.asarray(loaded.images)
+    crops, labels = load_crops(path, cache=cache, n_jobs=n_jobs)
     union = build_features("clip", cache=cache, clip__blocks=tuple(range(N_BLOCKS))).fit(crops[:2])
     views = {
         "crop": crops,
@@ -82,7 +72,7 @@ def features(path, *, cache, n_jobs):
         "inner": inner_face(crops),
     }
     out = {name: union.transform(images) for name, images in views.items()}
-    return out, np.asarray(data.labels)[np.asarray(loaded.ok)]
+    return out, labels
 
 
 def combine(arrays, view, embedding, blocks):
@@ -97,19 +87,19 @@ def combine(arrays, view, embedding, blocks):
 def main(argv=None):
     parser = common_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
     parser.add_argument("--views", default=",".join(VIEWS), help="comma list of views")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    data = load_sources(args, features)
-    results = {"loso": {}, "kfold": {}}
-    for view in [v.strip() for v in args.views.split(",") if v.strip()]:
-        for part, (embedding, blocks) in PARTS.items():
-            key = f"{view} / {part}"
-            Z = {name: (combine(arrays, view, embedding, blocks), y) for name, (arrays, y) in data.items()}
-            loso, kfold = both_protocols(Z, folds=args.folds, seed=args.seed)
-            results["loso"][key], results["kfold"][key] = loso, kfold
-            print(key, "LOSO", {k: round(v, 3) for k, v in loso.items()}, flush=True)
-            print(key, "5-fold", {k: round(v["mean"], 3) for k, v in kfold.items()}, flush=True)
-            atomic_write_json(args.out, {"sources": list(data), "seed": args.seed, **results})
+    args, data = start(parser, argv, features)
+    views = [v.strip() for v in args.views.split(",") if v.strip()]
+    run(
+        args,
+        (
+            (
+                f"{view} / {part}",
+                {name: (combine(arrays, view, *PARTS[part]), y) for name, (arrays, y) in data.items()},
+            )
+            for view in views
+            for part in PARTS
+        ),
+    )
 
 
 if __name__ == "__main__":

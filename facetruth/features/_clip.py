@@ -244,6 +244,11 @@ class CLIPEmbedding(NetworkFeatureTransformer):
         self.n_jobs = n_jobs
         self.cache = cache
 
+    def __setstate__(self, state):
+        # transformers pickled before ``flip`` existed embed one view
+        state.setdefault("flip", False)
+        super().__setstate__(state)
+
     def _feature_names(self):
         return clip_feature_names(self.blocks)
 

@@ -167,6 +167,17 @@ def test_flip_averages_the_image_and_its_mirror(encoder, photos):
     assert np.all(cosine > 0.995)
 
 
+def test_transformer_pickled_before_flip_existed_loads_without_it(photos):
+    est = CLIPEmbedding(device="cpu").fit(photos[:1])
+    expected = est.transform(photos[:1])
+    state = est.__getstate__()
+    del state["flip"]
+    old = CLIPEmbedding.__new__(CLIPEmbedding)
+    old.__setstate__(state)
+    assert old.get_params()["flip"] is False
+    np.testing.assert_array_equal(old.transform(photos[:1]), expected)
+
+
 def test_flip_is_a_transformer_parameter_with_its_own_cache_entries(tmp_path, photos):
     plain = CLIPEmbedding(device="cpu", cache=tmp_path).fit(photos[:1])
     key_plain = plain._feature_kwargs()

@@ -188,7 +188,7 @@ def family_params(args, features):
         options = {"clip__blocks": "--clip-blocks", "clip__flip": "--clip-flip"}
         named = " and ".join(options[name] for name in params)
         verb = "needs" if len(params) == 1 else "need"
-        raise ValueError(f"{named} {verb} the clip family in the features (e.g. --features clip).")
+        raise ValueError(f"{named} {verb} the clip family in the features (e.g. clip or clip+handcrafted).")
     return params
 
 

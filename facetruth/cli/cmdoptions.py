@@ -150,7 +150,7 @@ clip_flip = _option(
     "--clip-flip",
     action="store_true",
     help="average the clip features of each face and of its mirror image: twice the CLIP time, "
-    "slightly better in-domain and across sources (see README)",
+    "slightly better in-domain, no better across sources (see README)",
 )
 
 

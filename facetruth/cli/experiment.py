@@ -113,6 +113,8 @@ def cmd_experiment(args):
         sets = [s.strip() for s in args.sets.split(",") if s.strip()]
     folds, repeats, seed = (_setting(args, config, name) for name in ("folds", "repeats", "seed"))
     sets = resolve_sets(sets)
+    families = [family for fams in sets.values() for family in fams]
+    params = family_params(args, families)  # a clip option without the clip family fails before loading
     extras = build_extras(args.pseudo_fakes, args.augment, random_state=seed, n_jobs=args.n_jobs)
     dataset = load_data(args.data)
     cache = cache_dir(args)
@@ -127,14 +129,13 @@ def cmd_experiment(args):
         cache=cache,
         n_jobs=args.n_jobs,
     )
-    families = [family for fams in sets.values() for family in fams]
     features = build_features(
         families,
         cache=cache,
         device=args.device,
         n_jobs=args.n_jobs,
         backbone=args.backbone,
-        **family_params(args, families),
+        **params,
     )
     # one thread per fit: experiments fit hundreds of small models
     detector = build_detector(args.classifier, cv=3, device=args.device, n_jobs=1, random_state=seed)

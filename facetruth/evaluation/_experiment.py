@@ -166,6 +166,7 @@ def run_experiment(
             "pseudo_fakes": described["pseudo_fakes"],
             "augment": described["augment"],
             "backbone": described["backbone"],
+            "clip": described["clip"],
             "extra_training_rows": extra.counts(),
         },
         "families": {

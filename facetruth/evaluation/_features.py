@@ -234,14 +234,20 @@ def stack_families(matrices, families):
 
 
 def describe_estimators(loader, features, detector, extras=None):
-    """What a run's metadata records of its estimators (loader, backbone, classifier, extra rows)."""
+    """What a run's metadata records of its estimators (loader, backbone, clip options, classifier, extra rows).
+
+    ``clip`` is ``None`` without the clip family, else its ``blocks`` and ``flip``.
+    """
     from ..pipelines import CNN_FAMILIES, TrainingExtras
 
-    backbone = None
+    backbone, clip = None, None
     for name, step in union_families(features).items():
         weights = getattr(step, "weights", "imagenet")
         if name in CNN_FAMILIES and weights != "imagenet":
             backbone = str(weights)
+        if name == "clip":
+            blocks = getattr(step, "blocks", None)
+            clip = {"blocks": [int(b) for b in blocks or ()], "flip": bool(getattr(step, "flip", False))}
     extras = extras or TrainingExtras()
     return {
         "face": loader.face,
@@ -250,6 +256,7 @@ def describe_estimators(loader, features, detector, extras=None):
         "pseudo_fakes": extras.pseudo_fakes,
         "augment": extras.augment,
         "backbone": backbone,
+        "clip": clip,
         "classifier": classifier_label(detector),
     }
 

@@ -218,6 +218,7 @@ def _metadata(dataset, loaded, names, described, seed):
         "pseudo_fakes": described["pseudo_fakes"],
         "augment": described["augment"],
         "backbone": described["backbone"],
+        "clip": described["clip"],
         "classifier": described["classifier"],
         "seed": seed,
         "load_seconds": round(loaded.load_seconds, 1),

@@ -190,6 +190,7 @@ def metadata_rows(results):
         ),
         ("folds", _folds_text(meta)),
         ("classifier", f"{meta.get('classifier', '')}; inner cv {meta.get('inner_cv')}"),
+        *([("clip family", clip_text(meta["clip"]))] if meta.get("clip") else []),
         ("seed", str(meta.get("seed"))),
         (
             "wall time",
@@ -199,6 +200,31 @@ def metadata_rows(results):
         ("versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
     ]
     return pairs
+
+
+def clip_text(clip):
+    """How a report describes the clip family's options.
+
+    Examples
+    --------
+    >>> from facetruth.evaluation._report_tables import clip_text
+    >>> clip_text({"blocks": [], "flip": False})
+    'final embedding'
+    >>> clip_text({"blocks": list(range(12)), "flip": True})
+    'final embedding + CLS tokens of blocks 0-11; each image averaged with its mirror image'
+    >>> clip_text({"blocks": [4, 8], "flip": False})
+    'final embedding + CLS tokens of blocks 4, 8'
+    """
+    blocks = list(clip.get("blocks") or [])
+    text = "final embedding"
+    consecutive = len(blocks) > 2 and blocks == list(range(blocks[0], blocks[-1] + 1))
+    if consecutive:
+        text += f" + CLS tokens of blocks {blocks[0]}-{blocks[-1]}"
+    elif blocks:
+        text += " + CLS tokens of blocks " + ", ".join(str(b) for b in blocks)
+    if clip.get("flip"):
+        text += "; each image averaged with its mirror image"
+    return text
 
 
 def _folds_text(meta):

@@ -90,3 +90,20 @@ def test_clip_flip_reaches_the_clip_family(tiny_set, tmp_path, capsys):
     assert main([*base, "--features", "handcrafted", "--clip-flip", "--clip-blocks", "4"]) == 2
     assert "--clip-blocks and --clip-flip need the clip family" in capsys.readouterr().err
     assert not (tmp_path / "m.joblib").exists()
+
+
+def test_experiment_refuses_a_clip_option_without_clip_before_reading_data(tmp_path, capsys):
+    missing = tmp_path / "no-such-data"
+    args = [
+        "experiment",
+        "--data",
+        str(missing),
+        "--sets",
+        "fft,lbp",
+        "--clip-flip",
+        "--out",
+        str(tmp_path / "run"),
+    ]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--clip-flip needs the clip family" in err and "no-such-data" not in err

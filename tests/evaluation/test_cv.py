@@ -152,7 +152,27 @@ def test_results_are_json_and_hold_the_metadata(tiny_results, tiny_set):
     assert meta["manifest_sha256"] == load_dataset(tiny_set).manifest_hash()
     assert meta["seed"] == 0 and meta["folds"] == 3
     assert meta["classifier"].startswith("XGBoost in CalibratedDetector")
+    assert meta["clip"] is None  # no clip family in the run
     assert "scikit-learn" in meta["versions"]
     assert back["families"]["fft"]["n_timed"] == 32
     spec = back["spectrum"]
     assert len(spec["radius"]) == len(spec["real_mean"]) == len(spec["fake_mean"]) == 64
+
+
+def test_metadata_records_the_clip_options():
+    from facetruth.evaluation._features import describe_estimators
+    from facetruth.evaluation._report_tables import metadata_rows
+    from facetruth.pipelines import build_detector, build_features, build_loader
+
+    features = build_features("fft,clip", clip__blocks=(8, 3), clip__flip=True)
+    described = describe_estimators(build_loader("off", 64), features, build_detector("linear_probe"))
+    assert described["clip"] == {"blocks": [8, 3], "flip": True}  # in column order
+    rows = dict(metadata_rows({"meta": {"clip": described["clip"]}}))
+    assert (
+        rows["clip family"]
+        == "final embedding + CLS tokens of blocks 8, 3; each image averaged with its mirror image"
+    )
+    plain = describe_estimators(
+        build_loader("off", 64), build_features("clip"), build_detector("linear_probe")
+    )
+    assert plain["clip"] == {"blocks": [], "flip": False}

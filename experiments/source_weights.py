@@ -25,11 +25,10 @@ Example::
 """
 
 import argparse
-import logging
 import warnings
 
 import numpy as np
-from clip_blocks import N_BLOCKS, SOURCES, features, select
+from clip_blocks import N_BLOCKS, common_arguments, features, select, start
 
 from facetruth._atomic import atomic_write_json
 
@@ -58,25 +57,19 @@ def probe(seed):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default="../shared/data", help="folder holding the data sets")
-    parser.add_argument("--cache", default=None, help="crop and feature cache folder")
-    parser.add_argument("--n-jobs", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="results.json", help="JSON file to write")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = common_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
+    args, data = start(parser, argv, features)
     warnings.filterwarnings("ignore", category=FutureWarning)
     from sklearn.metrics import roc_auc_score
 
-    data = {s: features(f"{args.data}/{s}", cache=args.cache, n_jobs=args.n_jobs) for s in SOURCES}
+    sources = list(data)
     results = {}
     for part, blocks in (("embedding", ()), ("embedding+blocks", tuple(range(N_BLOCKS)))):
         Z = {s: (select(X, True, blocks), y) for s, (X, y) in data.items()}
         for weighting in WEIGHTINGS:
             aucs = {}
-            for held in SOURCES:
-                train = [s for s in SOURCES if s != held]
+            for held in sources:
+                train = [s for s in sources if s != held]
                 X = np.vstack([Z[s][0] for s in train])
                 y = np.concatenate([Z[s][1] for s in train])
                 source = np.concatenate([[i] * len(Z[s][1]) for i, s in enumerate(train)])
@@ -85,7 +78,7 @@ def main(argv=None):
                     X, y, logisticregressioncv__sample_weight=balanced_weights(groups[weighting])
                 )
                 aucs[held] = float(roc_auc_score(Z[held][1], model.predict_proba(Z[held][0])[:, 1]))
-            aucs["mean"] = float(np.mean([aucs[s] for s in SOURCES]))
+            aucs["mean"] = float(np.mean([aucs[s] for s in sources]))
             results[f"{part} / {weighting}"] = aucs
             print(part, weighting, {k: round(v, 3) for k, v in aucs.items()}, flush=True)
             atomic_write_json(args.out, {"seed": args.seed, "loso": results})

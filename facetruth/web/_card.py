@@ -15,6 +15,16 @@ def _last_part(path):
     return os.path.basename(os.path.normpath(str(path)))
 
 
+def _public_params(params):
+    """A feature family's parameters with each absolute path reduced to its last part."""
+    if not isinstance(params, dict):
+        return params
+    return {
+        key: _last_part(value) if isinstance(value, str) and os.path.isabs(value) else value
+        for key, value in params.items()
+    }
+
+
 def public_card(card):
     """The model card as served by the API: local paths reduced to their last part.
 
@@ -24,14 +34,16 @@ def public_card(card):
 
     Examples
     --------
+    >>> import os
     >>> from facetruth.web._card import public_card
-    >>> card = {"training_data": {"source": "/srv/data/faces"},
-    ...         "feature_params": {"cnn": {"weights": "/home/me/tuned.pt", "pooling": "avg"}}}
+    >>> backbone = os.path.abspath(os.path.join("models", "tuned.pt"))
+    >>> card = {"training_data": {"source": os.path.abspath("faces")},
+    ...         "feature_params": {"cnn": {"weights": backbone, "pooling": "avg"}}}
     >>> public = public_card(card)
     >>> public["training_data"]["source"], public["feature_params"]["cnn"]
     ('faces', {'weights': 'tuned.pt', 'pooling': 'avg'})
-    >>> card["feature_params"]["cnn"]["weights"]  # the card itself is left alone
-    '/home/me/tuned.pt'
+    >>> card["feature_params"]["cnn"]["weights"] == backbone  # the card itself is left alone
+    True
     """
     card = dict(card or {})
     data = dict(card.get("training_data") or {})
@@ -41,15 +53,7 @@ def public_card(card):
         card["training_data"] = data
     families = card.get("feature_params")
     if isinstance(families, dict):
-        card["feature_params"] = {
-            name: {
-                key: _last_part(value) if isinstance(value, str) and os.path.isabs(value) else value
-                for key, value in params.items()
-            }
-            if isinstance(params, dict)
-            else params
-            for name, params in families.items()
-        }
+        card["feature_params"] = {name: _public_params(params) for name, params in families.items()}
     return card
 
 

@@ -5,7 +5,9 @@ real and fake apart, decodes up to ``--per-class`` images (a seeded sample),
 then runs :func:`facetruth.data.detect_face` on each with every
 ``--max-side`` (``none``: the full image) and prints, per set and class and
 in total: the face-found rate (``face="auto"`` as the loader runs it: dlib,
-then the cascades where dlib finds none; no landmarks unless ``--landmarks``), the mean detection time per image (decoding
+then OpenCV's Haar cascade where dlib finds none; no landmarks unless
+``--landmarks``; ``--method dlib,haar,lbp`` adds scikit-image's LBP cascade,
+the chain before it was dropped), the mean detection time per image (decoding
 excluded) and the mean IoU of the boxes against the full-image search where
 both found a face. One process, one thread, CPU time of this process (so
 that other load on the machine counts less): the times compare sizes, not
@@ -14,6 +16,7 @@ machines. A size below 640 searches again at 640 where it finds no face
 
     python benchmarks/bench_faces.py
     python benchmarks/bench_faces.py --per-class 0 --max-side none 320 256 224 192 160
+    python benchmarks/bench_faces.py --per-class 0 --max-side 160 --method dlib,haar,lbp
 """
 
 import argparse
@@ -44,6 +47,10 @@ def sample(folder, per_class, seed):
     return paths
 
 
+def parse_method(text):
+    return tuple(text.split(",")) if "," in text else text
+
+
 def parse_side(text):
     return None if text.lower() == "none" else int(text)
 
@@ -54,7 +61,12 @@ def main():
     parser.add_argument("--sets", nargs="+", default=SETS)
     parser.add_argument("--per-class", type=int, default=150, help="images per set and class (0: all)")
     parser.add_argument("--max-side", nargs="+", type=parse_side, default=[None, 256, 224, 192, 160])
-    parser.add_argument("--method", default="auto", help="detect_face's method")
+    parser.add_argument(
+        "--method",
+        type=parse_method,
+        default="auto",
+        help="detect_face's method; a comma-separated chain such as dlib,haar,lbp tries them in turn",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--landmarks",

@@ -10,9 +10,9 @@ trains) into the web service, scores ``--n-images`` uploads of
   landmarks, features, classifier, explanations; from :mod:`cProfile`, whose
   overhead makes the total a little larger than without it);
 - how many uploads each face detector was run on, i.e. how far down the
-  ``face="auto"`` chain (dlib, then OpenCV's Haar cascade, then
-  scikit-image's LBP cascade, each on a small copy and then a 640 px one) the
-  search went.
+  ``face="auto"`` chain (dlib, then OpenCV's Haar cascade, each on a small
+  copy and then a 640 px one; scikit-image's LBP cascade only for models
+  whose loader's ``fallback`` names it) the search went.
 
 It asserts nothing. Usage::
 

@@ -59,7 +59,7 @@ def check_crop_params(
     size, margin, method, pad="black", align=False, native=False, detect_max_side=DETECT_SIDE
 ):
     """Validate :func:`crop_face` parameters; raise ``ValueError`` on bad ones."""
-    _check_method(method, CROP_METHODS)
+    _check_method(method, CROP_METHODS)  # a tuple of backends is a chain (see detect_face)
     try:
         check_max_side(detect_max_side)
     except ValueError as exc:
@@ -105,8 +105,8 @@ def crop_face(
     margin : float
         Extra context on each side, as a fraction of the face box's longest
         side: the square's side is ``max(box_w, box_h) * (1 + 2 * margin)``.
-    method : {"auto", "dlib", "haar", "lbp", "off"}
-        Detector (see :func:`detect_face`); ``"off"`` skips detection and
+    method : {"auto", "dlib", "haar", "lbp", "off"} or tuple of str
+        Detector, or a chain of them (see :func:`detect_face`); ``"off"`` skips detection and
         takes the centre square. When no face is found, the centre square is
         taken too and ``info["method"]`` is ``"centre"``.
     align : {False, True, "eyes", "canonical"}

@@ -23,8 +23,9 @@ logger = logging.getLogger(__name__)
 
 
 #: bump when crop_face's output changes, to invalidate old cache entries
-#: (4: faces are searched on a copy of at most ``detect_max_side`` pixels first)
-_CROP_VERSION = 4
+#: (4: faces are searched on a copy of at most ``detect_max_side`` pixels first;
+#: 5: ``method="auto"`` no longer falls back on scikit-image's LBP cascade)
+_CROP_VERSION = 5
 
 
 def _crop_one(image, params):
@@ -130,8 +131,8 @@ class FaceCropper(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    method : {"auto", "dlib", "haar", "lbp", "off"}
-        Face detector (see :func:`crop_face`).
+    method : {"auto", "dlib", "haar", "lbp", "off"} or tuple of str
+        Face detector, or a chain of them (see :func:`crop_face`).
     size : int
         Side of the output crops.
     margin : float

@@ -25,6 +25,7 @@ __getattr__, __dir__, __all__ = attach(
         "._finetune_classifier": ["FineTunedCNNClassifier"],
         "._explain": [
             "family_contributions",
+            "feature_families",
             "training_summary",
             "FamilyContributions",
             "SPECTRUM_BINS",

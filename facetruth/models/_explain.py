@@ -111,7 +111,7 @@ def _baseline(pipeline, detector, n_features):
     return None
 
 
-def family_contributions(pipeline, X, *, baseline=None):
+def family_contributions(pipeline, X, *, baseline=None, families=None):
     """Contribution of each feature family to the fake score of each row of ``X``.
 
     Parameters
@@ -125,6 +125,10 @@ def family_contributions(pipeline, X, *, baseline=None):
         Values that stand for "no information" in the occlusion method.
         By default the training means from the model card's
         ``training_summary``, else the means of the classifier's scaler.
+    families : tuple (list of str, ndarray of int), default=None
+        What :func:`feature_families` returns for ``pipeline``; a caller that
+        explains many batches (the web service) computes it once and passes
+        it, instead of building every feature name on each call.
 
     Returns
     -------
@@ -146,7 +150,7 @@ def family_contributions(pipeline, X, *, baseline=None):
     """
     detector = pipeline[-1]
     X = np.asarray(X, dtype=np.float32)
-    families, index = feature_families(pipeline)
+    families, index = feature_families(pipeline) if families is None else families
     if X.ndim != 2 or X.shape[1] != index.size:
         raise ValueError(f"X must have shape (n_samples, {index.size}), got {X.shape}.")
     estimator = detector.estimator_

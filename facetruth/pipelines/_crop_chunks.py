@@ -147,7 +147,7 @@ def _load_chunk(items, params, cache_dir):
                 image,
                 size=params["size"],
                 margin=params["margin"],
-                method=params["face"],
+                method=tuple(params["chain"]) if params["face"] == "auto" else params["face"],
                 align=params.get("align", False),
                 native=params.get("native", False),
                 detect_max_side=params.get("detect_max_side", _LEGACY_DETECT_SIDE),

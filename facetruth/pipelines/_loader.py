@@ -25,6 +25,33 @@ _FACE_CHOICES = ("auto", "off", "dlib", "haar", "lbp")
 #: bump when the crops change for the same parameters (3: the square stays inside the image,
 #: no mirror padding), so that cached crops of an older version are not reused
 CROP_VERSION = 3
+#: the detectors after dlib of a loader pickled before ``fallback`` existed
+_LEGACY_FALLBACK = ("haar", "lbp")
+
+
+def check_fallback(fallback):
+    """Validate :class:`ImageLoader`'s ``fallback``: distinct names from ``("haar", "lbp")``.
+
+    Returns
+    -------
+    fallback : list of str
+
+    Examples
+    --------
+    >>> from facetruth.pipelines._loader import check_fallback
+    >>> check_fallback(("haar",)), check_fallback(())
+    (['haar'], [])
+    >>> check_fallback("haar")
+    Traceback (most recent call last):
+    ...
+    ValueError: fallback must be a tuple of distinct detectors from ('haar', 'lbp'); got 'haar'.
+    """
+    allowed = ("haar", "lbp")
+    if isinstance(fallback, (tuple, list)):
+        names = list(fallback)
+        if len(set(names)) == len(names) and all(isinstance(n, str) and n in allowed for n in names):
+            return names
+    raise ValueError(f"fallback must be a tuple of distinct detectors from {allowed}; got {fallback!r}.")
 
 
 @dataclass
@@ -65,9 +92,16 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     face : {"auto", "off", "dlib", "haar", "lbp"}, default="auto"
-        ``"auto"`` tries dlib's HOG detector, then OpenCV's cascades, and
-        falls back to the centre crop (recorded as ``method="centre"``);
-        ``"off"`` always takes the centre square.
+        ``"auto"`` tries dlib's HOG detector, then the ``fallback``
+        detectors, and falls back to the centre crop (recorded as
+        ``method="centre"``); ``"off"`` always takes the centre square.
+    fallback : tuple of {"haar", "lbp"}, default=("haar",)
+        With ``face="auto"``, the detectors tried in turn on images where
+        dlib finds no face: OpenCV's Haar cascade and scikit-image's LBP
+        cascade (slow, and on the shared sets mostly false alarms where the
+        others found nothing); ``()`` stops at dlib. Loaders pickled before
+        this parameter existed keep ``("haar", "lbp")``, the chain they were
+        trained with.
     image_size : int, default=256
         Side of the output crops, in pixels.
     margin : float, default=0.3
@@ -115,6 +149,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         self,
         *,
         face="auto",
+        fallback=("haar",),
         image_size=256,
         margin=0.3,
         align=False,
@@ -125,6 +160,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         n_jobs=None,
     ):
         self.face = face
+        self.fallback = fallback
         self.image_size = image_size
         self.margin = margin
         self.align = align
@@ -152,6 +188,8 @@ class ImageLoader(TransformerMixin, BaseEstimator):
             params["native"] = True
         if self.face != "off":  # the crops of face="off" do not depend on it: their cache keys stay
             params["detect_max_side"] = check_max_side(self.detect_max_side)
+        if self.face == "auto":  # the chain of backends: absent elsewhere, so their cache keys stay
+            params["chain"] = ["dlib", *check_fallback(self.fallback)]
         if self.align not in (False, None, "none"):
             params["align"] = check_align(self.align)  # absent when off: older cache keys stay valid
         return params
@@ -165,6 +203,8 @@ class ImageLoader(TransformerMixin, BaseEstimator):
             state = {**state, "native": False}
         if "detect_max_side" not in state:  # pickled before: keep the detection it was trained with
             state = {**state, "detect_max_side": _LEGACY_DETECT_SIDE}
+        if "fallback" not in state:  # pickled when "auto" still ended with the LBP cascade
+            state = {**state, "fallback": _LEGACY_FALLBACK}
         super().__setstate__(state)
 
     def fit(self, X=None, y=None):

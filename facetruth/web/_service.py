@@ -106,7 +106,7 @@ class DetectorService:
         self._setup(max_pixels, pixel_budget, band)
 
     def _setup(self, max_pixels, pixel_budget, band):
-        from ..models import set_cache
+        from ..models import feature_families, set_cache
         from ..pipelines import decision_threshold, split_pipeline, verdict_rules
 
         set_cache(self.pipeline, None)  # uploads are never written anywhere
@@ -116,6 +116,7 @@ class DetectorService:
         self.threshold = decision_threshold(self.pipeline)
         self.band = verdict_rules(loader, self.pipeline[-1], band=band).band  # checks the value, once
         self.budget = PixelBudget(2 * self.max_pixels if pixel_budget is None else pixel_budget)
+        self.families = feature_families(self.pipeline)  # once: building the names costs ~1 ms
         logger.info("loaded %s (threshold %.4f)", self.model_path, self.threshold)
 
     def warm_up(self):
@@ -176,7 +177,7 @@ class DetectorService:
             result = score_items(self.pipeline, items, names=[name for name, _ in uploads], band=self.band)
         rows = [_api_row(p) for p in result.predictions]
         if len(result.scored):
-            contribs = family_contributions(self.pipeline, result.features)
+            contribs = family_contributions(self.pipeline, result.features, families=self.families)
             per_row = contribs.as_dicts() or [None] * len(result.scored)
             for j, pos in enumerate(result.scored):
                 rows[pos].update(

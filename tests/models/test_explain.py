@@ -87,3 +87,21 @@ def test_training_summary_holds_class_mean_spectra(data):
     np.testing.assert_allclose(summary["feature_mean"], feats.mean(axis=0), rtol=1e-6)
     with pytest.raises(ValueError, match="labels"):
         training_summary(pipe, crops, labels[:-1])
+
+
+def test_families_computed_once_give_the_same_contributions(data, monkeypatch):
+    from facetruth.models import _explain
+
+    pipe, _, feats = _fit("xgboost", *data)
+    once = feature_families(pipe)
+    expected = family_contributions(pipe, feats)
+
+    def refuse(pipeline):
+        raise AssertionError("feature names rebuilt although the families were given")
+
+    monkeypatch.setattr(_explain, "feature_families", refuse)
+    given = family_contributions(pipe, feats, families=once)
+    assert given.families == expected.families
+    np.testing.assert_array_equal(given.values, expected.values)
+    with pytest.raises(ValueError, match="X must have shape"):
+        family_contributions(pipe, feats[:, :-1], families=once)

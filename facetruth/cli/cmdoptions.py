@@ -62,8 +62,8 @@ face = _option(
     "--face",
     default="auto",
     choices=FACE_DETECTORS,
-    help="face detector: auto (dlib's HOG, then OpenCV's cascades, else the centre square), dlib, "
-    "haar (OpenCV's cascades) or off (the centre square of the whole image)",
+    help="face detector: auto (dlib's HOG, then OpenCV's Haar cascade, else the centre square), dlib, "
+    "haar (OpenCV's Haar cascade) or off (the centre square of the whole image)",
 )
 image_size = _option(
     "--image-size", type=int, default=256, help="side of the square face crops the loader makes, in pixels"

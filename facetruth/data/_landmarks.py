@@ -1,7 +1,7 @@
 """Find the largest face in an image, on a downscaled grey copy, and the geometry of its landmarks.
 
 :func:`detect_face` runs the backends of :mod:`._detectors` (dlib, then the
-Haar and LBP cascades) on a grey copy whose longest side is at most
+Haar cascade; or a chain of the caller's) on a grey copy whose longest side is at most
 ``max_side`` pixels (:func:`detection_shape`), searches again at
 :data:`DETECT_MAX_SIDE` when that finds nothing, and maps boxes and
 landmarks back to the image (:func:`to_full_resolution`). :func:`eye_angle`

@@ -85,6 +85,17 @@ def feature_families(pipeline):
         Unique family names in column order.
     index : ndarray of shape (n_features,), dtype int
         Position in ``families`` of each column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.models import feature_families
+    >>> from facetruth.pipelines import build_pipeline
+    >>> images = list(np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8))
+    >>> pipe = build_pipeline("fft,dct", "logistic", face="off", image_size=32, cv=2)
+    >>> families, index = feature_families(pipe.fit(images, [0, 1] * 4))
+    >>> families, index.size == pipe[:-1].get_feature_names_out().size
+    (['fft', 'dct'], True)
     """
     names = [str(n) for n in pipeline[:-1].get_feature_names_out()]
     prefixes = [n.split("__", 1)[0] for n in names]

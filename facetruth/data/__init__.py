@@ -22,7 +22,7 @@ __getattr__, __dir__, __all__ = attach(
         "._face_geometry": ["CROP_GEOMETRY", "crop_geometry"],
         "._nuisance": ["ENCODING_PROPERTIES", "NUISANCE_PROPERTIES", "jpeg_quality", "nuisance_properties"],
         "._faces": ["FaceCropper", "FaceDetection", "crop_face", "crop_faces", "detect_face", "check_align"],
-        "._landmarks": ["DETECT_SIDE", "check_max_side"],
+        "._landmarks": ["DETECT_SIDE", "check_max_side", "is_chain"],
         "._augment": ["jpeg_compress", "rescale", "gaussian_blur", "gaussian_noise", "random_augment"],
         "._demo": ["DemoData", "make_demo_dataset"],
         "._sbi": ["self_blend", "make_pseudo_fakes", "parse_pseudo_fakes", "batch_landmarks"],

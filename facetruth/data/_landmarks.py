@@ -77,13 +77,25 @@ class FaceDetection:
     method: str
 
 
+def is_chain(names):
+    """Whether ``names`` is a chain of backends: a non-empty tuple (or list) of distinct backend names.
+
+    Examples
+    --------
+    >>> from facetruth.data import is_chain
+    >>> is_chain(("dlib", "haar")), is_chain(("dlib", "dlib")), is_chain(()), is_chain("dlib")
+    (True, False, False, False)
+    """
+    if not isinstance(names, (tuple, list)) or not names:
+        return False
+    return all(isinstance(n, str) and n in _DETECTORS for n in names) and len(set(names)) == len(names)
+
+
 def _check_method(method, allowed):
-    """Validate a detector ``method``: one of ``allowed``, or a tuple of backends tried in turn."""
-    if isinstance(method, (tuple, list)):
-        names = tuple(method)
-        if names and len(set(names)) == len(names) and all(n in _DETECTORS for n in names):
-            return names
-    elif isinstance(method, str) and method in allowed:
+    """Validate a detector ``method``: one of ``allowed``, or a chain of backends tried in turn."""
+    if is_chain(method):
+        return tuple(method)
+    if isinstance(method, str) and method in allowed:
         return method
     raise ValueError(
         f"method must be one of {allowed} or a tuple of distinct backends from "

@@ -13,7 +13,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ..data import DETECT_SIDE, check_align, check_max_side
+from ..data import DETECT_SIDE, check_align, check_max_side, is_chain
 from ..exceptions import ImageDecodeError
 from ._crop_chunks import _LEGACY_DETECT_SIDE, _chunks, _load_chunk
 from ._verdicts import face_size_limit
@@ -46,12 +46,12 @@ def check_fallback(fallback):
     ...
     ValueError: fallback must be a tuple of distinct detectors from ('haar', 'lbp'); got 'haar'.
     """
-    allowed = ("haar", "lbp")
-    if isinstance(fallback, (tuple, list)):
-        names = list(fallback)
-        if len(set(names)) == len(names) and all(isinstance(n, str) and n in allowed for n in names):
-            return names
-    raise ValueError(f"fallback must be a tuple of distinct detectors from {allowed}; got {fallback!r}.")
+    # dlib comes first, so the fallback is any chain after it: distinct backends other than dlib
+    if isinstance(fallback, (tuple, list)) and is_chain(("dlib", *fallback)):
+        return list(fallback)
+    raise ValueError(
+        f"fallback must be a tuple of distinct detectors from ('haar', 'lbp'); got {fallback!r}."
+    )
 
 
 @dataclass

@@ -17,7 +17,14 @@ import numpy as np
 from .._validation import check_images
 from ._backbone import resolve_device
 from ._clip_torch import ARCHITECTURE, TorchCLIPEncoder, clip_state_dict
-from ._clip_weights import ONNXCLIPEncoder, _check_blocks, _onnx_session, read_clip_weights
+from ._clip_weights import (
+    KERNELS,
+    ONNXCLIPEncoder,
+    _check_blocks,
+    _onnx_session,
+    default_kernel,
+    read_clip_weights,
+)
 
 #: CLIP's input normalisation (RGB in [0, 1])
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -85,7 +92,7 @@ def clip_preprocess(images, *, size=INPUT_SIZE):
     return out
 
 
-def load_clip_encoder(device="auto", *, blocks=None, n_threads=None, backend=None):
+def load_clip_encoder(device="auto", *, blocks=None, n_threads=None, backend=None, kernel=None):
     """Build the CLIP image encoder once, to pass to :func:`clip_embedding`.
 
     Parameters
@@ -102,6 +109,12 @@ def load_clip_encoder(device="auto", *, blocks=None, n_threads=None, backend=Non
     backend : {"onnx", "torch"}, optional
         Default: ``"torch"`` on CUDA, ``"onnx"`` (int8, onnxruntime) on CPU.
         ``"torch"`` on CPU runs the de-quantised float32 weights.
+    kernel : {"u8s8", "u8u8"}, optional
+        onnxruntime's int8 kernel for the ONNX encoder. Default: ``"u8s8"``
+        on CPUs where it is exact, else ``"u8u8"``
+        (:func:`~facetruth.features._clip_weights.default_kernel`); both give
+        the same features. Forcing ``"u8s8"`` on an x86 CPU without AVX-512
+        VNNI gives wrong features, and is allowed only to measure them.
 
     Returns
     -------
@@ -127,13 +140,17 @@ def load_clip_encoder(device="auto", *, blocks=None, n_threads=None, backend=Non
         raise ValueError(f"backend must be 'onnx' or 'torch'; got {backend!r}.")
     if backend == "onnx" and device != "cpu":
         raise ValueError(f"The onnx backend runs on CPU only; got device={device!r}.")
+    kernel = default_kernel() if kernel is None else kernel
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}.")
     data = read_clip_weights()
     if backend == "onnx":
         if n_threads is None:
             from joblib import cpu_count
 
             n_threads = cpu_count()
-        return ONNXCLIPEncoder(_onnx_session(data, blocks), blocks, n_threads=int(n_threads))
+        session = _onnx_session(data, blocks, kernel)
+        return ONNXCLIPEncoder(session, blocks, n_threads=int(n_threads), kernel=kernel)
     import timm
 
     state_dict, projection = clip_state_dict(data)

@@ -334,7 +334,7 @@ def _float_onnx_session(model_bytes, blocks):
     import onnxruntime as ort
     from onnx import helper, numpy_helper
 
-    model = onnx.load_from_string(_clip_weights._with_cls_outputs(model_bytes, blocks))
+    model = _clip_weights._with_cls_outputs(onnx.load_from_string(model_bytes), blocks)
     graph = model.graph
     inits = {t.name: t for t in graph.initializer}
     producer = {o: n for n in graph.node for o in n.output}

@@ -2,30 +2,33 @@
 
 The script embeds a fixed set of real faces (the first ``--n`` real images,
 by file name, of ``hardfake`` and of ``ciplab`` in ``../shared/data``, half
-from each) with the ``clip`` family's CPU path on this machine, then runs
-itself again under ``qemu-x86_64 -cpu Haswell`` (an x86-64 CPU with AVX2
-and FMA but neither AVX-512 nor VNNI, which qemu emulates instruction by
-instruction) and compares:
+from each) on this machine, then runs itself again under ``qemu-x86_64 -cpu
+Haswell`` (an x86-64 CPU with AVX2 and FMA but neither AVX-512 nor VNNI,
+which qemu emulates instruction by instruction) and compares, for each way
+of computing the ``clip`` features:
 
-- per image, the cosine similarity between the native and the emulated
-  embedding of the production path (the int8 kernel chosen for each CPU:
-  U8S8 where it is exact, U8U8 elsewhere; the target is 0.999 or more for
-  every image);
-- the same for the int8 file as published, with its U8S8 kernel forced on
-  the emulated CPU (the path of FaceTruth before the kernel was chosen per
-  CPU: what an AVX2-only CPU computed);
-- each path's cosine to the float32 reference (the de-quantised weights
-  with torch, on this machine);
-- a detector's ``prob_fake``: a logistic regression fitted on native
-  features of ``--n-train`` other ciplab images (half real, half fake),
-  applied to both machines' features of the fixed set (the target is 0.01
-  or less).
+- ``float32`` (the default): the de-quantised weights in float32 with
+  onnxruntime;
+- ``int8``: the published int8 products, with the kernel that is exact on
+  each CPU (U8S8 with AVX-512 VNNI, U8U8 elsewhere);
+- ``published``: the published int8 file with onnxruntime's U8S8 kernel on
+  every CPU, FaceTruth's path before this check existed (it saturates on
+  CPUs without VNNI);
 
-It also times each path natively (milliseconds per image with the threads
-FaceTruth uses, one per core). It prints a table and writes the figures,
-the command, the commit, a hash of the images used and the machine as JSON
-(``--out``). It asserts nothing. Emulation is slow: about 25 s per image
-and path, plus a minute of imports.
+the cosine similarity between the native and the emulated features of each
+image (the target is 0.999 or more for every image), each path's cosine to
+the float32 reference computed by torch, and a detector's ``prob_fake``: a
+logistic regression on L2-normalised features, fitted on the native
+features of ``--n-train`` other ciplab images (half real, half fake) by the
+same path, applied to both machines' features of the fixed set (the target
+is 0.01 or less).
+
+It also times each path natively (milliseconds per image, the threads
+FaceTruth uses: one per core), before the emulated run so that the two do
+not share the CPU. It prints a table and writes the figures, the command,
+the commit, a hash of the images used and both machines as JSON
+(``--out``). It asserts nothing. Emulation is slow: about 25 s per image for
+int8, longer for float32, plus a minute of imports.
 
 Usage::
 
@@ -67,26 +70,34 @@ def _read(paths):
     return [read_image(p) for p in paths]
 
 
-def _embed(paths, kernel=None, backend=None, n_threads=None):
-    """Embeddings of ``paths`` and milliseconds per image."""
+#: the ways of computing the clip features that are compared, as load_clip_encoder's arguments
+PATHS = {
+    "float32": {},
+    "int8": {"precision": "int8"},
+    "published": {"precision": "int8", "kernel": "u8s8"},
+}
+
+
+def _embed(paths, **kwargs):
+    """Embeddings of ``paths``, milliseconds per image and the encoder's int8 kernel."""
     from facetruth.features import clip_embedding, load_clip_encoder
 
-    encoder = load_clip_encoder("cpu", backend=backend, kernel=kernel, n_threads=n_threads)
+    encoder = load_clip_encoder("cpu", **kwargs)
     images = _read(paths)
     start = time.perf_counter()
     out = clip_embedding(images, encoder=encoder)
-    return out, 1000 * (time.perf_counter() - start) / len(images), getattr(encoder, "kernel", "float32")
+    return out, 1000 * (time.perf_counter() - start) / len(images), getattr(encoder, "kernel", None)
 
 
 def _child(args):
-    """The emulated half: the production path and the published U8S8 path."""
+    """The emulated half: every path of :data:`PATHS`."""
     from facetruth._cpu import cpu_info
 
     paths = Path(args.child).read_text().split("\n")
-    production, _, kernel = _embed(paths)
-    published, _, _ = _embed(paths, kernel="u8s8")
-    np.savez(args.child_out, production=production, published=published)
-    Path(args.child_out + ".json").write_text(json.dumps({"cpu": cpu_info(), "kernel": kernel}))
+    embedded = {name: _embed(paths, **kwargs) for name, kwargs in PATHS.items()}
+    np.savez(args.child_out, **{name: out for name, (out, _, _) in embedded.items()})
+    kernels = {name: kernel for name, (_, _, kernel) in embedded.items()}
+    Path(args.child_out + ".json").write_text(json.dumps({"cpu": cpu_info(), "kernels": kernels}))
 
 
 def _cosine(a, b):
@@ -154,62 +165,49 @@ def main(argv=None):
         child_out = str(Path(tmp) / "emulated.npz")
         command = [*emulator, sys.executable, __file__, "--child", str(listing), "--child-out", child_out]
         # natively first, alone, so that the timings are not shared with the emulator
-        native, native_ms, native_kernel = _embed(faces)
-        other = "u8u8" if native_kernel == "u8s8" else "u8s8"
-        native_other, other_ms, _ = _embed(faces, kernel=other)
-        reference, float_ms, _ = _embed(faces, backend="torch")
-        train_x, _, _ = _embed(train)
-        print(
-            f"emulated run: {shlex.join(command[:3])} ... ({len(faces)} images, two paths)", file=sys.stderr
-        )
+        native = {name: _embed(faces, **kwargs) for name, kwargs in PATHS.items()}
+        other_kernel = "u8u8" if native["int8"][2] == "u8s8" else "u8s8"
+        native_other, other_ms, _ = _embed(faces, precision="int8", kernel=other_kernel)
+        reference, torch_ms, _ = _embed(faces, backend="torch")
+        train_x = {name: _embed(train, **kwargs)[0] for name, kwargs in PATHS.items() if name != "published"}
+        print(f"emulated run: {shlex.join(command[:3])} ... ({len(faces)} images)", file=sys.stderr)
         start = time.perf_counter()
         if subprocess.run(command, stderr=subprocess.DEVNULL, check=False).returncode != 0:
             raise SystemExit("the emulated run failed")
         emulated_seconds = time.perf_counter() - start
         emulated = np.load(child_out)
-        emulated_cpu = json.loads(Path(child_out + ".json").read_text())
+        emulated_facts = json.loads(Path(child_out + ".json").read_text())
 
-    detector = LogisticRegression(C=1.0, max_iter=5000).fit(
-        train_x / np.linalg.norm(train_x, axis=1, keepdims=True), y_train
-    )
+    def unit(x):
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
 
-    def prob(x):
-        return detector.predict_proba(x / np.linalg.norm(x, axis=1, keepdims=True))[:, 1]
-
-    rows = {
-        "production": {
-            "kernel": {"native": native_kernel, "emulated": emulated_cpu["kernel"]},
-            "cosine_native_emulated": _stats(_cosine(native, emulated["production"])),
+    detectors = {name: LogisticRegression(max_iter=5000).fit(unit(x), y_train) for name, x in train_x.items()}
+    rows = {}
+    for name in PATHS:
+        detector = detectors["int8" if name == "published" else name]
+        here, there = native[name][0], emulated[name]
+        prob_here, prob_there = (detector.predict_proba(unit(x))[:, 1] for x in (here, there))
+        rows[name] = {
+            "kernel": {"native": native[name][2], "emulated": emulated_facts["kernels"][name]},
+            "cosine_native_emulated": _stats(_cosine(here, there)),
             "cosine_to_float32": {
-                "native": _stats(_cosine(native, reference)),
-                "emulated": _stats(_cosine(emulated["production"], reference)),
+                "native": _stats(_cosine(here, reference)),
+                "emulated": _stats(_cosine(there, reference)),
             },
-            "prob_fake_max_abs_diff": round(
-                float(np.abs(prob(native) - prob(emulated["production"])).max()), 5
-            ),
-        },
-        "published_u8s8": {
-            "kernel": {"native": "u8s8", "emulated": "u8s8"},
-            "cosine_native_emulated": _stats(
-                _cosine(native if native_kernel == "u8s8" else native_other, emulated["published"])
-            ),
-            "cosine_to_float32": {"emulated": _stats(_cosine(emulated["published"], reference))},
-            "prob_fake_max_abs_diff": round(
-                float(np.abs(prob(native) - prob(emulated["published"])).max()), 5
-            ),
-        },
-        "kernels_agree_natively": {
-            "max_abs_diff": float(np.abs(native - native_other).max()),
-            "cosine": _stats(_cosine(native, native_other)),
-        },
+            "prob_fake_max_abs_diff": round(float(np.abs(prob_here - prob_there).max()), 5),
+        }
+    kernels_agree = {
+        "kernels": [native["int8"][2], other_kernel],
+        "max_abs_diff": float(np.abs(native["int8"][0] - native_other).max()),
     }
     speed = {
-        f"int8 {native_kernel}": round(native_ms, 1),
-        f"int8 {other}": round(other_ms, 1),
-        "float32 torch": round(float_ms, 1),
+        "float32 onnxruntime": round(native["float32"][1], 1),
+        f"int8 {native['int8'][2]}": round(native["int8"][1], 1),
+        f"int8 {other_kernel}": round(other_ms, 1),
+        "float32 torch": round(torch_ms, 1),
     }
     results = {
-        "command": shlex.join([Path(sys.executable).name, *sys.argv]),
+        "command": shlex.join(["python", *sys.argv]),
         "commit": _commit(),
         "data": {
             "faces": [f"{p.parent.parent.name}/{p.parent.name}/{p.name}" for p in faces],
@@ -217,27 +215,28 @@ def main(argv=None):
             "train_sha256": _digest(train),
             "n_train": len(train),
         },
-        "machine": {"native": cpu_info(), "emulated": emulated_cpu["cpu"], "emulator": args.emulator},
+        "machine": {"native": cpu_info(), "emulated": emulated_facts["cpu"], "emulator": args.emulator},
         "versions": {**package_versions(), "python": platform.python_version()},
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "agreement": rows,
+        "int8_kernels_agree_natively": kernels_agree,
         "ms_per_image_native": speed,
         "emulated_seconds": round(emulated_seconds, 1),
     }
-    print(f"{len(faces)} real faces; native {cpu_info()['isa']}, emulated {emulated_cpu['cpu']['isa']}")
-    print(f"{'path':<34} {'cos native/emulated (min, median)':>34} {'|dP(fake)|':>11}")
+    print(f"{len(faces)} real faces; native {cpu_info()['isa']}, emulated {emulated_facts['cpu']['isa']}")
+    print(
+        f"{'path':<12} {'kernels':<12} {'cos native/emulated min':>24} {'median':>8} {'|dP(fake)|':>11} {'cos to f32 min':>15}"
+    )
     for name, row in rows.items():
-        if "cosine_native_emulated" in row:
-            c = row["cosine_native_emulated"]
-            print(
-                f"{name + ' ' + str(row['kernel']['emulated']):<34} {c['min']:>17.5f} {c['median']:>16.5f} "
-                f"{row['prob_fake_max_abs_diff']:>11.4f}"
-            )
-    agree = rows["kernels_agree_natively"]
-    print(f"U8S8 and U8U8 natively: largest difference {agree['max_abs_diff']:.3g}")
-    for name, row in rows.items():
-        if "cosine_to_float32" in row:
-            print(f"cosine to float32, {name}: {row['cosine_to_float32']}")
+        c, k = row["cosine_native_emulated"], row["kernel"]
+        kernels = f"{k['native'] or '-'}/{k['emulated'] or '-'}"
+        print(
+            f"{name:<12} {kernels:<12} {c['min']:>24.5f} {c['median']:>8.5f} "
+            f"{row['prob_fake_max_abs_diff']:>11.4f} {row['cosine_to_float32']['emulated']['min']:>15.4f}"
+        )
+    print(
+        f"int8 kernels {kernels_agree['kernels']} natively: largest difference {kernels_agree['max_abs_diff']:.3g}"
+    )
     print("ms per image here:", speed)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

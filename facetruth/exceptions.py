@@ -66,6 +66,24 @@ class ModelIntegrityError(FaceTruthError):
     """
 
 
+class FeatureDriftError(ModelIntegrityError):
+    """A saved detector's features, computed on this machine, differ from those it was saved with.
+
+    Raised by :func:`facetruth.load` when the features of the fixed probe
+    images (:func:`facetruth.data.probe_images`) or their ``P(fake)`` no
+    longer match the fingerprint in the model card: another CPU or library
+    version computes other features, so the model's scores would not be the
+    ones it was validated with. ``load(path, allow_drift=True)``
+    (``--allow-drift``) loads it anyway, with a warning.
+
+    Examples
+    --------
+    >>> from facetruth import FeatureDriftError, ModelIntegrityError
+    >>> issubclass(FeatureDriftError, ModelIntegrityError)
+    True
+    """
+
+
 class NotAModelError(ModelIntegrityError, ValueError):
     """The path given as a model is something else: an image, a video, a model card or a folder.
 

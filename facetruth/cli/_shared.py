@@ -12,16 +12,18 @@ def cache_dir(args):
 
 
 def load_model(args):
-    """The model of ``args.model`` (``--trust``), every cache of it set to :func:`cache_dir`'s.
+    """The model of ``args.model`` (``--trust``, ``--allow-drift``), every cache of it set to :func:`cache_dir`'s.
 
     The cache folders a model was trained with are never used: they may be
-    another machine's paths.
+    another machine's paths. A model whose features differ here from the
+    fingerprint in its card raises :class:`~facetruth.exceptions.FeatureDriftError`
+    unless ``--allow-drift``.
     """
     from ..exceptions import NotAModelError
     from ..models import load, set_cache
 
     try:
-        model = load(args.model, trust=args.trust)
+        model = load(args.model, trust=args.trust, allow_drift=getattr(args, "allow_drift", False))
     except NotAModelError as exc:
         if exc.kind not in ("image", "video"):
             raise

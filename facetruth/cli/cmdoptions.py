@@ -69,6 +69,12 @@ image_size = _option(
     "--image-size", type=int, default=256, help="side of the square face crops the loader makes, in pixels"
 )
 trust = _option("--trust", action="store_true", help="load a model file that has no model card")
+allow_drift = _option(
+    "--allow-drift",
+    action="store_true",
+    help="use a model whose features on this machine differ from those it was saved with (the "
+    "fingerprint in its model card), with a warning: its scores are then not the validated ones",
+)
 align = _option(
     "--align",
     default="none",
@@ -201,8 +207,9 @@ def dask_options(parser, default_shards):
 
 
 def model_options(parser):
-    """``--trust``, ``--n-jobs`` and ``--cache`` of the commands that load a saved model."""
+    """``--trust``, ``--allow-drift``, ``--n-jobs`` and ``--cache`` of the commands that load a saved model."""
     trust(parser)
+    allow_drift(parser)
     n_jobs(
         parser,
         default=None,

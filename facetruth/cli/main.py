@@ -14,7 +14,7 @@ import textwrap
 from .._libc import tune_allocator
 from .._version import __version__
 from ..exceptions import FaceTruthError
-from . import audit, demo, evaluate, experiment, finetune, predict, report, serve, train
+from . import audit, demo, doctor, evaluate, experiment, finetune, predict, report, serve, train
 from ._shared import EXIT_ERROR, EXIT_OK
 
 #: exit status when stdout's reader closed the pipe: 128 + SIGPIPE, as a shell reports it
@@ -31,6 +31,7 @@ COMMANDS = {
     "experiment": experiment,
     "audit": audit,
     "report": report,
+    "doctor": doctor,
 }
 
 
@@ -113,8 +114,8 @@ def main(argv=None):
     Returns
     -------
     code : int
-        0 on success, 1 when some inputs failed, 2 on an error, 130 on Ctrl+C, 141 when
-        stdout's reader closed the pipe.
+        0 on success, 1 when some inputs failed (or ``doctor`` found a problem), 2 on an error,
+        130 on Ctrl+C, 141 when stdout's reader closed the pipe.
 
     Examples
     --------

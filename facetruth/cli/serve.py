@@ -38,6 +38,7 @@ def add_arguments(parser):
     parser.add_argument("--max-connections", type=int, default=100, help="open connections at most")
     cmdoptions.band(parser)
     cmdoptions.trust(parser)
+    cmdoptions.allow_drift(parser)
     parser.set_defaults(func=cmd_serve)
 
 
@@ -67,6 +68,7 @@ def cmd_serve(args):
         "MAX_PIXELS": args.max_pixels,
         "FACETRUTH_BAND": args.band,
         "FACETRUTH_TRUST": args.trust,
+        "FACETRUTH_ALLOW_DRIFT": args.allow_drift,
     }
     _check_port(args.host, args.port)  # before the model is loaded: fail in a moment, not after it
     start = time.perf_counter()

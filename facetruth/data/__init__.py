@@ -25,6 +25,7 @@ __getattr__, __dir__, __all__ = attach(
         "._landmarks": ["DETECT_SIDE", "check_max_side", "is_chain"],
         "._augment": ["jpeg_compress", "rescale", "gaussian_blur", "gaussian_noise", "random_augment"],
         "._demo": ["DemoData", "make_demo_dataset"],
+        "._probes": ["PROBES", "PROBE_SIZE", "probe_images", "probe_digest"],
         "._sbi": ["self_blend", "make_pseudo_fakes", "parse_pseudo_fakes", "batch_landmarks"],
         "..exceptions": ["ImageDecodeError", "DatasetLayoutError"],
     },

@@ -279,6 +279,7 @@ def confident_errors(loaded, prob, dataset, *, n=8, feature_set=None, thumb=96):
 
 
 def _metadata(dataset, loaded, n_splits, n_repeats, described, random_state, inner_cv):
+    from .._cpu import cpu_info
     from ..models import package_versions
 
     counts = np.bincount(loaded.labels, minlength=2)
@@ -301,6 +302,7 @@ def _metadata(dataset, loaded, n_splits, n_repeats, described, random_state, inn
         "split": "StratifiedGroupKFold on the data set's groups",
         "load_seconds": round(loaded.load_seconds, 1),
         "versions": {**package_versions(), "python": platform.python_version()},
+        "machine": cpu_info(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 

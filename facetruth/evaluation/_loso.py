@@ -199,6 +199,7 @@ def _means(held_out):
 
 
 def _metadata(dataset, loaded, names, described, seed):
+    from .._cpu import cpu_info
     from ..models import package_versions
 
     counts = np.bincount(loaded.labels, minlength=2)
@@ -223,5 +224,6 @@ def _metadata(dataset, loaded, names, described, seed):
         "seed": seed,
         "load_seconds": round(loaded.load_seconds, 1),
         "versions": {**package_versions(), "python": platform.python_version()},
+        "machine": cpu_info(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

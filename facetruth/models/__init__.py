@@ -7,6 +7,14 @@ __getattr__, __dir__, __all__ = attach(
     {
         "._persistence": ["save", "load", "read_model_card", "sha256_file", "package_versions"],
         "._model_path": ["check_model_path"],
+        "._fingerprint": [
+            "feature_fingerprint",
+            "DRIFT_MIN_COSINE",
+            "DRIFT_MAX_PROB_DELTA",
+            "FEATURE_LIBRARIES",
+        ],
+        "._drift": ["compare_fingerprint", "FeatureDrift"],
+        "..exceptions": ["FeatureDriftError", "ModelIntegrityError"],
         "._cache_params": ["set_cache"],
         "._card_settings": ["input_settings", "LOADER_SETTINGS"],
         "._calibration": ["CalibratedDetector"],

@@ -24,12 +24,25 @@ from .._atomic import atomic_open, atomic_write_json
 from .._version import __version__
 from ..exceptions import ModelIntegrityError
 from ._card_settings import input_settings
+from ._drift import check_features
+from ._fingerprint import feature_fingerprint
 from ._model_path import check_model_path
 from ._strength import calibration_decreases
 
 logger = logging.getLogger(__name__)
 
-_TRACKED = ("numpy", "scikit-learn", "xgboost", "torch", "timm", "joblib", "opencv-python-headless")
+_TRACKED = (
+    "numpy",
+    "scikit-learn",
+    "xgboost",
+    "torch",
+    "timm",
+    "joblib",
+    "opencv-python-headless",
+    "onnxruntime",
+    "onnx",
+    "scikit-image",
+)
 
 
 def sha256_file(path, chunk_size=1 << 20):
@@ -137,8 +150,10 @@ def save(pipeline, path, *, metadata=None):
     families, the threshold, every setting that shapes the input (the
     loader's ``face``, ``image_size``, ``margin``, ``align``, ``native`` and
     ``pad`` under ``"loader"``, each family's parameters under
-    ``"feature_params"``), ``"label_positive": "fake"`` and whatever
-    ``metadata`` adds (training-data hash and counts, metrics, seed).
+    ``"feature_params"``), ``"label_positive": "fake"``, the feature
+    fingerprint of a detector pipeline (``"fingerprint"``, see
+    :func:`~facetruth.models.feature_fingerprint`; :func:`load` checks it) and
+    whatever ``metadata`` adds (training-data hash and counts, metrics, seed).
 
     Parameters
     ----------
@@ -183,6 +198,9 @@ def save(pipeline, path, *, metadata=None):
         **describe_pipeline(pipeline),
         **(metadata or {}),
     }
+    fingerprint = feature_fingerprint(pipeline)
+    if fingerprint is not None:
+        card["fingerprint"] = fingerprint
     atomic_write_json(metadata_path(path), card, default=_json_default)
     return card
 
@@ -238,8 +256,8 @@ def read_model_card(path):
         raise ModelIntegrityError(f"{card_path}: unreadable model card ({exc}).") from exc
 
 
-def load(path, *, trust=False):
-    """Load a detector saved by :func:`save`, after checking its sha256.
+def load(path, *, trust=False, allow_drift=False):
+    """Load a detector saved by :func:`save`, after checking its sha256 and its features.
 
     Parameters
     ----------
@@ -248,11 +266,17 @@ def load(path, *, trust=False):
     trust : bool, default=False
         Load even without a model card, with a warning: its integrity cannot
         be checked. The sha256 is still checked when a card exists.
+    allow_drift : bool, default=False
+        Load, with a warning, a detector whose features on this machine
+        differ from the fingerprint in its card (see below).
 
     Returns
     -------
     pipeline : estimator
-        Its model card is attached as ``pipeline.facetruth_card_`` when present.
+        Its model card is attached as ``pipeline.facetruth_card_`` when
+        present, and the comparison of its features with the card's
+        fingerprint (a :class:`~facetruth.models.FeatureDrift`, or ``None``
+        without a fingerprint) as ``pipeline.facetruth_drift_``.
 
     Raises
     ------
@@ -260,15 +284,26 @@ def load(path, *, trust=False):
         ``path`` is an image, a video, a model card or a folder (a subclass of
         :class:`~facetruth.exceptions.ModelIntegrityError`).
     ModelIntegrityError
-        Missing file, missing card (without ``trust``), sha256 mismatch, or a
-        file that does not unpickle to an estimator.
+        Missing file, missing card (without ``trust``), sha256 mismatch, a
+        file that does not unpickle to an estimator, or an unreadable
+        fingerprint.
+    FeatureDriftError
+        The features of the probe images, computed here once (every cache
+        off), differ from the card's fingerprint: a family's cosine below
+        :data:`~facetruth.models.DRIFT_MIN_COSINE` on some probe or a
+        probe's ``P(fake)`` moved by more than
+        :data:`~facetruth.models.DRIFT_MAX_PROB_DELTA` (without
+        ``allow_drift``). The message names the families and what differs
+        between the machines.
 
     Warns
     -----
     UserWarning
         A model loaded without its card (``trust=True``), saved with other
-        package versions, or whose calibration decreases (saved by an older
-        FaceTruth: see :func:`~facetruth.models.detector_weaknesses`).
+        package versions, whose calibration decreases (saved by an older
+        FaceTruth: see :func:`~facetruth.models.detector_weaknesses`), whose
+        features drift (``allow_drift=True``), or a detector whose card has
+        no fingerprint (saved by an older FaceTruth).
 
     Examples
     --------
@@ -282,6 +317,8 @@ def load(path, *, trust=False):
     >>> model = facetruth.load(path)
     >>> model.predict_proba(list(images[:2])).shape, model.facetruth_card_["sha256"] == card["sha256"]
     ((2, 2), True)
+    >>> model.facetruth_drift_.drift
+    False
 
     A file changed after it was saved is refused before it is unpickled:
 
@@ -338,9 +375,13 @@ def load(path, *, trust=False):
             UserWarning,
             stacklevel=2,
         )
-    if card is not None:
+    drift = check_features(pipeline, card, path=path, allow_drift=allow_drift) if card is not None else None
+    attached = (
+        {"facetruth_drift_": drift} if card is None else {"facetruth_card_": card, "facetruth_drift_": drift}
+    )
+    for name, value in attached.items():
         try:
-            pipeline.facetruth_card_ = card
+            setattr(pipeline, name, value)
         except AttributeError:
             pass
     return pipeline

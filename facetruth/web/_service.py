@@ -70,12 +70,19 @@ class DetectorService:
     trust : bool, default=False
         Load a model file that has no model card (as ``facetruth.load(path,
         trust=True)``), with a warning: its integrity cannot be checked.
+    allow_drift : bool, default=False
+        Serve a model whose features here differ from the fingerprint in its
+        card (as ``facetruth.load(path, allow_drift=True)``), with a warning;
+        ``/healthz`` reports the drift.
 
     Raises
     ------
     ModelIntegrityError
         The model file is missing, tampered with or unreadable, or its card
         is missing (without ``trust``).
+    FeatureDriftError
+        The model's features here differ from its fingerprint (without
+        ``allow_drift``).
 
     Examples
     --------
@@ -96,13 +103,24 @@ class DetectorService:
     ([('face.png', True), ('notes.txt', False)], 'unreadable')
     """
 
-    def __init__(self, model_path, *, max_pixels=40_000_000, pixel_budget=None, band=None, trust=False):
+    def __init__(
+        self,
+        model_path,
+        *,
+        max_pixels=40_000_000,
+        pixel_budget=None,
+        band=None,
+        trust=False,
+        allow_drift=False,
+    ):
         from ..models import load
 
         self.model_path = os.fspath(model_path)
-        # checks the sha256 against the card; without a card (trust) load warns
-        self.pipeline = load(self.model_path, trust=trust)
+        # checks the sha256 against the card and the features against its fingerprint;
+        # without a card (trust) or with drift (allow_drift) load warns
+        self.pipeline = load(self.model_path, trust=trust, allow_drift=allow_drift)
         self.card = getattr(self.pipeline, "facetruth_card_", None) or {}
+        self.drift = getattr(self.pipeline, "facetruth_drift_", None)
         self._setup(max_pixels, pixel_budget, band)
 
     def _setup(self, max_pixels, pixel_budget, band):
@@ -202,13 +220,28 @@ class DetectorService:
         return bomb_reason(data, pixels), pixels
 
     def summary(self):
-        """Liveness facts for ``/healthz``."""
+        """Liveness facts for ``/healthz``, with the check of the model's features on this machine."""
         return {
             "status": "ok",
             "model_sha256": str(self.card.get("sha256", ""))[:16],
             "threshold": round_threshold(self.threshold),
             "band": round_threshold(self.band),
+            "features": self.features_check(),
         }
+
+    def features_check(self):
+        """``{"checked", "drift", "min_cosine", "prob_delta", "message"}``: the fingerprint check at load."""
+        if self.drift is None:
+            why = "the model card has no feature fingerprint" if self.card else "the model has no model card"
+            return {
+                "checked": False,
+                "drift": None,
+                "min_cosine": None,
+                "prob_delta": None,
+                "message": f"{why}, so its features were not checked on this machine.",
+            }
+        facts = self.drift.as_dict()
+        return {key: facts[key] for key in ("checked", "drift", "min_cosine", "prob_delta", "message")}
 
     def card_summary(self):
         """The page's model facts: :func:`card_summary` of this model."""

@@ -86,5 +86,5 @@ def model_summary():
 
 @bp.get("/healthz")
 def healthz():
-    """Liveness: the model is loaded."""
+    """Liveness: the model is loaded, and whether its features here match its fingerprint."""
     return jsonify(_service().summary())

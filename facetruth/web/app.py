@@ -20,6 +20,7 @@ DEFAULT_CONFIG = {
     "DECODE_PIXEL_BUDGET": None,
     "FACETRUTH_BAND": None,
     "FACETRUTH_TRUST": False,
+    "FACETRUTH_ALLOW_DRIFT": False,
 }
 """Defaults of :func:`create_app`; ``FACETRUTH_MODEL`` falls back to the environment variable."""
 
@@ -49,8 +50,10 @@ def create_app(config=None):
         (uploads per request) and ``DECODE_PIXEL_BUDGET`` (pixels decoded
         at once across threads; default ``2 * MAX_PIXELS``) and
         ``FACETRUTH_BAND`` (the verdicts' uncertainty band; default the
-        model's, ``0`` turns it off) and ``FACETRUTH_TRUST`` (load a model
-        without a model card, with a warning), plus any Flask setting.
+        model's, ``0`` turns it off), ``FACETRUTH_TRUST`` (load a model
+        without a model card, with a warning) and ``FACETRUTH_ALLOW_DRIFT``
+        (serve a model whose features here differ from the fingerprint in
+        its card, with a warning), plus any Flask setting.
 
     Returns
     -------
@@ -61,7 +64,9 @@ def create_app(config=None):
     Raises
     ------
     ModelIntegrityError
-        No model configured, or the model cannot be loaded or verified.
+        No model configured, or the model cannot be loaded or verified
+        (:class:`~facetruth.exceptions.FeatureDriftError` when its features
+        differ here, without ``FACETRUTH_ALLOW_DRIFT``).
 
     Examples
     --------
@@ -76,6 +81,8 @@ def create_app(config=None):
     >>> app = create_app({"FACETRUTH_MODEL": path, "MAX_FILES": 4})
     >>> sorted(app.blueprints), app.test_client().get("/healthz").status_code
     (['api', 'pages'], 200)
+    >>> app.test_client().get("/healthz").get_json()["features"]["drift"]
+    False
     """
     app = Flask(__name__)
     app.request_class = InMemoryRequest
@@ -97,6 +104,7 @@ def create_app(config=None):
         pixel_budget=app.config["DECODE_PIXEL_BUDGET"],
         band=app.config["FACETRUTH_BAND"],
         trust=bool(app.config["FACETRUTH_TRUST"]),
+        allow_drift=bool(app.config["FACETRUTH_ALLOW_DRIFT"]),
     )
 
     from .api import bp as api_bp

@@ -175,19 +175,25 @@ def pipeline_params(args):
 
 
 def family_params(args, features):
-    """``clip__blocks`` and ``clip__flip`` from ``--clip-blocks`` and ``--clip-flip``, checked
-    against the feature families asked for."""
+    """``clip__blocks``, ``clip__flip`` and ``clip__precision`` from ``--clip-blocks``,
+    ``--clip-flip`` and ``--clip-precision``, checked against the feature families asked for."""
     params = {}
     if getattr(args, "clip_blocks", None) is not None:
         params["clip__blocks"] = args.clip_blocks
     if getattr(args, "clip_flip", False):
         params["clip__flip"] = True
+    if getattr(args, "clip_precision", None) is not None:
+        params["clip__precision"] = args.clip_precision
     if not params:
         return {}
     from ..pipelines import resolve_features
 
     if "clip" not in resolve_features(features):
-        options = {"clip__blocks": "--clip-blocks", "clip__flip": "--clip-flip"}
+        options = {
+            "clip__blocks": "--clip-blocks",
+            "clip__flip": "--clip-flip",
+            "clip__precision": "--clip-precision",
+        }
         named = " and ".join(options[name] for name in params)
         verb = "needs" if len(params) == 1 else "need"
         raise ValueError(f"{named} {verb} the clip family in the features (e.g. clip or clip+handcrafted).")

@@ -62,6 +62,7 @@ def add_arguments(parser):
     cmdoptions.backbone(parser)
     cmdoptions.clip_blocks(parser)
     cmdoptions.clip_flip(parser)
+    cmdoptions.clip_precision(parser)
     cmdoptions.image_size(parser)
     cmdoptions.classifier(
         parser, default="xgboost", choices=CLASSIFIERS, help="base classifier of every fold"

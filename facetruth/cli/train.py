@@ -52,6 +52,7 @@ def add_arguments(parser):
     cmdoptions.backbone(parser)
     cmdoptions.clip_blocks(parser)
     cmdoptions.clip_flip(parser)
+    cmdoptions.clip_precision(parser)
     cmdoptions.generalisation_options(parser)
     cmdoptions.dask_options(parser, "<out>.shards")
     parser.add_argument(

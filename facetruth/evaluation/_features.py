@@ -236,7 +236,7 @@ def stack_families(matrices, families):
 def describe_estimators(loader, features, detector, extras=None):
     """What a run's metadata records of its estimators (loader, backbone, clip options, classifier, extra rows).
 
-    ``clip`` is ``None`` without the clip family, else its ``blocks`` and ``flip``.
+    ``clip`` is ``None`` without the clip family, else its ``blocks``, ``flip`` and ``precision``.
     """
     from ..pipelines import CNN_FAMILIES, TrainingExtras
 
@@ -247,7 +247,11 @@ def describe_estimators(loader, features, detector, extras=None):
             backbone = str(weights)
         if name == "clip":
             blocks = getattr(step, "blocks", None)
-            clip = {"blocks": [int(b) for b in blocks or ()], "flip": bool(getattr(step, "flip", False))}
+            clip = {
+                "blocks": [int(b) for b in blocks or ()],
+                "flip": bool(getattr(step, "flip", False)),
+                "precision": getattr(step, "precision", "int8"),
+            }
     extras = extras or TrainingExtras()
     return {
         "face": loader.face,

@@ -212,8 +212,8 @@ def clip_text(clip):
     'final embedding'
     >>> clip_text({"blocks": list(range(12)), "flip": True})
     'final embedding + CLS tokens of blocks 0-11; each image averaged with its mirror image'
-    >>> clip_text({"blocks": [4, 8], "flip": False})
-    'final embedding + CLS tokens of blocks 4, 8'
+    >>> clip_text({"blocks": [4, 8], "flip": False, "precision": "int8"})
+    'final embedding + CLS tokens of blocks 4, 8; int8'
     """
     blocks = list(clip.get("blocks") or [])
     text = "final embedding"
@@ -224,6 +224,8 @@ def clip_text(clip):
         text += " + CLS tokens of blocks " + ", ".join(str(b) for b in blocks)
     if clip.get("flip"):
         text += "; each image averaged with its mirror image"
+    if clip.get("precision") == "int8":
+        text += "; int8"
     return text
 
 

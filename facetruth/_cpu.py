@@ -9,6 +9,7 @@ NumPy's dispatcher, so an emulated CPU reports what it emulates, not what
 signed-weight kernel is exact here.
 """
 
+import copy
 import functools
 import os
 import platform
@@ -49,6 +50,16 @@ def _cpu_model():
 
 
 @functools.lru_cache(maxsize=1)
+def _read_cpu():
+    found = _numpy_features()
+    isa = sorted(ours for theirs, ours in _FEATURES if found.get(theirs))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return {"machine": platform.machine(), "model": _cpu_model(), "cores": cores, "isa": isa}
+
+
 def cpu_info():
     """The machine, its core count and the instruction sets that change results.
 
@@ -72,13 +83,7 @@ def cpu_info():
     ...                      "neon", "neon_dotprod"}
     True
     """
-    found = _numpy_features()
-    isa = sorted(ours for theirs, ours in _FEATURES if found.get(theirs))
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return {"machine": platform.machine(), "model": _cpu_model(), "cores": cores, "isa": isa}
+    return copy.deepcopy(_read_cpu())  # read once per process; each caller gets its own copy
 
 
 def exact_u8s8(info=None):

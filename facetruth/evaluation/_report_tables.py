@@ -208,9 +208,9 @@ def clip_text(clip):
     Examples
     --------
     >>> from facetruth.evaluation._report_tables import clip_text
-    >>> clip_text({"blocks": [], "flip": False})
+    >>> clip_text({"blocks": [], "flip": False, "precision": "float32"})
     'final embedding'
-    >>> clip_text({"blocks": list(range(12)), "flip": True})
+    >>> clip_text({"blocks": list(range(12)), "flip": True, "precision": "float32"})
     'final embedding + CLS tokens of blocks 0-11; each image averaged with its mirror image'
     >>> clip_text({"blocks": [4, 8], "flip": False, "precision": "int8"})
     'final embedding + CLS tokens of blocks 4, 8; int8'
@@ -224,7 +224,7 @@ def clip_text(clip):
         text += " + CLS tokens of blocks " + ", ".join(str(b) for b in blocks)
     if clip.get("flip"):
         text += "; each image averaged with its mirror image"
-    if clip.get("precision") == "int8":
+    if clip.get("precision", "int8") == "int8":  # results recorded before float32 existed were int8
         text += "; int8"
     return text
 

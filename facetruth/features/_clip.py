@@ -43,7 +43,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from .._validation import check_images
 from ._backbone import resolve_device
 from ._clip_encoder import clip_preprocess, load_clip_encoder
-from ._clip_onnx import PRECISIONS
+from ._clip_onnx import PRECISIONS, default_kernel
 from ._clip_weights import EMBEDDING_DIM, WEIGHTS_SHA256, WIDTH, _check_blocks
 from ._network import NetworkFeatureTransformer, _torch_threads
 
@@ -199,7 +199,8 @@ class CLIPEmbedding(NetworkFeatureTransformer):
         ``device`` says: about three times as fast, but its features agree
         across CPUs to a cosine of about 0.995 only (see
         :mod:`facetruth.features._clip_onnx`). Transformers pickled before
-        this parameter existed computed in int8, and keep doing so.
+        this parameter existed computed in int8 (in float32 if fitted on
+        CUDA), and keep doing so.
     device : str, default="auto"
         ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; resolved when the
         encoder is built, so an unpickled transformer picks the device of
@@ -271,10 +272,12 @@ class CLIPEmbedding(NetworkFeatureTransformer):
         self.cache = cache
 
     def __setstate__(self, state):
-        # transformers pickled before ``flip`` existed embed one view, and before
-        # ``precision`` existed computed in int8
+        # transformers pickled before ``flip`` existed embed one view; before ``precision``
+        # existed they computed in int8 on CPU and in float32 on CUDA
         state.setdefault("flip", False)
-        state.setdefault("precision", "int8")
+        state.setdefault(
+            "precision", "float32" if str(state.get("device_", "")).startswith("cuda") else "int8"
+        )
         super().__setstate__(state)
 
     def _feature_names(self):
@@ -296,10 +299,13 @@ class CLIPEmbedding(NetworkFeatureTransformer):
             raise ValueError(f"flip must be True or False; got {self.flip!r}.")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}; got {self.precision!r}.")
-        # "onnx-int8-exact": the integer products are exact on every CPU; entries of the
-        # former "onnx-int8" were computed with saturating products on CPUs without VNNI,
-        # and are not reused
-        precision = {"int8": "onnx-int8-exact", "float32": f"{self._backend()}-float32"}[self.precision]
+        # int8: the integer products are exact on every CPU, but the float roundings between
+        # them differ with the kernel's CPU class, which the key names; entries of the former
+        # "onnx-int8" were computed with saturating products on CPUs without VNNI, and are not reused
+        if self.precision == "int8":
+            precision = f"onnx-int8-{default_kernel()}"
+        else:
+            precision = f"{self._backend()}-float32"
         kwargs = {"weights": WEIGHTS_SHA256, "blocks": list(blocks), "precision": precision}
         if self.flip:  # absent when off, so that the cache keys of unflipped features stay as they were
             kwargs["flip"] = True

@@ -145,6 +145,8 @@ def load_clip_encoder(
         raise ValueError(f"The onnx backend runs on CPU only; got device={device!r}.")
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}.")
+    if kernel is not None and precision != "int8":
+        raise ValueError(f"kernel={kernel!r} applies to precision='int8' only; got precision={precision!r}.")
     if backend == "torch" and precision != "float32":
         raise ValueError("The torch encoder computes in float32; precision='int8' needs backend='onnx'.")
     data = read_clip_weights()

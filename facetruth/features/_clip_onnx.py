@@ -128,13 +128,15 @@ def unsigned_weights(model):
     onnx = _import_onnx()
     from onnx import numpy_helper
 
-    n_changed = 0
+    n_changed, shifted = 0, set()
     for _, weight, zero in list(_int8_products(model)):
         if weight.data_type != onnx.TensorProto.INT8:
             continue
         for tensor in (weight, zero):
-            values = numpy_helper.to_array(tensor).astype(np.int16) + 128
-            tensor.CopyFrom(numpy_helper.from_array(values.astype(np.uint8), tensor.name))
+            if tensor.name not in shifted:  # a zero point may be shared
+                values = numpy_helper.to_array(tensor).astype(np.int16) + 128
+                tensor.CopyFrom(numpy_helper.from_array(values.astype(np.uint8), tensor.name))
+                shifted.add(tensor.name)
         n_changed += 1
     return n_changed
 
@@ -188,10 +190,17 @@ def float_weights(model):
             consumers.setdefault(name, []).append(node)
     replaced, added = set(), []
     for name, (node, weight) in dequantised_weights(model).items():
-        quantise = producer[node.input[0]]
-        (cast,) = consumers[node.output[0]]
-        (rescale,) = consumers[cast.output[0]]
-        if quantise.op_type != "DynamicQuantizeLinear" or (cast.op_type, rescale.op_type) != ("Cast", "Mul"):
+        try:
+            quantise = producer[node.input[0]]
+            (cast,) = consumers[node.output[0]]
+            (rescale,) = consumers[cast.output[0]]
+        except (KeyError, ValueError):
+            quantise = cast = rescale = None
+        if (
+            quantise is None
+            or quantise.op_type != "DynamicQuantizeLinear"
+            or (cast.op_type, rescale.op_type) != ("Cast", "Mul")
+        ):
             raise ModelIntegrityError(f"The int8 product {name!r} is not in the published graph's pattern.")
         graph.initializer.append(numpy_helper.from_array(weight, f"{name}_float_weight"))
         added.append(helper.make_node("MatMul", [quantise.input[0], f"{name}_float_weight"], rescale.output))

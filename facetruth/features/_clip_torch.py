@@ -141,7 +141,9 @@ class TorchCLIPEncoder:
         import torch
 
         trunk = self.trunk
-        with torch.inference_mode():
+        # no TF32 convolutions on GPUs that have them: float32, as on CPU
+        no_tf32 = torch.backends.cudnn.flags(enabled=torch.backends.cudnn.enabled, allow_tf32=False)
+        with torch.inference_mode(), no_tf32:
             x = torch.from_numpy(np.ascontiguousarray(pixel_values)).to(self.projection.device)
             x = trunk.norm_pre(trunk.patch_drop(trunk._pos_embed(trunk.patch_embed(x))))
             tokens = {}

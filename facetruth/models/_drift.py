@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from .._cpu import cpu_info
-from ..exceptions import FeatureDriftError
+from ..exceptions import FaceTruthError, FeatureDriftError, ModelIntegrityError
 from ._fingerprint import (
     _FAMILY_LIBRARY,
     DRIFT_MAX_PROB_DELTA,
@@ -239,7 +239,15 @@ def check_features(pipeline, card, *, path, allow_drift=False):
                 stacklevel=3,
             )
         return None
-    drift = compare_fingerprint(pipeline, stored)
+    try:
+        drift = compare_fingerprint(pipeline, stored)
+    except FaceTruthError:
+        raise
+    except Exception as exc:  # a missing library, an estimator of another version: say so in one line
+        raise ModelIntegrityError(
+            f"{path}: its features cannot be computed on this machine for the fingerprint check "
+            f"({type(exc).__name__}: {exc})."
+        ) from exc
     if drift.drift and not allow_drift:
         raise FeatureDriftError(
             f"{path}: {drift.message} Pass allow_drift=True (--allow-drift) to load it anyway."

@@ -13,7 +13,7 @@ again and says whether they still agree within :data:`DRIFT_MIN_COSINE` and
 
 import base64
 import binascii
-import contextlib
+import copy
 from importlib import metadata as _im
 
 import numpy as np
@@ -64,22 +64,38 @@ def library_versions():
     return versions
 
 
-@contextlib.contextmanager
-def _caches_off(pipeline):
-    """Every cache of the loader and feature steps off, restored afterwards: probes are never cached."""
-    steps = {name for name, _ in pipeline.steps[:-1]}
-    saved = {
-        key: value
-        for key, value in pipeline.get_params(deep=True).items()
-        if key.endswith("__cache") and key.split("__", 1)[0] in steps and value is not None
-    }
-    if saved:
-        pipeline.set_params(**dict.fromkeys(saved))
-    try:
-        yield pipeline
-    finally:
-        if saved:
-            pipeline.set_params(**saved)
+def _detached(estimator):
+    """A copy of a fitted estimator whose parameters can change without touching the original.
+
+    Each estimator is copied shallowly (fitted attributes, networks and
+    sessions are shared, not copied), and so are the estimators among its
+    parameters (a pipeline's steps, a union's transformers), recursively.
+    """
+    if not hasattr(estimator, "get_params"):
+        return estimator
+    duplicate = copy.copy(estimator)
+    for key, value in estimator.get_params(deep=False).items():
+        if hasattr(value, "get_params"):
+            setattr(duplicate, key, _detached(value))
+        elif isinstance(value, list) and value and all(isinstance(v, tuple) and len(v) >= 2 for v in value):
+            setattr(duplicate, key, [(v[0], _detached(v[1]), *v[2:]) for v in value])
+    return duplicate
+
+
+def _quiet_copy(pipeline):
+    """The loader and feature steps of ``pipeline``, detached, with every cache off and one job each.
+
+    Probes are never cached, and a check never starts a process pool; the
+    caller's pipeline is left as it is, so that another thread may score
+    with it meanwhile.
+    """
+    features = _detached(pipeline[:-1])
+    params = features.get_params(deep=True)
+    changes = {key: None for key, value in params.items() if key.endswith("cache") and value is not None}
+    changes.update({key: 1 for key, value in params.items() if key.endswith("n_jobs") and value != 1})
+    if changes:
+        features.set_params(**changes)
+    return features
 
 
 def _families(names):
@@ -98,8 +114,7 @@ def _probe_features(pipeline):
     from ..data import probe_digest, probe_images
 
     images = probe_images()
-    with _caches_off(pipeline):
-        features = pipeline[:-1].transform(images)
+    features = _quiet_copy(pipeline).transform(images)
     prob = np.asarray(pipeline[-1].predict_proba(features), dtype=np.float64)[:, 1]
     families = _families(pipeline[:-1].get_feature_names_out())
     return probe_digest(images), np.asarray(features, dtype=np.float64), prob, families
@@ -118,11 +133,9 @@ def feature_fingerprint(pipeline):
     """The features and ``P(fake)`` of the probe images, with the machine and library versions.
 
     The fitted ``pipeline[:-1]`` (image loader and feature union) computes the
-    features of :func:`facetruth.data.probe_images`, every cache of its steps
-    off (their ``cache`` parameters are set to ``None`` meanwhile and
-    restored afterwards, so do not score with the same pipeline in another
-    thread at the same time; nothing is refitted), and the classifier their
-    ``P(fake)``. :func:`facetruth.save` stores the result in the model card.
+    features of :func:`facetruth.data.probe_images`, on a copy of its steps
+    with every cache off and one job each (nothing is refitted, and the
+    pipeline itself is not changed), and the classifier their ``P(fake)``. :func:`facetruth.save` stores the result in the model card.
 
     Parameters
     ----------

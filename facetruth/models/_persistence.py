@@ -185,6 +185,7 @@ def save(pipeline, path, *, metadata=None):
     True
     """
     path = Path(path)
+    fingerprint = feature_fingerprint(pipeline)  # first: a failure leaves no model without its card
     with atomic_open(path, "wb") as fh:
         joblib.dump(pipeline, fh, compress=3)
     card = {
@@ -198,7 +199,6 @@ def save(pipeline, path, *, metadata=None):
         **describe_pipeline(pipeline),
         **(metadata or {}),
     }
-    fingerprint = feature_fingerprint(pipeline)
     if fingerprint is not None:
         card["fingerprint"] = fingerprint
     atomic_write_json(metadata_path(path), card, default=_json_default)

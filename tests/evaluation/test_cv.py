@@ -166,7 +166,7 @@ def test_metadata_records_the_clip_options():
 
     features = build_features("fft,clip", clip__blocks=(8, 3), clip__flip=True)
     described = describe_estimators(build_loader("off", 64), features, build_detector("linear_probe"))
-    assert described["clip"] == {"blocks": [8, 3], "flip": True}  # in column order
+    assert described["clip"] == {"blocks": [8, 3], "flip": True, "precision": "float32"}  # in column order
     rows = dict(metadata_rows({"meta": {"clip": described["clip"]}}))
     assert (
         rows["clip family"]
@@ -175,4 +175,14 @@ def test_metadata_records_the_clip_options():
     plain = describe_estimators(
         build_loader("off", 64), build_features("clip"), build_detector("linear_probe")
     )
-    assert plain["clip"] == {"blocks": [], "flip": False}
+    assert plain["clip"] == {"blocks": [], "flip": False, "precision": "float32"}
+    int8 = describe_estimators(
+        build_loader("off", 64),
+        build_features("clip", clip__precision="int8"),
+        build_detector("linear_probe"),
+    )
+    assert dict(metadata_rows({"meta": {"clip": int8["clip"]}}))["clip family"] == "final embedding; int8"
+    # results recorded before the precision existed were int8
+    assert dict(metadata_rows({"meta": {"clip": {"blocks": [], "flip": False}}}))["clip family"] == (
+        "final embedding; int8"
+    )

@@ -193,6 +193,11 @@ def test_transformer_pickled_before_precision_existed_keeps_computing_in_int8(ph
     assert old.get_params()["precision"] == "int8"
     np.testing.assert_array_equal(old.transform(photos[:1]), int8.transform(photos[:1]))
     assert not np.allclose(old.transform(photos[:1]), est.transform(photos[:1]), atol=1e-3)
+    state["device_"] = "cuda:0"  # fitted on a GPU before: the torch encoder computed in float32
+    del state["precision"]
+    gpu = CLIPEmbedding.__new__(CLIPEmbedding)
+    gpu.__setstate__(dict(state))
+    assert gpu.get_params()["precision"] == "float32"
     est.set_params(precision="int8")  # a changed precision rebuilds the encoder
     np.testing.assert_array_equal(est.transform(photos[:1]), int8.transform(photos[:1]))
 

@@ -72,14 +72,18 @@ def test_both_kernels_give_the_same_features_where_u8s8_is_exact(weights, photos
     if not exact_u8s8():
         pytest.skip(f"U8S8 is not exact on this CPU ({cpu_info()['isa']})")
     images = photos
-    u8s8 = clip_embedding(images, encoder=load_clip_encoder("cpu", blocks=(4,), kernel="u8s8"), blocks=(4,))
-    u8u8 = clip_embedding(images, encoder=load_clip_encoder("cpu", blocks=(4,), kernel="u8u8"), blocks=(4,))
+    u8s8 = load_clip_encoder("cpu", blocks=(4,), precision="int8", kernel="u8s8")
+    u8u8 = load_clip_encoder("cpu", blocks=(4,), precision="int8", kernel="u8u8")
+    assert (u8s8.precision, u8s8.kernel, u8u8.kernel) == ("int8", "u8s8", "u8u8")
+    u8s8, u8u8 = (clip_embedding(images, encoder=e, blocks=(4,)) for e in (u8s8, u8u8))
     np.testing.assert_array_equal(u8s8, u8u8)
 
 
 def test_bad_kernel_is_refused():
     with pytest.raises(ValueError, match="kernel must be one of"):
         load_clip_encoder("cpu", precision="int8", kernel="s8s8")
+    with pytest.raises(ValueError, match="applies to precision='int8' only"):
+        load_clip_encoder("cpu", kernel="u8s8")
 
 
 @pytest.mark.slow

@@ -72,6 +72,29 @@ def test_fingerprint_never_uses_or_fills_caches(detector, tmp_path):
     assert compare_fingerprint(detector, fingerprint).drift is False
 
 
+def test_the_check_runs_on_a_copy_with_one_job_and_leaves_the_pipeline_alone(detector, monkeypatch):
+    """A web server may score with the pipeline in another thread meanwhile: nothing of it changes."""
+    n_jobs = detector[0].n_jobs
+    detector.set_params(loader__n_jobs=2)
+    seen = []
+    loader_type = type(detector[0])
+    original = loader_type.transform
+
+    def spy(self, X):
+        seen.append((self is detector[0], self.n_jobs))
+        return original(self, X)
+
+    monkeypatch.setattr(loader_type, "transform", spy)
+    try:
+        before = detector.get_params()
+        fingerprint = feature_fingerprint(detector)
+        assert compare_fingerprint(detector, fingerprint).drift is False
+        assert detector.get_params() == before
+    finally:
+        detector.set_params(loader__n_jobs=n_jobs)
+    assert seen and all(not is_original and n_jobs == 1 for is_original, n_jobs in seen)
+
+
 def test_a_bare_estimator_has_no_fingerprint_and_loads_silently(detector, tmp_path, recwarn):
     classifier = detector[-1]
     assert feature_fingerprint(classifier) is None

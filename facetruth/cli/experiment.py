@@ -1,5 +1,6 @@
 """``facetruth experiment``: compare feature sets, cross-validated on the same folds or leaving one source out."""
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -194,8 +195,12 @@ def _fmt(value):
 def _save(results, args):
     """Write results.json and the reports into ``--out``."""
     from ..evaluation import write_report
+    from ..models import source_commit
 
     results["meta"]["config"] = str(args.config) if args.config else None
+    argv = getattr(args, "argv", None)
+    results["meta"]["command"] = shlex.join(["facetruth", *argv]) if argv else None
+    results["meta"]["commit"] = source_commit()
     out = Path(args.out)
     atomic_write_json(out / "results.json", results)
     return write_report(results, out)

@@ -89,15 +89,38 @@ def package_versions():
     return versions
 
 
-def _git_commit():
+def source_commit():
+    """The git commit of FaceTruth's source, with ``+changes`` when tracked files differ from it.
+
+    Returns
+    -------
+    commit : str or None
+        ``None`` when FaceTruth does not run from a git checkout (an installed
+        wheel) or git is missing.
+
+    Examples
+    --------
+    >>> from facetruth.models import source_commit
+    >>> commit = source_commit()
+    >>> commit is None or len(commit.split("+")[0]) == 40
+    True
+    """
     here = Path(__file__).resolve().parent
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
+
+    def git(*args):
+        try:
+            out = subprocess.run(
+                ["git", *args], cwd=here, capture_output=True, text=True, timeout=5, check=False
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if not commit:
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".")
+    return f"{commit}+changes" if changed else commit
 
 
 def metadata_path(path):
@@ -194,7 +217,7 @@ def save(pipeline, path, *, metadata=None):
         "sha256": sha256_file(path),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "versions": package_versions(),
-        "git_commit": _git_commit(),
+        "git_commit": source_commit(),
         "label_positive": "fake",
         **describe_pipeline(pipeline),
         **(metadata or {}),

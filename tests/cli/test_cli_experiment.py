@@ -9,6 +9,13 @@ def test_experiment_records_its_classifier(tiny_set, tmp_path, capsys):
     assert main([*args, "--classifier", "logistic_cv", "--image-size", "48", "--out", str(out)]) == 0
     meta = json.loads((out / "results.json").read_text())["meta"]
     assert meta["classifier"].startswith("logistic regression (C by inner 3-fold AUC)")
+    # what re-runs it, from which source, on which CPU
+    assert (
+        meta["command"].startswith("facetruth experiment --data ")
+        and "--classifier logistic_cv" in meta["command"]
+    )
+    assert meta["commit"] is None or len(meta["commit"].split("+")[0]) == 40
+    assert "isa" in meta["machine"] and "manifest_sha256" in meta
     report = (out / "report.md").read_text()
     assert "logistic regression" in report
     assert "Verdict coverage" in report and "coverage_and_accuracy" in report.lower().replace(" ", "_")

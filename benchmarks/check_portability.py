@@ -146,6 +146,7 @@ def main(argv=None):
     from facetruth._cpu import cpu_info
     from facetruth.models import package_versions
 
+    commit = _commit()  # the code this run imports, before anything can change it
     emulator = shlex.split(args.emulator)
     if shutil.which(emulator[0]) is None:
         raise SystemExit(f"{emulator[0]} not found: apt-get install qemu-user")
@@ -208,7 +209,7 @@ def main(argv=None):
     }
     results = {
         "command": shlex.join(["python", *sys.argv]),
-        "commit": _commit(),
+        "commit": commit,
         "data": {
             "faces": [f"{p.parent.parent.name}/{p.parent.name}/{p.name}" for p in faces],
             "faces_sha256": _digest(faces),

@@ -126,6 +126,19 @@ def _band_value(text):
     return value
 
 
+def _confidence_value(text):
+    """``--confidence``'s type: a float in [0, 1)."""
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1), got {text}")
+    return value
+
+
 def _blocks_value(text):
     """``--clip-blocks``'s type: ``all`` or a comma list of block numbers 0-11."""
     import argparse
@@ -174,8 +187,18 @@ band = _option(
     type=_band_value,
     default=None,
     metavar="FLOAT",
-    help="half-width of the uncertainty band around the threshold: a probability that close to it "
-    "gets an inconclusive verdict (default: the model's, chosen on out-of-fold data; 0 turns it off)",
+    help="replace the model's cutoffs for real and fake (chosen on out-of-fold data) by a symmetric "
+    "band around the threshold: a probability that close to it gets an inconclusive verdict "
+    "(0: the threshold alone decides, every image is real or fake)",
+)
+confidence = _option(
+    "--confidence",
+    type=_confidence_value,
+    default=0.95,
+    metavar="FLOAT",
+    help="share of the out-of-fold verdicts on each side that must be right: the detector's cutoffs "
+    "for real and fake are chosen for it, and images between them are inconclusive (0: no cutoffs, "
+    "the threshold alone decides)",
 )
 
 

@@ -47,10 +47,12 @@ def cmd_evaluate(args):
     if args.json:
         print(json.dumps(metrics))
         return 0
-    hidden = ("histogram", "flag_rate_by_source", "note", "confusion")
+    hidden = ("histogram", "flag_rate_by_source", "note", "confusion", "sides")
     shown = {k: v for k, v in metrics.items() if k not in hidden}
     for key, value in shown.items():
         print(f"{key:>18}: {value:.4f}" if isinstance(value, float) else f"{key:>18}: {value}")
+    if metrics.get("sides"):
+        print(sides_text(metrics["sides"]))
     if metrics.get("confusion") is not None:
         print(confusion_text(metrics["confusion"]))
     print(histogram_text(metrics["histogram"], metrics["threshold"]))
@@ -67,6 +69,28 @@ def cmd_evaluate(args):
 
 def _rate(value):
     return "–" if value is None else f"{value:.3f}"
+
+
+def sides_text(sides):
+    """Per verdict, fake and real: how many items got it, the share of their class, the share right.
+
+    Examples
+    --------
+    >>> sides = {"fake": {"n": 30, "coverage": 0.6, "precision": 0.9667},
+    ...          "real": {"n": 0, "coverage": 0.0, "precision": None}}
+    >>> print(sides_text(sides))
+    verdicts per side (coverage: share of the class given the verdict; precision: share right):
+      fake:   30 items, coverage 0.600, precision 0.967
+      real:    0 items, coverage 0.000, precision –
+    """
+    lines = ["verdicts per side (coverage: share of the class given the verdict; precision: share right):"]
+    for side in ("fake", "real"):
+        entry = sides[side]
+        lines.append(
+            f"  {side}: {entry['n']:>4} items, coverage {_rate(entry['coverage'])}, "
+            f"precision {_rate(entry['precision'])}"
+        )
+    return "\n".join(lines)
 
 
 def confusion_text(confusion):

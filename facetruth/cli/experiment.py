@@ -68,6 +68,7 @@ def add_arguments(parser):
     cmdoptions.classifier(
         parser, default="xgboost", choices=CLASSIFIERS, help="base classifier of every fold"
     )
+    cmdoptions.confidence(parser)
     cmdoptions.generalisation_options(parser, real_only=False)
     cmdoptions.dask_options(parser, "<out>/shards")
     cmdoptions.progress(parser)
@@ -140,7 +141,9 @@ def cmd_experiment(args):
         **params,
     )
     # one thread per fit: experiments fit hundreds of small models
-    detector = build_detector(args.classifier, cv=3, device=args.device, n_jobs=1, random_state=seed)
+    detector = build_detector(
+        args.classifier, cv=3, confidence=args.confidence, device=args.device, n_jobs=1, random_state=seed
+    )
     if dask is not None:
         _extract_on_dask(dask, args, dataset, loader, features)
     if args.protocol == "loso":

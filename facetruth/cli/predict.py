@@ -66,8 +66,8 @@ def _video_summaries(rows, rules):
     """One row per video: the mean ``prob_fake`` of its frames that got a verdict.
 
     A video whose frames were all inconclusive is inconclusive too, for the
-    reason most of its frames had; the mean of its frames within the
-    uncertainty band is inconclusive as ``uncertain``.
+    reason most of its frames had; a mean between the cutoffs for real and
+    fake (or within the band) is inconclusive as ``uncertain``.
     """
     from collections import Counter
 
@@ -83,7 +83,7 @@ def _video_summaries(rows, rules):
         p = float(np.mean([r["prob_fake"] for r in judged or scored]))
         if judged:
             verdict, reason, message = rules.judge(p, {"face_found": True})
-            message = f"{len(judged)} of {len(scored)} frames judged; mean {message}"
+            message = f"{len(judged)} of {len(scored)} frames judged, on their mean: {message}"
         else:
             reason = Counter(r["reason"] for r in scored).most_common(1)[0][0]
             verdict, message = "inconclusive", f"none of its {len(scored)} frames got a verdict ({reason})"

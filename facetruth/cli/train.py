@@ -48,6 +48,7 @@ def add_arguments(parser):
         help="hold out this share, in (0, 0.5) (stratified, group-disjoint), and report test metrics "
         "in the model card",
     )
+    cmdoptions.confidence(parser)
     cmdoptions.run_options(parser)
     cmdoptions.backbone(parser)
     cmdoptions.clip_blocks(parser)
@@ -62,6 +63,13 @@ def add_arguments(parser):
     )
     cmdoptions.progress(parser)
     parser.set_defaults(func=cmd_train)
+
+
+def _cutoffs_text(card):
+    """``"real at or below R, fake at or above F, "`` from a model card, or ``""`` without cutoffs."""
+    if card.get("fake_cutoff") is None or card.get("real_cutoff") is None:
+        return ""
+    return f"real at or below {card['real_cutoff']:.4f}, fake at or above {card['fake_cutoff']:.4f}, "
 
 
 def _holdout_value(text):
@@ -98,6 +106,7 @@ def cmd_train(args):
         args.image_size,
         align=loader_align(args),
         native=args.native,
+        confidence=args.confidence,
         random_state=args.seed,
         **pipeline_params(args),
     )
@@ -133,6 +142,6 @@ def cmd_train(args):
     print(
         f"saved {args.out} (+ {Path(args.out).name}.json); "
         f"out-of-fold AUC {m.get('auc', float('nan')):.4f}, threshold {card['threshold']:.4f}, "
-        f"{len(result.skipped)} images skipped"
+        f"{_cutoffs_text(card)}{len(result.skipped)} images skipped"
     )
     return 0

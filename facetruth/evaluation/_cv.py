@@ -239,6 +239,7 @@ def cross_validate_features(
     groups = np.asarray(groups, dtype=str)
     oof = np.full(len(labels), np.nan)
     oof_threshold, oof_band = np.full(len(labels), np.nan), np.full(len(labels), np.nan)
+    oof_cutoffs = np.full((len(labels), 2), np.nan)  # each fold's (real, fake) cutoffs, NaN without
     folds, video_folds, importances = [], [], []
     confusion = np.zeros((2, 2), dtype=int)
     for split in splits:
@@ -253,6 +254,8 @@ def cross_validate_features(
             oof[test] = prob
             oof_threshold[test] = det.threshold_
             oof_band[test] = getattr(det, "band_", 0.0)
+            if getattr(det, "fake_cutoff_", None) is not None:
+                oof_cutoffs[test] = (det.real_cutoff_, det.fake_cutoff_)
             confusion += np.asarray(m["confusion"])
         if videos is not None:
             vp, vl, _ = video_scores(prob, labels[test], np.asarray(videos)[test])
@@ -268,6 +271,7 @@ def cross_validate_features(
         "oof_prob": oof,
         "oof_threshold": oof_threshold,
         "oof_band": oof_band,
+        "oof_cutoffs": oof_cutoffs,
         "confusion": confusion.tolist(),
     }
     if videos is not None:

@@ -32,8 +32,9 @@ def evaluate_model(model, dataset, *, band=None, n_jobs=None, progress=False):
         Labelled items (1 = fake, 0 = real), e.g. from
         :func:`~facetruth.data.load_dataset`.
     band : float, default=None
-        Uncertainty band of the verdicts (see :func:`facetruth.predict_items`);
-        ``None`` takes the model's.
+        ``None`` keeps the model's cutoffs for real and fake; a number
+        replaces them by a symmetric band around the threshold (see
+        :func:`facetruth.predict_items`).
     n_jobs : int, default=None
         Processes that decode and crop; ``None`` keeps the loader's setting.
     progress : bool, default=False
@@ -46,7 +47,9 @@ def evaluate_model(model, dataset, *, band=None, n_jobs=None, progress=False):
         scored, plus ``n_failed``, ``coverage`` (share of all items given a
         real or fake verdict), ``covered_accuracy`` (accuracy of those
         verdicts; ``None`` when there are none), ``inconclusive`` (count
-        per reason) and :func:`score_summary`'s entries. A data set of one
+        per reason), ``sides`` (per verdict, fake and real: how many items
+        got it, the share of their class that did, and the share of them
+        that are right; see :func:`verdict_coverage`) and :func:`score_summary`'s entries. A data set of one
         class (``load_dataset(..., one_class=True)``) has ``None`` for the
         metrics that need both (``auc``, ``ap``, ``eer``, ``balanced_accuracy``)
         and a ``note`` that says so. Flag rates count ``prob_fake >
@@ -171,8 +174,12 @@ def verdict_coverage(predictions, labels):
     -------
     coverage : dict
         ``coverage`` (share of all items, failed ones included),
-        ``covered_accuracy`` (``None`` without a verdict) and
-        ``inconclusive`` (count per reason).
+        ``covered_accuracy`` (``None`` without a verdict),
+        ``inconclusive`` (count per reason) and ``sides``: for ``"fake"``
+        and ``"real"``, ``n`` (items given that verdict), ``coverage`` (the
+        share of the items of that class given it; ``None`` without such
+        items) and ``precision`` (the share of those verdicts that are
+        right; ``None`` without any).
 
     Examples
     --------
@@ -183,6 +190,8 @@ def verdict_coverage(predictions, labels):
     >>> out = verdict_coverage(rows, [1, 1, 0])
     >>> round(out["coverage"], 3), out["covered_accuracy"], out["inconclusive"]
     (0.667, 0.5, {'uncertain': 1})
+    >>> out["sides"]
+    {'fake': {'n': 1, 'coverage': 0.5, 'precision': 1.0}, 'real': {'n': 1, 'coverage': 0.0, 'precision': 0.0}}
     """
     labels = np.asarray(labels).astype(int)
     if len(labels) != len(predictions):
@@ -191,8 +200,18 @@ def verdict_coverage(predictions, labels):
         (p.verdict == "fake") == bool(y) for p, y in zip(predictions, labels) if p.verdict in ("real", "fake")
     ]
     reasons = Counter(p.reason for p in predictions if p.verdict == "inconclusive")
+    verdicts = np.array([p.verdict for p in predictions], dtype=object)
+    sides = {}
+    for side, label in (("fake", 1), ("real", 0)):
+        called, of_class = verdicts == side, labels == label
+        sides[side] = {
+            "n": int(called.sum()),
+            "coverage": float((called & of_class).sum() / of_class.sum()) if of_class.any() else None,
+            "precision": float((labels[called] == label).mean()) if called.any() else None,
+        }
     return {
         "coverage": len(given) / len(predictions) if predictions else 0.0,
         "covered_accuracy": float(np.mean(given)) if given else None,
         "inconclusive": dict(reasons),
+        "sides": sides,
     }

@@ -147,7 +147,11 @@ def run_experiment(
         res["extraction_ms_per_image"] = {f: round(matrices[f].ms_per_image, 3) for f in fams}
         res["cv_seconds"] = round(time.perf_counter() - t0, 2)
         res["curves"] = oof_curves(
-            loaded.labels, res["oof_prob"], res.pop("oof_threshold"), res.pop("oof_band")
+            loaded.labels,
+            res["oof_prob"],
+            res.pop("oof_threshold"),
+            res.pop("oof_band"),
+            cutoffs=res.pop("oof_cutoffs"),
         )
         results_sets[name] = res
         auc = res["summary"]["auc"]
@@ -167,6 +171,7 @@ def run_experiment(
             "augment": described["augment"],
             "backbone": described["backbone"],
             "clip": described["clip"],
+            "confidence": described["confidence"],
             "extra_training_rows": extra.counts(),
         },
         "families": {
@@ -189,14 +194,17 @@ def run_experiment(
     }
 
 
-def oof_curves(labels, prob, thresholds=None, bands=None, n_points=_CURVE_POINTS):
+def oof_curves(labels, prob, thresholds=None, bands=None, n_points=_CURVE_POINTS, *, cutoffs=None):
     """ROC, precision-recall, reliability and coverage curves of out-of-fold scores, as lists.
 
     ``thresholds`` and ``bands`` hold, for each item, the threshold and
-    uncertainty band of the fold that scored it. The coverage curve gives
+    uncertainty band of the fold that scored it, ``cutoffs`` (shape
+    ``(n_items, 2)``) its cutoffs for real and fake (NaN for a fold
+    without them, which then uses its band). The coverage curve gives
     the share of items with a verdict (outside the band) and their accuracy
-    as the band widens from 0 to 0.5; ``at_band`` gives both at the folds'
-    own bands.
+    as a symmetric band widens from 0 to 0.5; ``at_band`` gives both under
+    the folds' own verdict rules, with the mean band and, where the folds
+    have them, the mean cutoffs (``real_cutoff``, ``fake_cutoff``).
     """
     prob = np.asarray(prob, dtype=float)
     keep = ~np.isnan(prob)
@@ -215,14 +223,26 @@ def oof_curves(labels, prob, thresholds=None, bands=None, n_points=_CURVE_POINTS
         centred = p - t + 0.5
         curves["coverage"] = coverage_curve(y, centred, 0.5, bands=np.round(np.linspace(0, 0.5, 51), 3))
         band = np.zeros_like(p) if bands is None else np.asarray(bands, dtype=float)[keep]
+        band = np.nan_to_num(band)
         covered = np.abs(p - t) > band
         right = (p > t).astype(int) == y
+        called_right = right.copy()
+        cut = np.full((len(p), 2), np.nan) if cutoffs is None else np.asarray(cutoffs, dtype=float)[keep]
+        has_cut = ~np.isnan(cut).any(axis=1)
+        if has_cut.any():
+            real_cut, fake_cut = cut[has_cut, 0], cut[has_cut, 1]
+            ph, yh = p[has_cut], y[has_cut]
+            covered[has_cut] = (ph <= real_cut) | (ph >= fake_cut)
+            called_right[has_cut] = (ph >= fake_cut).astype(int) == yh
         curves["at_band"] = {
-            "band": round(float(band.mean()), 4),
+            "band": round(float(band[~has_cut].mean()), 4) if (~has_cut).any() else 0.0,
             "coverage": round(float(covered.mean()), 4),
-            "accuracy_covered": round(float(right[covered].mean()), 4) if covered.any() else None,
+            "accuracy_covered": round(float(called_right[covered].mean()), 4) if covered.any() else None,
             "accuracy_all": round(float(right.mean()), 4),
         }
+        if has_cut.any():
+            curves["at_band"]["real_cutoff"] = round(float(cut[has_cut, 0].mean()), 4)
+            curves["at_band"]["fake_cutoff"] = round(float(cut[has_cut, 1].mean()), 4)
     return curves
 
 

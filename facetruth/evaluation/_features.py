@@ -234,7 +234,8 @@ def stack_families(matrices, families):
 
 
 def describe_estimators(loader, features, detector, extras=None):
-    """What a run's metadata records of its estimators (loader, backbone, clip options, classifier, extra rows).
+    """What a run's metadata records of its estimators (loader, backbone, clip options, classifier and
+    the confidence of its verdicts' cutoffs, extra rows).
 
     ``clip`` is ``None`` without the clip family, else its ``blocks``, ``flip`` and ``precision``.
     """
@@ -262,6 +263,7 @@ def describe_estimators(loader, features, detector, extras=None):
         "backbone": backbone,
         "clip": clip,
         "classifier": classifier_label(detector),
+        "confidence": getattr(detector, "confidence", None),  # of the verdicts' cutoffs per side
     }
 
 

@@ -236,21 +236,25 @@ def _folds_text(meta):
 
 
 def coverage_tables(sets):
-    """Verdict coverage at each set's stored uncertainty band, and at wider bands.
+    """Verdict coverage under each set's own verdict rules, and at symmetric bands.
 
-    Rows: feature sets. Columns: the mean band of the folds, the share of
+    Rows: feature sets. Columns: the mean band of the folds (or their mean
+    cutoffs for real and fake), the share of
     out-of-fold items given a verdict there, the accuracy of those verdicts
     and of all verdicts (band 0); then coverage / accuracy at bands 0.1 and 0.2.
     """
     with_coverage = {n: r["curves"] for n, r in sets.items() if r.get("curves", {}).get("at_band")}
     if not with_coverage:
         return []
-    header = ["feature set", "band", "coverage", "accuracy (covered)", "accuracy (all)"]
+    header = ["feature set", "band or cutoffs", "coverage", "accuracy (covered)", "accuracy (all)"]
     header += ["band 0.1: coverage / acc.", "band 0.2: coverage / acc."]
     rows = []
     for name, curves in with_coverage.items():
         at = curves["at_band"]
-        cells = [name, f"{at['band']:.3f}", f"{at['coverage']:.3f}", _fmt_opt(at["accuracy_covered"])]
+        rule = f"{at['band']:.3f}"
+        if at.get("fake_cutoff") is not None:  # folds with one cutoff per side
+            rule = f"real ≤ {at['real_cutoff']:.3f}, fake ≥ {at['fake_cutoff']:.3f}"
+        cells = [name, rule, f"{at['coverage']:.3f}", _fmt_opt(at["accuracy_covered"])]
         cells.append(_fmt_opt(at["accuracy_all"]))
         cov = curves["coverage"]
         for band in (0.1, 0.2):

@@ -24,6 +24,8 @@ __getattr__, __dir__, __all__ = attach(
             "ISOTONIC_MIN_SAMPLES",
             "SmoothIsotonic",
             "choose_band",
+            "choose_cutoffs",
+            "SideCutoffs",
             "probability_floor",
             "resolve_calibration",
         ],

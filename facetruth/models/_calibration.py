@@ -4,8 +4,9 @@
 default). It fits the classifier on ``cv`` folds to get out-of-fold scores,
 fits a calibrator on them (:mod:`._calibrators`: Platt's sigmoid for small
 sets, smoothed isotonic regression for large ones, never exactly 0 or 1),
-chooses the decision threshold and an uncertainty band on the calibrated
-out-of-fold probabilities, and finally refits the classifier on all the data.
+chooses the decision threshold and one cutoff per side (:func:`._calibrators.choose_cutoffs`)
+on the calibrated out-of-fold probabilities, and finally refits the classifier
+on all the data.
 It also keeps how far the training features spread (:mod:`._novelty`), so
 that images far outside them can be recognised.
 """
@@ -22,7 +23,7 @@ from ..metrics import detection_metrics, equal_error_rate, f1_threshold
 from ._calibrators import (
     CALIBRATIONS,
     apply_calibrator,
-    choose_band,
+    choose_cutoffs,
     fit_calibrator,
     probability_floor,
     resolve_calibration,
@@ -84,9 +85,10 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
     validation_fraction : float, default=0.15
         Share of each training part held out for early stopping.
     confidence : float, default=0.95
-        Share of the confident out-of-fold verdicts that must be right; the
-        uncertainty band ``band_`` around the threshold is chosen for it.
-        ``0`` turns the band off.
+        Share of the out-of-fold verdicts on each side that must be right:
+        ``fake_cutoff_`` and ``real_cutoff_`` are chosen for it (see
+        :func:`~facetruth.models.choose_cutoffs`). ``0`` chooses no cutoffs:
+        the threshold alone decides.
     random_state : int, default=0
         Seed of the splits.
 
@@ -104,10 +106,21 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         Probabilities are clipped to ``[prob_floor_, 1 - prob_floor_]``.
     threshold_ : float
         Predict ``classes_[1]`` when the calibrated probability exceeds this.
-    band_ : float
-        Half-width of the uncertainty band: a probability within ``band_``
-        of the threshold is no confident verdict (see
-        :func:`~facetruth.models.choose_band`).
+    fake_cutoff_, real_cutoff_ : float or None
+        A probability at or above ``fake_cutoff_`` is a confident ``fake``,
+        one at or below ``real_cutoff_`` a confident ``real``; between them
+        the verdict is inconclusive. Chosen on the out-of-fold
+        probabilities, ``real_cutoff_ <= threshold_ < fake_cutoff_`` as a
+        rule, and both reachable (see :func:`~facetruth.models.choose_cutoffs`);
+        ``None`` when ``confidence`` is 0.
+    side_coverage_, side_precision_ : dict or None
+        Out of fold, per side (``"real"``, ``"fake"``): the share of the
+        class given its verdict, and the share of right verdicts (``None``
+        for a side that calls nothing); ``None`` when ``confidence`` is 0.
+    sides_warning_ : str or None
+        One sentence when a side covers less than half of its class out of
+        fold (or cannot reach ``confidence`` at all), with what to do;
+        ``None`` otherwise.
     oof_spread_ : float
         Range of the calibrated out-of-fold probabilities (0 when they are
         all the same: the detector tells nothing apart).
@@ -130,6 +143,8 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
     ('sigmoid', 0.46)
     >>> detector.predict([[0.0, 0.0], [1.0, 1.0]])
     array([0, 1])
+    >>> bool(detector.real_cutoff_ <= detector.threshold_ < detector.fake_cutoff_), detector.sides_warning_
+    (True, None)
     """
 
     def __init__(
@@ -212,12 +227,31 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
                 "the detector gives every image the same probability."
             )
         self.threshold_ = _choose_threshold(self.threshold, y_enc, prob)
-        self.band_ = choose_band(y_enc, prob, self.threshold_, float(self.confidence))
+        self._choose_cutoffs(y_enc, prob)
         self.oof_metrics_ = detection_metrics(y_enc, prob, self.threshold_)
         self.oof_spread_ = float(np.ptp(prob))
         self.novelty_ = FeatureNovelty().fit(X, folds=splits)
         self.estimator_ = _fit_one(estimator, X, y_enc, self.validation_fraction, self.random_state)
         return self
+
+    def _choose_cutoffs(self, y, prob):
+        """Set ``fake_cutoff_``, ``real_cutoff_``, ``side_coverage_``, ``side_precision_``, ``sides_warning_``."""
+        confidence = float(self.confidence)
+        self.sides_warning_ = None
+        if confidence == 0:
+            self.fake_cutoff_ = self.real_cutoff_ = self.side_coverage_ = self.side_precision_ = None
+            return
+        cut = choose_cutoffs(y, prob, self.threshold_, confidence)
+        self.real_cutoff_, self.fake_cutoff_ = cut.real, cut.fake
+        self.side_coverage_, self.side_precision_ = cut.coverage, cut.precision
+        if cut.crossed:
+            logger.info(
+                "The out-of-fold cutoffs for real and fake met; the real cutoff moved to %.4f, below "
+                "the fake cutoff %.4f.",
+                cut.real,
+                cut.fake,
+            )
+        self.sides_warning_ = _sides_warning(cut, confidence)
 
     def predict_proba(self, X):
         """Calibrated probabilities, shape (n_samples, 2); column 1 is P(fake)."""
@@ -267,6 +301,28 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
         return tags
+
+
+def _sides_warning(cut, confidence):
+    """One sentence on the sides that cover less than half of their class out of fold, or ``None``."""
+    weak = []
+    for side, plural in (("fake", "fakes"), ("real", "reals")):
+        if cut.coverage[side] < 0.5 or not cut.reached[side]:
+            cutoff = cut.fake if side == "fake" else cut.real
+            where = "at or above" if side == "fake" else "at or below"
+            note = (
+                "" if cut.reached[side] else f", and no cutoff makes them right {confidence:.0%} of the time"
+            )
+            weak.append(
+                f"{cut.coverage[side]:.0%} of the {plural} score {where} the {side} cutoff {cutoff:.3f}{note}"
+            )
+    if not weak:
+        return None
+    return (
+        f"Few confident verdicts out of fold: {'; '.join(weak)} (the rest are inconclusive). "
+        f"Train on more data, try another feature set, or lower the confidence (--confidence, "
+        f"now {confidence:g})."
+    )
 
 
 def _default_estimator(random_state):

@@ -1,4 +1,4 @@
-"""Calibrators that cannot say "certain", and the uncertainty band around a threshold.
+"""Calibrators that cannot say "certain", and the cutoffs of confident verdicts.
 
 A calibrator maps out-of-fold classifier scores to probabilities. Plain
 isotonic regression fitted on a few hundred scores makes steps that reach
@@ -18,6 +18,8 @@ that its own validation got wrong. Here:
   reals (a weak detector on a few images), the sigmoid is flat at the share
   of fakes instead of turning the detector's scores upside down.
 """
+
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.isotonic import IsotonicRegression
@@ -184,3 +186,114 @@ def choose_band(y, prob, threshold, confidence=0.95, *, min_coverage=0.0):
             # the band excludes every sample closer than the k-th most confident one
             return 0.0 if k == len(y) else float(distance[order[k]])
     return float(distance[order[0]])
+
+
+class SideCutoffs(NamedTuple):
+    """The cutoffs of :func:`choose_cutoffs` and what they achieve out of fold.
+
+    Attributes
+    ----------
+    real, fake : float
+        ``real`` when ``prob <= real``, ``fake`` when ``prob >= fake``.
+    coverage : dict
+        ``{"real": share of the reals called real, "fake": share of the
+        fakes called fake}``.
+    precision : dict
+        ``{"real": ..., "fake": ...}``: share of the verdicts on each side
+        that are right (``None`` for a side that calls nothing).
+    reached : dict
+        ``{"real": bool, "fake": bool}``: whether the side reaches the
+        confidence (else its cutoff is its class's most confident score).
+    crossed : bool
+        The sides' rules met: the real cutoff was moved below the fake one.
+
+    Examples
+    --------
+    >>> from facetruth.models import choose_cutoffs
+    >>> cut = choose_cutoffs([0, 0, 1, 1], [0.1, 0.3, 0.7, 0.9], 0.5)
+    >>> cut.real, cut.fake, cut.precision, cut.reached["fake"], cut.crossed
+    (0.3, 0.7, {'real': 1.0, 'fake': 1.0}, True, False)
+    """
+
+    real: float
+    fake: float
+    coverage: dict
+    precision: dict
+    reached: dict
+    crossed: bool
+
+
+def choose_cutoffs(y, prob, threshold, confidence=0.95):
+    """One cutoff per side, each as wide as the out-of-fold data allow at ``confidence``.
+
+    The fake cutoff is the smallest score ``t`` above ``threshold`` such that
+    at least ``confidence`` of the items with ``prob >= t`` are fake; the real
+    cutoff is the largest ``t`` at or below ``threshold`` such that at least
+    ``confidence`` of the items with ``prob <= t`` are real. Both are observed
+    scores, so a verdict on either side is reachable: the fake cutoff never
+    exceeds the highest score of a fake, the real cutoff is never below the
+    lowest score of a real, and the two sides keep the threshold's two-way
+    decision (``fake`` only above the threshold).
+
+    A side that no cutoff makes right often enough falls back to its class's
+    most confident score (the highest score of a fake, the lowest of a real)
+    and says so in ``reached``. Should the cutoffs then meet or cross, the
+    real cutoff moves to the largest score below the fake cutoff (``crossed``).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        0/1 labels, both present.
+    prob : array-like of shape (n_samples,)
+        Calibrated out-of-fold probabilities.
+    threshold : float
+        The detector's two-way threshold (fake when ``prob > threshold``).
+    confidence : float, default=0.95
+        Wanted share of right verdicts on each side, in (0, 1).
+
+    Returns
+    -------
+    cutoffs : SideCutoffs
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.models import choose_cutoffs
+    >>> y = np.array([0, 0, 0, 0, 1, 0, 1, 1, 1, 1])
+    >>> p = np.array([0.1, 0.2, 0.3, 0.4, 0.45, 0.55, 0.6, 0.7, 0.8, 0.9])
+    >>> cut = choose_cutoffs(y, p, 0.5, confidence=0.9)
+    >>> cut.real, cut.fake, cut.coverage
+    (0.4, 0.6, {'real': 0.8, 'fake': 0.8})
+    """
+    y, prob = np.asarray(y, dtype=int).ravel(), np.asarray(prob, dtype=float).ravel()
+    if len(y) != len(prob) or np.unique(y).size != 2:
+        raise ValueError("choose_cutoffs needs as many labels as scores, of both classes (0 and 1).")
+    if not 0.0 < float(confidence) < 1.0:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}.")
+    threshold, confidence = float(threshold), float(confidence)
+    order = np.argsort(prob, kind="stable")
+    p, fake = prob[order], y[order] == 1
+    values, first = np.unique(p, return_index=True)
+    last = np.r_[first[1:], len(p)] - 1
+    # share of fakes among the items at or above each value, of reals at or below it
+    fakes_above = np.cumsum(fake[::-1])[::-1][first]
+    precision_fake = fakes_above / (len(p) - first)
+    precision_real = np.cumsum(~fake)[last] / (last + 1)
+    ok_fake = (values > threshold) & (precision_fake >= confidence)
+    ok_real = (values <= threshold) & (precision_real >= confidence)
+    reached = {"real": bool(ok_real.any()), "fake": bool(ok_fake.any())}
+    t_fake = float(values[ok_fake].min()) if reached["fake"] else float(p[fake].max())
+    t_real = float(values[ok_real].max()) if reached["real"] else float(p[~fake].min())
+    crossed = t_real >= t_fake
+    if crossed:
+        below = values[values < t_fake]
+        t_real = float(below.max()) if below.size else float(np.nextafter(t_fake, -np.inf))
+    called_fake, called_real = prob >= t_fake, prob <= t_real
+    coverage = {"real": float(called_real[y == 0].mean()), "fake": float(called_fake[y == 1].mean())}
+    precision = {
+        "real": float((y[called_real] == 0).mean()) if called_real.any() else None,
+        "fake": float((y[called_fake] == 1).mean()) if called_fake.any() else None,
+    }
+    if crossed:  # the real side moved: it reaches the confidence only if its verdicts still do
+        reached["real"] = reached["real"] and (precision["real"] or 0.0) >= confidence
+    return SideCutoffs(t_real, t_fake, coverage, precision, reached, bool(crossed))

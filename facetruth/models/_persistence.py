@@ -145,7 +145,14 @@ def describe_pipeline(pipeline):
     threshold = getattr(clf, "threshold_", None)
     info["threshold"] = None if threshold is None else float(threshold)
     info.update(input_settings(pipeline))  # every setting that shapes the input
-    for key, attribute in (("calibration", "calibration_"), ("prob_floor", "prob_floor_"), ("band", "band_")):
+    for key, attribute in (
+        ("calibration", "calibration_"),
+        ("prob_floor", "prob_floor_"),
+        ("band", "band_"),  # detectors fitted before the cutoffs
+        ("confidence", "confidence"),
+        ("real_cutoff", "real_cutoff_"),
+        ("fake_cutoff", "fake_cutoff_"),
+    ):
         if hasattr(clf, attribute):
             value = getattr(clf, attribute)
             info[key] = value if value is None or isinstance(value, str) else float(value)

@@ -133,6 +133,7 @@ def build_detector(
     calibration="auto",
     threshold="eer",
     cv=5,
+    confidence=0.95,
     device="auto",
     n_jobs=None,
     random_state=0,
@@ -144,7 +145,7 @@ def build_detector(
     classifier : str or estimator, default="xgboost"
         A name of :data:`~facetruth.models.CLASSIFIERS`, or an unfitted
         scikit-learn classifier used as it is.
-    calibration, threshold, cv :
+    calibration, threshold, cv, confidence :
         Passed to :class:`~facetruth.models.CalibratedDetector`.
     device : {"auto", "cpu", "cuda"}, default="auto"
         For XGBoost.
@@ -166,7 +167,12 @@ def build_detector(
     if isinstance(classifier, str):
         classifier = make_classifier(classifier, random_state=random_state, device=device, n_jobs=n_jobs)
     return CalibratedDetector(
-        classifier, calibration=calibration, threshold=threshold, cv=cv, random_state=random_state
+        classifier,
+        calibration=calibration,
+        threshold=threshold,
+        cv=cv,
+        confidence=confidence,
+        random_state=random_state,
     )
 
 
@@ -224,6 +230,7 @@ def build_pipeline(
     calibration="auto",
     threshold="eer",
     cv=5,
+    confidence=0.95,
     device="auto",
     n_jobs=None,
     backbone=None,
@@ -244,7 +251,7 @@ def build_pipeline(
         Passed to :func:`build_loader`.
     cache : str or os.PathLike, default=None
         Crop and feature cache folder.
-    calibration, threshold, cv :
+    calibration, threshold, cv, confidence :
         Passed to :class:`~facetruth.models.CalibratedDetector`.
     device : {"auto", "cpu", "cuda"}, default="auto"
         For the network families and XGBoost.
@@ -287,6 +294,7 @@ def build_pipeline(
         calibration=calibration,
         threshold=threshold,
         cv=cv,
+        confidence=confidence,
         device=device,
         random_state=random_state,
     )

@@ -23,7 +23,7 @@ from sklearn.pipeline import Pipeline
 from ._dask import DistributedXGBClassifier, n_dask_workers
 from ._dask_tasks import fit_features
 from ._extract import extract_features
-from ._train import TrainingResult, training_card
+from ._train import TrainingResult, training_card, warn_weak_sides
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,7 @@ def train_on_shards(
     if isinstance(detector.estimator_, DistributedXGBClassifier):
         detector.estimator_ = detector.estimator_.to_local()
     detector.set_params(estimator=base)
+    warn_weak_sides(detector)
     fitted = Pipeline([("loader", loader.fit()), ("features", union), ("classifier", detector)])
     kinds, counts = np.unique(ext.extra_kinds, return_counts=True)
     metadata = training_card(

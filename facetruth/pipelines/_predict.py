@@ -315,9 +315,11 @@ def predict_items(model, items, *, names=None, band=None, n_jobs=None, progress=
         Display names of the items; by default the path, ``video#frame=N``
         or ``<array (h, w, 3)>``.
     band : float, default=None
-        Half-width of the uncertainty band around the threshold, within
-        which verdicts are inconclusive; ``None`` takes the model's
-        (``band_``, chosen on out-of-fold data), ``0`` turns it off.
+        ``None`` keeps the model's verdicts: ``fake`` at or above its fake
+        cutoff, ``real`` at or below its real cutoff, inconclusive between
+        them (both chosen on out-of-fold data). A number replaces them by
+        a symmetric band around the threshold, within which verdicts are
+        inconclusive; ``0`` leaves the threshold alone to decide.
     n_jobs : int, default=None
         Processes that decode and crop; ``None`` keeps the loader's setting.
     progress : bool, default=False

@@ -173,6 +173,35 @@ def training_card(
     }
 
 
+def warn_weak_sides(detector):
+    """Log, in one line, a fitted detector's ``sides_warning_``: a side that covers under half its class.
+
+    Parameters
+    ----------
+    detector : CalibratedDetector
+        Fitted; a detector without ``sides_warning_`` is left alone.
+
+    Returns
+    -------
+    warning : str or None
+        The sentence logged (at WARNING level), or ``None``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from facetruth.models import CalibratedDetector
+    >>> from facetruth.pipelines._train import warn_weak_sides
+    >>> X, y = np.random.default_rng(0).normal(size=(40, 2)), np.repeat([0, 1], 20)
+    >>> warn_weak_sides(CalibratedDetector(LogisticRegression(), cv=2).fit(X, y)).startswith("Few confident")
+    True
+    """
+    warning = getattr(detector, "sides_warning_", None)
+    if warning:
+        logger.warning(" ".join(str(warning).split()))  # one line, whatever the sentence holds
+    return warning
+
+
 def holdout_split(dataset, test_size=0.2, *, random_state=0):
     """Split a dataset into train and test parts, stratified and group-disjoint.
 
@@ -272,7 +301,7 @@ def train_detector(pipeline, dataset, *, extras=None, progress=False):
     union = pipe.named_steps["features"].fit(images)  # the families learn nothing: fit only validates
     feats = transform_batches(union, images, progress=progress)
     logger.info("fitting the classifier on %d x %d features", *feats.shape)
-    pipe.named_steps["classifier"].fit(feats, labels, groups=groups)
+    warn_weak_sides(pipe.named_steps["classifier"].fit(feats, labels, groups=groups))
     found = [info.get("face_found", False) for info in loaded.infos if "error" not in info]
     metadata = training_card(
         dataset,

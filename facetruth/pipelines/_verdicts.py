@@ -17,8 +17,12 @@ given:
     The image's features lie further from the training data than all but
     a few training images (see :meth:`~facetruth.models.CalibratedDetector.novelty`).
 ``uncertain`` (:data:`UNCERTAIN`)
-    ``|prob_fake - threshold| <= band``: within the detector's uncertainty
-    band, where its out-of-fold verdicts were not right often enough.
+    ``real_cutoff < prob_fake < fake_cutoff``: between the detector's
+    cutoffs for real and fake, chosen on out-of-fold data so that the
+    verdicts beyond each are right at the stated confidence (see
+    :class:`~facetruth.models.CalibratedDetector`). With an explicit
+    symmetric band instead (``band=``, and detectors saved before the
+    cutoffs): ``|prob_fake - threshold| <= band``.
 
 Models saved before these checks existed keep their two-way verdicts plus
 the ``no_face`` rule, and their messages say so.
@@ -44,7 +48,7 @@ NO_FACE = "no_face"
 FACE_TOO_SMALL = "face_too_small"
 #: the image's features lie far outside the training data
 OUT_OF_DISTRIBUTION = "out_of_distribution"
-#: the probability lies within the uncertainty band around the threshold
+#: the probability lies between the cutoffs for real and fake (or within the band around the threshold)
 UNCERTAIN = "uncertain"
 #: reasons for an inconclusive verdict, in the order they are checked
 INCONCLUSIVE_REASONS = (NO_FACE, FACE_TOO_SMALL, OUT_OF_DISTRIBUTION, UNCERTAIN)
@@ -57,6 +61,7 @@ _LEGACY_NOTE = (
     "and uncertainty checks"
 )
 _warned = weakref.WeakSet()
+_noted = weakref.WeakSet()
 
 
 def face_side(info):
@@ -130,9 +135,15 @@ class VerdictRules:
     Attributes
     ----------
     threshold : float
-        Fake when ``prob_fake > threshold``.
+        The detector's two-way threshold: fake when ``prob_fake > threshold``.
     band : float
-        Half-width of the uncertainty band; ``0`` turns it off.
+        Half-width of a symmetric uncertainty band around the threshold,
+        used when the cutoffs are ``None``; ``0`` turns it off (the
+        threshold alone decides).
+    real_cutoff, fake_cutoff : float or None
+        ``real`` when ``prob_fake <= real_cutoff``, ``fake`` when
+        ``prob_fake >= fake_cutoff``, inconclusive between them; both or
+        neither are set, ``real_cutoff < fake_cutoff``.
     needs_face : bool
         The model was trained on face crops: no face, no verdict.
     min_face_side : int or None
@@ -141,24 +152,41 @@ class VerdictRules:
         Feature-space distances above it are out of distribution; ``None``
         turns the check off.
     legacy : bool
-        The model predates these checks (no band, no face-size limit).
+        The model predates these checks (no cutoffs, no face-size limit).
 
     Examples
     --------
     >>> from facetruth.pipelines import VerdictRules
-    >>> rules = VerdictRules(threshold=0.5, band=0.1)
-    >>> rules.judge(0.9, {})[:2], rules.judge(0.55, {})[:2]
-    (('fake', None), ('inconclusive', 'uncertain'))
-    >>> rules.judge(0.55, {})[2]
+    >>> rules = VerdictRules(threshold=0.56, real_cutoff=0.31, fake_cutoff=0.81)
+    >>> rules.judge(0.9, {})[:2], rules.judge(0.2, {})[:2], rules.judge(0.62, {})[:2]
+    (('fake', None), ('real', None), ('inconclusive', 'uncertain'))
+    >>> rules.judge(0.62, {})[2]
+    "Inconclusive: P(fake) 0.620 lies between this model's cutoffs for real (0.310) and fake (0.810)"
+    >>> VerdictRules(threshold=0.5, band=0.1).judge(0.55, {})[2]
     'Too close to call: P(fake) = 0.550 lies within 0.100 of the threshold 0.500'
     """
 
     threshold: float
     band: float = 0.0
+    real_cutoff: float | None = None
+    fake_cutoff: float | None = None
     needs_face: bool = False
     min_face_side: int | None = None
     novelty_limit: float | None = None
     legacy: bool = False
+
+    def __post_init__(self):
+        if (self.real_cutoff is None) != (self.fake_cutoff is None):
+            raise ValueError("real_cutoff and fake_cutoff are set together, or neither.")
+        if self.cutoffs and not float(self.real_cutoff) < float(self.fake_cutoff):
+            raise ValueError(
+                f"real_cutoff must lie below fake_cutoff, got {self.real_cutoff!r} and {self.fake_cutoff!r}."
+            )
+
+    @property
+    def cutoffs(self):
+        """Whether the verdicts follow one cutoff per side (else the band around the threshold)."""
+        return self.fake_cutoff is not None
 
     def judge(self, prob_fake, info, novelty=None):
         """Verdict, reason and message of one scored item.
@@ -182,7 +210,13 @@ class VerdictRules:
         """
         prob, threshold = float(prob_fake), float(self.threshold)
         reason, message = self._reason(prob, info, novelty)
-        if reason is None:
+        if reason is None and self.cutoffs:
+            verdict = FAKE if prob >= float(self.fake_cutoff) else REAL
+            where, cutoff = ("above", self.fake_cutoff) if verdict == FAKE else ("below", self.real_cutoff)
+            message = f"P(fake) = {prob:.3f}, at or {where} this model's cutoff for {verdict} ({cutoff:.3f})"
+            if info.get("method") == "centre":
+                message += " (no face found: the centre of the image was scored)"
+        elif reason is None:
             verdict = verdict_for(prob, threshold)
             side = "above" if verdict == FAKE else "not above"
             message = f"P(fake) = {prob:.3f}, {side} the threshold {threshold:.3f}"
@@ -214,7 +248,12 @@ class VerdictRules:
                 f"The image lies far outside the training data (feature distance {novelty:.2f}, "
                 f"limit {self.novelty_limit:.2f}): no verdict ({score})"
             )
-        if self.band > 0 and abs(prob - float(self.threshold)) <= self.band:
+        if self.cutoffs and float(self.real_cutoff) < prob < float(self.fake_cutoff):
+            return UNCERTAIN, (
+                f"Inconclusive: P(fake) {prob:.3f} lies between this model's cutoffs for real "
+                f"({self.real_cutoff:.3f}) and fake ({self.fake_cutoff:.3f})"
+            )
+        if not self.cutoffs and self.band > 0 and abs(prob - float(self.threshold)) <= self.band:
             return UNCERTAIN, (
                 f"Too close to call: {score} lies within {self.band:.3f} of the threshold "
                 f"{float(self.threshold):.3f}"
@@ -247,16 +286,21 @@ def verdict_rules(loader, detector, *, band=None):
         Its ``face`` says whether the model needs a face; its
         ``min_face_side_`` (when fitted) is the face-size limit.
     detector : estimator
-        Its ``threshold_``, ``band_`` and ``novelty_`` (when fitted).
+        Its ``threshold_``, ``fake_cutoff_``, ``real_cutoff_`` and
+        ``novelty_`` (when fitted). A detector saved before the cutoffs
+        keeps its symmetric ``band_`` around the threshold (with a note
+        logged once, at INFO level).
     band : float, default=None
-        Overrides the detector's ``band_``; ``0`` turns the band off.
+        Overrides the detector's cutoffs with a symmetric band around the
+        threshold (``|prob_fake - threshold| <= band`` is inconclusive);
+        ``0`` leaves the threshold alone to decide.
 
     Returns
     -------
     rules : VerdictRules
         ``legacy`` is set, and a warning logged once per detector, when
-        the model predates the band, the novelty statistics or the
-        face-size limit.
+        the model predates the cutoffs (and the band), the novelty
+        statistics or the face-size limit.
 
     Examples
     --------
@@ -267,13 +311,17 @@ def verdict_rules(loader, detector, *, band=None):
     >>> detector = model[-1].fit(X, [0, 1] * 10)
     >>> verdict_rules(model[0], detector, band=0).band
     0.0
+    >>> rules = verdict_rules(model[0], detector)
+    >>> rules.cutoffs, rules.real_cutoff == detector.real_cutoff_
+    (True, True)
     """
     if band is not None and not 0 <= float(band) <= 1:
         raise ValueError(f"band must lie in [0, 1], got {band!r}.")
     needs_face = getattr(loader, "face", "off") != "off"
     novelty = getattr(detector, "novelty_", None)
+    has_cutoffs = hasattr(detector, "fake_cutoff_") and hasattr(detector, "real_cutoff_")
     checks = (
-        ("an uncertainty band", hasattr(detector, "band_")),
+        ("verdict cutoffs", has_cutoffs or hasattr(detector, "band_")),
         ("novelty statistics", novelty is not None),
         ("a face-size limit", not needs_face or hasattr(loader, "min_face_side_")),
     )
@@ -285,9 +333,23 @@ def verdict_rules(loader, detector, *, band=None):
             "checks; retrain it for all of them.",
             ", ".join(name for name, ok in checks if not ok),
         )
+    cutoffs = {}
+    if band is None and has_cutoffs and detector.fake_cutoff_ is not None:
+        cutoffs = {"real_cutoff": float(detector.real_cutoff_), "fake_cutoff": float(detector.fake_cutoff_)}
+    elif band is None and not has_cutoffs and hasattr(detector, "band_") and detector not in _noted:
+        _noted.add(detector)
+        logger.info(
+            "This detector was saved before verdicts had one cutoff per side: it keeps its symmetric "
+            "uncertainty band of %.3f around the threshold %.3f; retrain it for per-side cutoffs.",
+            float(detector.band_),
+            float(detector.threshold_),
+        )
+    if band is None:
+        band = 0.0 if has_cutoffs else getattr(detector, "band_", 0.0)
     return VerdictRules(
         threshold=float(detector.threshold_),
-        band=float(getattr(detector, "band_", 0.0) if band is None else band),
+        band=float(band),
+        **cutoffs,
         needs_face=needs_face,
         min_face_side=getattr(loader, "min_face_side_", None) if needs_face else None,
         novelty_limit=None if novelty is None else float(novelty.limit_),

@@ -57,7 +57,7 @@ def public_card(card):
     return card
 
 
-def card_summary(card, *, threshold, band):
+def card_summary(card, *, threshold, band, real_cutoff=None, fake_cutoff=None):
     """The few facts of a model card that the upload page shows (a few KB, not the whole card).
 
     Parameters
@@ -65,23 +65,28 @@ def card_summary(card, *, threshold, band):
     card : dict
         The model card (``{}`` for a model loaded without one).
     threshold, band : float
-        The detector's decision threshold and verdict band in use.
+        The detector's decision threshold, and the symmetric band around it
+        in use when the verdicts follow no cutoffs.
+    real_cutoff, fake_cutoff : float, default=None
+        The cutoffs for real and fake in use (``None`` under a band).
 
     Returns
     -------
     summary : dict
         ``features``, ``classifier``, ``face``, ``created``, ``validation_auc``,
-        ``training_counts``, ``threshold`` and ``band`` (rounded to 4
-        decimals) and ``mean_log_spectrum`` (``{"real": [...], "fake": [...]}``
+        ``training_counts``, ``threshold``, ``band``, ``real_cutoff`` and
+        ``fake_cutoff`` (rounded to 4 decimals) and ``mean_log_spectrum`` (``{"real": [...], "fake": [...]}``
         or ``None``); a missing fact is ``None``.
 
     Examples
     --------
     >>> from facetruth.web import card_summary
     >>> card = {"features": ["fft"], "validation_metrics": {"auc": 0.91}, "feature_names": ["f0"] * 500}
-    >>> summary = card_summary(card, threshold=0.30000000000000004, band=0.05)
+    >>> summary = card_summary(card, threshold=0.30000000000000004, band=0, real_cutoff=0.1, fake_cutoff=0.8)
     >>> summary["features"], summary["validation_auc"], summary["threshold"], "feature_names" in summary
     (['fft'], 0.91, 0.3, False)
+    >>> summary["real_cutoff"], summary["fake_cutoff"]
+    (0.1, 0.8)
     """
     card = card or {}
     metrics = card.get("validation_metrics") or {}
@@ -99,5 +104,7 @@ def card_summary(card, *, threshold, band):
         "training_counts": training.get("counts") if isinstance(training, dict) else None,
         "threshold": round_threshold(threshold),
         "band": round_threshold(band),
+        "real_cutoff": round_threshold(real_cutoff),
+        "fake_cutoff": round_threshold(fake_cutoff),
         "mean_log_spectrum": spectra if isinstance(spectra, dict) else None,
     }

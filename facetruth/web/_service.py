@@ -65,8 +65,9 @@ class DetectorService:
         :class:`~facetruth.web._limits.PixelBudget`); ``None`` means
         ``2 * max_pixels``, about 1 GB at the decoders' peak.
     band : float, default=None
-        Uncertainty band of the verdicts (see :func:`facetruth.predict_items`);
-        ``None`` takes the model's, ``0`` turns it off.
+        ``None`` keeps the model's cutoffs for real and fake; a number
+        replaces them by a symmetric band around the threshold, ``0``
+        leaves the threshold alone to decide (see :func:`facetruth.predict_items`).
     trust : bool, default=False
         Load a model file that has no model card (as ``facetruth.load(path,
         trust=True)``), with a warning: its integrity cannot be checked.
@@ -132,7 +133,10 @@ class DetectorService:
         self.max_pixels = int(min(int(max_pixels), int(loader.max_pixels)))
         loader.set_params(max_pixels=self.max_pixels, n_jobs=1)
         self.threshold = decision_threshold(self.pipeline)
-        self.band = verdict_rules(loader, self.pipeline[-1], band=band).band  # checks the value, once
+        rules = verdict_rules(loader, self.pipeline[-1], band=band)  # checks the value, once
+        # the model's cutoffs for real and fake, or (band=...) a symmetric band around the threshold
+        self.band = None if rules.cutoffs else rules.band
+        self.real_cutoff, self.fake_cutoff = rules.real_cutoff, rules.fake_cutoff
         self.budget = PixelBudget(2 * self.max_pixels if pixel_budget is None else pixel_budget)
         self.families = feature_families(self.pipeline)  # once: building the names costs ~1 ms
         logger.info("loaded %s (threshold %.4f)", self.model_path, self.threshold)
@@ -226,6 +230,8 @@ class DetectorService:
             "model_sha256": str(self.card.get("sha256", ""))[:16],
             "threshold": round_threshold(self.threshold),
             "band": round_threshold(self.band),
+            "real_cutoff": round_threshold(self.real_cutoff),
+            "fake_cutoff": round_threshold(self.fake_cutoff),
             "features": self.features_check(),
         }
 
@@ -245,7 +251,13 @@ class DetectorService:
 
     def card_summary(self):
         """The page's model facts: :func:`card_summary` of this model."""
-        return card_summary(self.card, threshold=self.threshold, band=self.band)
+        return card_summary(
+            self.card,
+            threshold=self.threshold,
+            band=self.band,
+            real_cutoff=self.real_cutoff,
+            fake_cutoff=self.fake_cutoff,
+        )
 
 
 def _api_row(prediction):

@@ -80,7 +80,7 @@ def model():
 
 @bp.get("/api/v1/model/summary")
 def model_summary():
-    """The facts the upload page shows: features, AUC, threshold, band, mean training spectra."""
+    """The facts the upload page shows: features, AUC, threshold, cutoffs (or band), mean training spectra."""
     return jsonify(_service().card_summary())
 
 

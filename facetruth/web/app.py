@@ -49,8 +49,9 @@ def create_app(config=None):
         image, checked from the header before decoding), ``MAX_FILES``
         (uploads per request) and ``DECODE_PIXEL_BUDGET`` (pixels decoded
         at once across threads; default ``2 * MAX_PIXELS``) and
-        ``FACETRUTH_BAND`` (the verdicts' uncertainty band; default the
-        model's, ``0`` turns it off), ``FACETRUTH_TRUST`` (load a model
+        ``FACETRUTH_BAND`` (a symmetric uncertainty band around the
+        threshold instead of the model's cutoffs for real and fake; ``0``:
+        the threshold alone decides), ``FACETRUTH_TRUST`` (load a model
         without a model card, with a warning) and ``FACETRUTH_ALLOW_DRIFT``
         (serve a model whose features here differ from the fingerprint in
         its card, with a warning), plus any Flask setting.

@@ -13,6 +13,8 @@ def index():
         "index.html",
         threshold=service.threshold,
         band=service.band,
+        real_cutoff=service.real_cutoff,
+        fake_cutoff=service.fake_cutoff,
         max_files=current_app.config["MAX_FILES"],
         max_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
     )

@@ -25,6 +25,30 @@ def test_evaluate_json(trained, tiny_set, capsys):
     assert 0 <= m["coverage"] <= 1 and sum(m["inconclusive"].values()) == round(48 * (1 - m["coverage"]))
 
 
+def test_evaluate_reports_coverage_and_precision_per_side(trained, tiny_set, capsys):
+    import facetruth
+    from facetruth.data import load_dataset
+
+    assert main(["evaluate", str(trained), "--data", str(tiny_set), "--json"]) == 0
+    sides = json.loads(capsys.readouterr().out)["sides"]
+    data = load_dataset(tiny_set)
+    rows = facetruth.predict_items(facetruth.load(trained), [str(p) for p in data.paths])
+    verdicts, labels = np.array([r.verdict for r in rows]), np.asarray(data.labels)
+    for side, label in (("fake", 1), ("real", 0)):
+        called = verdicts == side
+        assert sides[side]["n"] == called.sum() > 0
+        assert sides[side]["coverage"] == (called & (labels == label)).sum() / (labels == label).sum()
+        assert sides[side]["precision"] == (labels[called] == label).mean()
+    assert main(["evaluate", str(trained), "--data", str(tiny_set)]) == 0
+    out = capsys.readouterr().out
+    assert "verdicts per side" in out and f"fake: {sides['fake']['n']:>4} items" in out
+    assert "sides:" not in out  # not printed as a raw dict
+    # under --band 1 nothing is called: no precision to give
+    assert main(["evaluate", str(trained), "--data", str(tiny_set), "--band", "1", "--json"]) == 0
+    sides = json.loads(capsys.readouterr().out)["sides"]
+    assert sides["fake"] == {"n": 0, "coverage": 0.0, "precision": None} and sides["real"]["n"] == 0
+
+
 def test_evaluate_band_zero_gives_every_item_a_verdict(trained, tiny_set, capsys):
     assert main(["evaluate", str(trained), "--data", str(tiny_set), "--band", "0"]) == 0
     out = capsys.readouterr().out

@@ -6,8 +6,10 @@ from facetruth.cli import main
 def test_experiment_records_its_classifier(tiny_set, tmp_path, capsys):
     out = tmp_path / "run"
     args = ["experiment", "--data", str(tiny_set), "--sets", "fft", "--folds", "3", "--face", "off"]
+    args += ["--confidence", "0.9"]
     assert main([*args, "--classifier", "logistic_cv", "--image-size", "48", "--out", str(out)]) == 0
     meta = json.loads((out / "results.json").read_text())["meta"]
+    assert meta["confidence"] == 0.9  # reached every fold's detector
     assert meta["classifier"].startswith("logistic regression (C by inner 3-fold AUC)")
     # what re-runs it, from which source, on which CPU
     assert (
@@ -20,7 +22,9 @@ def test_experiment_records_its_classifier(tiny_set, tmp_path, capsys):
     assert "logistic regression" in report
     assert "Verdict coverage" in report and "coverage_and_accuracy" in report.lower().replace(" ", "_")
     at_band = json.loads((out / "results.json").read_text())["feature_sets"]["fft"]["curves"]["at_band"]
-    assert 0 <= at_band["coverage"] <= 1 and at_band["band"] >= 0
+    assert 0 <= at_band["coverage"] <= 1 and at_band["band"] == 0  # the folds' own cutoffs, no band
+    assert 0 <= at_band["real_cutoff"] < at_band["fake_cutoff"] <= 1
+    assert "fake ≥" in report  # the coverage table names the cutoffs
 
 
 def test_experiment_on_local_dask_workers_with_alignment_and_extra_rows(tiny_set, tmp_path, capsys):

@@ -33,7 +33,7 @@ def test_predict_json_lines_with_a_bad_file(trained, tiny_set, tmp_path, capsys)
     for row in lines:
         assert list(row) == keys
     assert lines[0]["verdict"] == "fake" and lines[0]["error"] is None and 0 <= lines[0]["prob_fake"] <= 1
-    assert lines[0]["reason"] is None and "threshold" in lines[0]["message"]
+    assert lines[0]["reason"] is None and "cutoff for fake" in lines[0]["message"]
     assert lines[2]["verdict"] is None and lines[2]["reason"] == "unreadable"
     assert lines[2]["error"] and "bad.jpg" in lines[2]["error"] and lines[2]["prob_fake"] is None
     rows = list(csv.DictReader(open(tmp_path / "r.csv")))

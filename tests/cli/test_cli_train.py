@@ -3,6 +3,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from facetruth.cli import main
 from facetruth.cli._shared import pipeline_params
@@ -13,6 +14,28 @@ from facetruth.pipelines import build_pipeline
 def test_train_writes_model_and_card(trained):
     card = json.loads(trained.with_name(trained.name + ".json").read_text())
     assert card["features"] == ["fft", "dct"] and card["training_data"]["counts"] == {"real": 24, "fake": 24}
+
+
+def test_train_records_the_cutoffs_and_their_confidence(trained, tiny_set, tmp_path, capsys):
+    import joblib
+
+    card = json.loads(trained.with_name(trained.name + ".json").read_text())
+    detector = joblib.load(trained)[-1]
+    assert card["confidence"] == 0.95 and "band" not in card
+    assert card["real_cutoff"] == detector.real_cutoff_ <= card["threshold"] < card["fake_cutoff"]
+    out = tmp_path / "c.joblib"
+    args = ["train", "--data", str(tiny_set), "--features", "fft", "--face", "off", "--image-size", "32"]
+    assert main([*args, "--confidence", "0.8", "--out", str(out)]) == 0
+    card = json.loads(out.with_name(out.name + ".json").read_text())
+    assert card["confidence"] == 0.8 and joblib.load(out)[-1].confidence == 0.8
+    assert f"fake at or above {card['fake_cutoff']:.4f}" in capsys.readouterr().out
+    assert main([*args, "--confidence", "0", "--out", str(out)]) == 0  # the threshold alone decides
+    card = json.loads(out.with_name(out.name + ".json").read_text())
+    assert card["confidence"] == 0 and card["fake_cutoff"] is None and card["real_cutoff"] is None
+    for bad in ("1", "-0.1", "high"):
+        with pytest.raises(SystemExit):
+            main([*args, "--confidence", bad, "--out", str(out)])
+        assert "--confidence" in capsys.readouterr().err
 
 
 def test_train_holdout_reports_test_metrics(tiny_set, tmp_path, capsys):

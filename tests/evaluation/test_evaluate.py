@@ -67,7 +67,11 @@ def test_verdict_coverage_counts_failed_items_as_not_covered():
         Prediction("d", "real", 0.1, 0.5),
     ]
     out = verdict_coverage(rows, [1, 0, 1, 1])
-    assert out == {"coverage": 0.5, "covered_accuracy": 0.5, "inconclusive": {"no_face": 1}}
+    sides = {
+        "fake": {"n": 1, "coverage": 1 / 3, "precision": 1.0},  # of three fakes, the failed one too
+        "real": {"n": 1, "coverage": 0.0, "precision": 0.0},  # "d" is a fake called real
+    }
+    assert out == {"coverage": 0.5, "covered_accuracy": 0.5, "inconclusive": {"no_face": 1}, "sides": sides}
     with pytest.raises(ValueError, match="labels"):
         verdict_coverage(rows, [1, 0])
 

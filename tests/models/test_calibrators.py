@@ -1,4 +1,4 @@
-"""Calibration that cannot say "certain", and the uncertainty band."""
+"""Calibration that cannot say "certain", the uncertainty band, and the cutoffs per side."""
 
 import numpy as np
 import pytest
@@ -82,11 +82,14 @@ def test_band_makes_confident_verdicts_right_often_enough(rng):
     assert choose_band(np.array([0, 0, 1, 1]), np.array([0.1, 0.2, 0.8, 0.9]), 0.5) == 0.0
 
 
-def test_detector_stores_a_band(rng):
+def test_detector_stores_one_cutoff_per_side(rng):
     X, y = _separable(300, rng, shift=0.8)
     clf = CalibratedDetector(LogisticRegression(), cv=3, confidence=0.9).fit(X, y)
-    assert 0 < clf.band_ < 0.5
+    assert clf.real_cutoff_ <= clf.threshold_ < clf.fake_cutoff_
+    assert not hasattr(clf, "band_")  # the symmetric band is gone from new detectors
+    assert all(0 < clf.side_coverage_[side] < 1 for side in ("real", "fake"))  # overlapping classes
+    assert all(clf.side_precision_[side] >= 0.9 for side in ("real", "fake"))
     off = CalibratedDetector(LogisticRegression(), cv=3, confidence=0).fit(X, y)
-    assert off.band_ == 0.0
+    assert off.fake_cutoff_ is None and off.real_cutoff_ is None and off.sides_warning_ is None
     with pytest.raises(ValueError, match="confidence"):
         CalibratedDetector(LogisticRegression(), confidence=1.5).fit(X, y)

@@ -55,7 +55,7 @@ def test_one_row_per_item_in_order_with_a_bad_file_in_the_middle(model, files, i
     for row in (rows[0], rows[2], rows[4]):
         assert row.verdict in ("real", "fake", "inconclusive") and 0 <= row.prob_fake <= 1
         assert (row.reason is None) == (row.verdict != "inconclusive") and row.error is None
-        assert row.threshold == threshold and "threshold" in row.message
+        assert row.threshold == threshold and "cutoff" in row.message
         assert row.face_method == "off" and row.face_found is False and row.face_box is None
     keys = [set(r.as_dict()) for r in rows]
     assert all(k == {f.name for f in dataclasses.fields(Prediction)} for k in keys)

@@ -92,24 +92,87 @@ def test_a_model_on_whole_images_needs_no_face(noise_model, noise_png):
     assert row.reason != NO_FACE and split_pipeline(noise_model)[0].min_face_side_ is None
 
 
-def test_band_zero_turns_the_band_off(noise_model):
+def test_verdicts_follow_the_cutoffs_and_band_zero_leaves_the_threshold(noise_model):
     detector = split_pipeline(noise_model)[2]
-    assert detector.band_ > 0  # labels of noise: nothing is certain
+    assert detector.real_cutoff_ < detector.fake_cutoff_ and not hasattr(detector, "band_")
     images = np.random.default_rng(1).integers(0, 256, (10, 32, 32, 3), dtype=np.uint8)
     rows = predict_items(noise_model, images)
-    assert any(r.reason == UNCERTAIN for r in rows)
+    assert any(r.reason == UNCERTAIN for r in rows)  # labels of noise: little is certain
     for row in rows:  # out_of_distribution comes first
-        if abs(row.prob_fake - row.threshold) <= detector.band_:
-            assert row.verdict == "inconclusive" and row.reason in (OUT_OF_DISTRIBUTION, UNCERTAIN)
+        if row.reason == OUT_OF_DISTRIBUTION:
+            continue
+        p = row.prob_fake
+        expected = "fake" if p >= detector.fake_cutoff_ else "real" if p <= detector.real_cutoff_ else None
+        assert row.verdict == (expected or "inconclusive") and (row.reason == UNCERTAIN) == (expected is None)
+        if expected is None:
+            assert (
+                f"cutoffs for real ({detector.real_cutoff_:.3f}) and fake ({detector.fake_cutoff_:.3f})"
+                in (row.message)
+            )
+    # band=0: every item real or fake at the threshold
     off = predict_items(noise_model, images, band=0)
     assert all(r.reason in (None, OUT_OF_DISTRIBUTION) for r in off)
-    assert all(r.verdict in ("real", "fake") for r in off if r.reason is None)
+    for row in off:
+        if row.reason is None:
+            assert row.verdict == ("fake" if row.prob_fake > row.threshold else "real")
     assert [r.prob_fake for r in off] == [r.prob_fake for r in rows]
     assert [r.reason == OUT_OF_DISTRIBUTION for r in off] == [r.reason == OUT_OF_DISTRIBUTION for r in rows]
     wide = predict_items(noise_model, images, band=1)
     assert all(r.reason in (OUT_OF_DISTRIBUTION, UNCERTAIN) for r in wide)
     with pytest.raises(ValueError, match="band"):
         predict_items(noise_model, images, band=-0.1)
+
+
+def test_an_explicit_band_keeps_the_symmetric_rule(noise_model):
+    from facetruth.pipelines import verdict_rules
+
+    loader, _, detector = split_pipeline(noise_model)
+    rules = verdict_rules(loader, detector, band=0.2)
+    assert not rules.cutoffs and rules.real_cutoff is None and rules.band == 0.2
+    t = detector.threshold_
+    for p in np.linspace(0, 1, 41):
+        verdict = rules.judge(p, {})[0]
+        expected = "inconclusive" if abs(p - t) <= 0.2 else ("fake" if p > t else "real")
+        assert verdict == expected
+    # the model's own rules follow its cutoffs instead
+    own = verdict_rules(loader, detector)
+    assert own.cutoffs and (own.real_cutoff, own.fake_cutoff) == (
+        detector.real_cutoff_,
+        detector.fake_cutoff_,
+    )
+
+
+def test_a_detector_saved_before_the_cutoffs_keeps_its_band_with_a_note(noise_model, caplog):
+    import copy
+    import pickle
+
+    from facetruth.pipelines import verdict_rules
+
+    loader, _, detector = split_pipeline(noise_model)
+    old = copy.deepcopy(detector)
+    for name in ("fake_cutoff_", "real_cutoff_", "side_coverage_", "side_precision_", "sides_warning_"):
+        del old.__dict__[name]
+    old.band_ = 0.125  # what the symmetric rule chose
+    old = pickle.loads(pickle.dumps(old))
+    with caplog.at_level(logging.INFO, logger="facetruth.pipelines._verdicts"):
+        rules = verdict_rules(loader, old)
+        verdict_rules(loader, old)
+    notes = [r for r in caplog.records if "before verdicts had one cutoff per side" in r.getMessage()]
+    assert len(notes) == 1 and notes[0].levelno == logging.INFO and "0.125" in notes[0].getMessage()
+    assert not rules.cutoffs and rules.band == 0.125 and not rules.legacy
+    t = old.threshold_
+    assert rules.judge(t + 0.1, {})[:2] == ("inconclusive", UNCERTAIN)
+    assert rules.judge(t + 0.13, {})[0] == "fake" and rules.judge(t - 0.13, {})[0] == "real"
+
+
+def test_cutoff_rules_are_checked():
+    with pytest.raises(ValueError, match="together"):
+        VerdictRules(threshold=0.5, fake_cutoff=0.8)
+    with pytest.raises(ValueError, match="below"):
+        VerdictRules(threshold=0.5, real_cutoff=0.8, fake_cutoff=0.8)
+    rules = VerdictRules(threshold=0.5, real_cutoff=0.3, fake_cutoff=0.8)
+    assert [rules.judge(p, {})[0] for p in (0.3, 0.31, 0.79, 0.8)] == ["real", *["inconclusive"] * 2, "fake"]
+    assert rules.judge(0.8, {})[2] == "P(fake) = 0.800, at or above this model's cutoff for fake (0.800)"
 
 
 def test_old_models_keep_two_way_verdicts_with_a_note(face_model, astronaut, noise_png, caplog, tmp_path):
@@ -119,7 +182,8 @@ def test_old_models_keep_two_way_verdicts_with_a_note(face_model, astronaut, noi
 
     old = copy.deepcopy(face_model)
     loader, _, detector = split_pipeline(old)
-    del loader.min_face_side_, detector.band_, detector.novelty_  # as saved before these existed
+    del loader.min_face_side_, detector.novelty_  # as saved before these existed
+    del detector.fake_cutoff_, detector.real_cutoff_
     facetruth.save(old, tmp_path / "old.joblib")
     old = facetruth.load(tmp_path / "old.joblib")
     with caplog.at_level(logging.WARNING, logger="facetruth.pipelines._verdicts"):
@@ -150,7 +214,9 @@ def test_the_model_card_records_the_limits(face_model, face_model_file):
     loader, _, detector = split_pipeline(face_model)
     assert card["min_face_side"] == loader.min_face_side_
     assert card["novelty"]["limit"] == pytest.approx(detector.novelty_.limit_)
-    assert card["novelty"]["distance"] == "rms_zscore" and card["band"] == detector.band_
+    assert card["novelty"]["distance"] == "rms_zscore" and "band" not in card
+    assert (card["real_cutoff"], card["fake_cutoff"]) == (detector.real_cutoff_, detector.fake_cutoff_)
+    assert card["confidence"] == detector.confidence == 0.95
 
 
 def test_training_learns_the_face_size_limit_and_the_card_records_it(astronaut, tmp_path):

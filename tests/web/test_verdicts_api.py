@@ -74,6 +74,24 @@ def test_band_setting_reaches_the_service(face_model_file, tiny_model):
         create_app({"FACETRUTH_MODEL": face_model_file, "FACETRUTH_BAND": 2.0})
 
 
+def test_healthz_and_the_summary_report_both_cutoffs(tiny_model, tiny_set):
+    from facetruth.models import read_model_card
+
+    card = read_model_card(tiny_model)
+    assert card["real_cutoff"] < card["fake_cutoff"]
+    client = create_app({"FACETRUTH_MODEL": tiny_model}).test_client()
+    for body in (client.get("/healthz").get_json(), client.get("/api/v1/model/summary").get_json()):
+        assert body["real_cutoff"] == round(card["real_cutoff"], 4)
+        assert body["fake_cutoff"] == round(card["fake_cutoff"], 4) and body["band"] is None
+    page = client.get("/").get_data(as_text=True)
+    assert f"fake at or above {card['fake_cutoff']:.3f}" in page
+    # an explicit band replaces the cutoffs everywhere
+    banded = create_app({"FACETRUTH_MODEL": tiny_model, "FACETRUTH_BAND": 0.2}).test_client()
+    body = banded.get("/healthz").get_json()
+    assert body["band"] == 0.2 and body["real_cutoff"] is None and body["fake_cutoff"] is None
+    assert "within 0.200 of it is inconclusive" in banded.get("/").get_data(as_text=True)
+
+
 def test_tiny_model_with_a_full_band_is_inconclusive_everywhere(tiny_model, tiny_set):
     client = create_app({"FACETRUTH_MODEL": tiny_model, "FACETRUTH_BAND": 1.0}).test_client()
     path = tiny_set / "fake" / "f00.png"

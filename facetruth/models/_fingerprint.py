@@ -53,15 +53,20 @@ def is_detector_pipeline(pipeline):
     )
 
 
-def library_versions():
-    """The installed versions of :data:`FEATURE_LIBRARIES` (``None`` for one not installed)."""
+def installed_versions(names):
+    """The installed version of each distribution in ``names`` (``None`` for one not installed)."""
     versions = {}
-    for name in FEATURE_LIBRARIES:
+    for name in names:
         try:
             versions[name] = _im.version(name)
         except _im.PackageNotFoundError:
             versions[name] = None
     return versions
+
+
+def library_versions():
+    """The installed versions of :data:`FEATURE_LIBRARIES` (``None`` for one not installed)."""
+    return installed_versions(FEATURE_LIBRARIES)
 
 
 def _detached(estimator):

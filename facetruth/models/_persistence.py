@@ -14,7 +14,6 @@ import logging
 import os
 import subprocess
 import warnings
-from importlib import metadata as _im
 from pathlib import Path
 
 import joblib
@@ -25,7 +24,7 @@ from .._version import __version__
 from ..exceptions import ModelIntegrityError
 from ._card_settings import input_settings
 from ._drift import check_features
-from ._fingerprint import feature_fingerprint
+from ._fingerprint import feature_fingerprint, installed_versions
 from ._model_path import check_model_path
 from ._strength import calibration_decreases
 
@@ -80,13 +79,7 @@ def package_versions():
     >>> versions["facetruth"] == facetruth.__version__, "scikit-learn" in versions
     (True, True)
     """
-    versions = {"facetruth": __version__}
-    for name in _TRACKED:
-        try:
-            versions[name] = _im.version(name)
-        except _im.PackageNotFoundError:
-            versions[name] = None
-    return versions
+    return {"facetruth": __version__, **installed_versions(_TRACKED)}
 
 
 def source_commit():

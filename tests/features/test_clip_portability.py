@@ -18,9 +18,7 @@ import numpy as np
 import pytest
 
 from facetruth._cpu import cpu_info, exact_u8s8
-from facetruth.exceptions import ModelIntegrityError
 from facetruth.features import clip_embedding, load_clip_encoder
-from facetruth.features._clip_weights import clip_weights_path
 
 EMULATOR = ("qemu-x86_64", "-cpu", "Haswell")
 
@@ -44,16 +42,6 @@ _CHILD = textwrap.dedent(
     print(json.dumps({"isa": cpu_info()["isa"], "kernel": paths["int8"].kernel}))
     """
 )
-
-
-@pytest.fixture(scope="module")
-def weights():
-    try:
-        return clip_weights_path()
-    except ModelIntegrityError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must have the CLIP encoder: {exc}")
-        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="module")

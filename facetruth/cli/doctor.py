@@ -1,6 +1,5 @@
 """``facetruth doctor``: what this machine is, and whether FaceTruth and a model are at home on it."""
 
-import importlib.metadata
 import json
 import os
 import platform
@@ -10,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .._cpu import cpu_info, exact_u8s8
-from .._version import __version__
+from .._version import __version__, installed_versions
 from . import cmdoptions
 
 HELP = "check this machine: package versions, CPU, threads, CLIP weights, CUDA and a model's features"
@@ -112,12 +111,8 @@ def collect(model=None, *, trust=False):
 
 
 def _versions():
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = __version__ if name == "facetruth" else None
+    versions = installed_versions(PACKAGES)
+    versions["facetruth"] = versions["facetruth"] or __version__  # run from a checkout, not installed
     return versions
 
 

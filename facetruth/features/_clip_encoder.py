@@ -17,7 +17,7 @@ import numpy as np
 
 from .._validation import check_images
 from ._backbone import resolve_device
-from ._clip_onnx import PRECISIONS, ONNXCLIPEncoder, default_kernel, onnx_session
+from ._clip_onnx import KERNELS, PRECISIONS, ONNXCLIPEncoder, default_kernel, onnx_session
 from ._clip_torch import ARCHITECTURE, TorchCLIPEncoder, clip_state_dict
 from ._clip_weights import _check_blocks, read_clip_weights
 
@@ -155,7 +155,10 @@ def load_clip_encoder(
             from joblib import cpu_count
 
             n_threads = cpu_count()
-        kernel = (default_kernel() if kernel is None else kernel) if precision == "int8" else None
+        if precision == "int8":
+            kernel = default_kernel() if kernel is None else kernel
+            if kernel not in KERNELS:
+                raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}.")
         session = onnx_session(data, blocks, precision=precision, kernel=kernel)
         return ONNXCLIPEncoder(session, blocks, n_threads=int(n_threads), precision=precision, kernel=kernel)
     import timm

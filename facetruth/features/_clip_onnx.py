@@ -21,7 +21,6 @@ A third surgery adds the CLS token of intermediate blocks as outputs
 (:func:`with_cls_outputs`).
 """
 
-import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -29,8 +28,6 @@ import numpy as np
 from .._cpu import exact_u8s8
 from ..exceptions import ModelIntegrityError
 from ._clip_weights import N_BLOCKS, WIDTH, _import_onnx
-
-logger = logging.getLogger(__name__)
 
 #: what the encoder computes in: de-quantised float32 weights, or the file's int8 products
 PRECISIONS = ("float32", "int8")
@@ -256,17 +253,12 @@ def default_kernel():
 def onnx_session(data, blocks, *, precision="float32", kernel=None):
     """A single-threaded CPU session of the model, after the surgeries ``blocks`` and ``precision`` ask for.
 
-    ``kernel`` applies to ``precision="int8"``: ``"u8s8"`` (the file as
-    published) or ``"u8u8"`` (:func:`unsigned_weights`); default:
-    :func:`default_kernel`.
+    ``precision`` and ``kernel`` are those :func:`~facetruth.features.load_clip_encoder`
+    checked: ``kernel`` is ``"u8s8"`` (the file as published) or ``"u8u8"``
+    (:func:`unsigned_weights`) for ``precision="int8"``, and ignored in float32.
     """
     import onnxruntime as ort
 
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}.")
-    kernel = default_kernel() if kernel is None else kernel
-    if precision == "int8" and kernel not in KERNELS:
-        raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}.")
     if blocks or precision == "float32" or kernel == "u8u8":
         model = _import_onnx().load_from_string(data)
         if blocks:

@@ -5,7 +5,14 @@ from .._lazy import attach
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
-        "._persistence": ["save", "load", "read_model_card", "sha256_file", "package_versions", "source_commit"],
+        "._persistence": [
+            "save",
+            "load",
+            "read_model_card",
+            "sha256_file",
+            "package_versions",
+            "source_commit",
+        ],
         "._model_path": ["check_model_path"],
         "._fingerprint": [
             "feature_fingerprint",

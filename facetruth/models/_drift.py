@@ -174,9 +174,11 @@ def compare_fingerprint(pipeline, stored):
         return FeatureDrift(
             False, False, {}, None, "not a detector pipeline: its features cannot be checked."
         )
-    digest, here, here_prob, here_families = _probe_features(pipeline)
+    from ..data import probe_digest, probe_images
+
+    images = probe_images()
     n = features.shape[0]
-    if digest != stored.get("probes"):
+    if probe_digest(images) != stored.get("probes"):  # before any feature is computed
         return FeatureDrift(
             False,
             False,
@@ -185,6 +187,7 @@ def compare_fingerprint(pipeline, stored):
             "the probe images differ from those of the model's fingerprint (another scikit-image or "
             "FaceTruth?), so its features cannot be checked on this machine.",
         )
+    here, here_prob, here_families = _probe_features(pipeline, images)
     names = [f for f, _ in families]
     if here_families != families or here.shape != features.shape:
         return FeatureDrift(

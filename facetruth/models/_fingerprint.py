@@ -14,12 +14,12 @@ again and says whether they still agree within :data:`DRIFT_MIN_COSINE` and
 import base64
 import binascii
 import copy
-from importlib import metadata as _im
 
 import numpy as np
 from sklearn.pipeline import Pipeline
 
 from .._cpu import cpu_info
+from .._version import installed_versions
 from ..exceptions import ModelIntegrityError
 
 FINGERPRINT_FORMAT = "facetruth-fingerprint/1"
@@ -51,17 +51,6 @@ def is_detector_pipeline(pipeline):
         and hasattr(pipeline[0], "load")
         and hasattr(pipeline[-1], "predict_proba")
     )
-
-
-def installed_versions(names):
-    """The installed version of each distribution in ``names`` (``None`` for one not installed)."""
-    versions = {}
-    for name in names:
-        try:
-            versions[name] = _im.version(name)
-        except _im.PackageNotFoundError:
-            versions[name] = None
-    return versions
 
 
 def library_versions():
@@ -115,14 +104,12 @@ def _families(names):
     return families
 
 
-def _probe_features(pipeline):
-    from ..data import probe_digest, probe_images
-
-    images = probe_images()
+def _probe_features(pipeline, images):
+    """The features, ``P(fake)`` and family layout of ``pipeline`` on the probe ``images``."""
     features = _quiet_copy(pipeline).transform(images)
     prob = np.asarray(pipeline[-1].predict_proba(features), dtype=np.float64)[:, 1]
     families = _families(pipeline[:-1].get_feature_names_out())
-    return probe_digest(images), np.asarray(features, dtype=np.float64), prob, families
+    return np.asarray(features, dtype=np.float64), prob, families
 
 
 def _encode(array):
@@ -140,7 +127,8 @@ def feature_fingerprint(pipeline):
     The fitted ``pipeline[:-1]`` (image loader and feature union) computes the
     features of :func:`facetruth.data.probe_images`, on a copy of its steps
     with every cache off and one job each (nothing is refitted, and the
-    pipeline itself is not changed), and the classifier their ``P(fake)``. :func:`facetruth.save` stores the result in the model card.
+    pipeline itself is not changed), and the classifier their ``P(fake)``.
+    :func:`facetruth.save` stores the result in the model card.
 
     Parameters
     ----------
@@ -170,16 +158,19 @@ def feature_fingerprint(pipeline):
     >>> feature_fingerprint(pipe[-1]) is None  # a bare classifier has no image features
     True
     """
+    from ..data import probe_digest, probe_images
+
     if not is_detector_pipeline(pipeline):
         return None
-    digest, features, prob, families = _probe_features(pipeline)
+    images = probe_images()
+    features, prob, families = _probe_features(pipeline, images)
     return {
         "format": FINGERPRINT_FORMAT,
-        "probes": digest,
+        "probes": probe_digest(images),
         "features": _encode(features),
         "families": families,
         "prob_fake": [float(p) for p in prob],
-        "machine": dict(cpu_info()),
+        "machine": cpu_info(),
         "versions": library_versions(),
     }
 

@@ -20,11 +20,11 @@ import joblib
 import numpy as np
 
 from .._atomic import atomic_open, atomic_write_json
-from .._version import __version__
+from .._version import __version__, installed_versions
 from ..exceptions import ModelIntegrityError
 from ._card_settings import input_settings
 from ._drift import check_features
-from ._fingerprint import feature_fingerprint, installed_versions
+from ._fingerprint import feature_fingerprint
 from ._model_path import check_model_path
 from ._strength import calibration_decreases
 

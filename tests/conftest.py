@@ -32,6 +32,11 @@ def ciplab_dir():
 
 
 @pytest.fixture
+def dfdc_dir():
+    return shared_set("dfdc")
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(0)
 

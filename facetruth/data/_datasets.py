@@ -20,6 +20,9 @@ from ._layouts_csv import build_csv
 
 logger = logging.getLogger(__name__)
 
+#: A folder holding a CSV of this name at its top is read as that manifest.
+MANIFEST_NAME = "manifest.csv"
+
 
 def load_dataset(source, *, n_frames=8, layout=None, subset=None, one_class=False, confine=False):
     """Read a data set from a folder or a CSV manifest.
@@ -32,6 +35,10 @@ def load_dataset(source, *, n_frames=8, layout=None, subset=None, one_class=Fals
     3. ``"celebdf"``: Celeb-DF v2 (``Celeb-real/``, ``YouTube-real/``, ``Celeb-synthesis/``);
     4. ``"dfdc"``: DFDC parts, each with a ``metadata.json``;
     5. ``"folders"``: ``real/`` and ``fake/`` folders at any depth.
+
+    A folder with a ``manifest.csv`` at its top (as ``dfdc/`` of the shared
+    data, whose rows pair each fake with its real as a group) is read as that
+    manifest, with ``confine=True``, whichever layout its folders match.
 
     Parameters
     ----------
@@ -104,6 +111,10 @@ def load_dataset(source, *, n_frames=8, layout=None, subset=None, one_class=Fals
         raise DatasetLayoutError(f"{os.fsdecode(source)!r}: no such file or folder.")
     if layout is None:
         layout = detect_layout(path)
+        if path.is_dir() and (path / MANIFEST_NAME).is_file():
+            # a folder that lists its own items (pairs as groups) is read through that list
+            logger.info("%s: reading the items listed in its %s", path, MANIFEST_NAME)
+            path, layout, confine = path / MANIFEST_NAME, "csv", True
     dataset = _build(layout, path, int(n_frames), confine)
     if subset is not None:
         if dataset.split is None:

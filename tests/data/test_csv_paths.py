@@ -86,3 +86,31 @@ def test_cli_reads_a_manifest_of_absolute_paths(tree, capsys):
     assert code == 2 and f"not found (looked for {str(root / 'gone.png')!r})" in err
     assert "relative" not in err and "--trust" not in err
     assert load_dataset(csv_path).counts() == {0: 2, 1: 2}
+
+
+def test_a_folder_with_a_manifest_is_read_through_it_with_its_groups(tmp_path):
+    pairs = [("a", 0), ("b", 1)]
+    for name, _ in pairs:
+        image(tmp_path / "real" / f"{name}.png", 10)
+        image(tmp_path / "fake" / f"{name}.png", 200)
+    rows = [f"{kind}/{name}.png,{int(kind == 'fake')},{name}\n" for name, _ in pairs for kind in ("real", "fake")]
+    (tmp_path / "manifest.csv").write_text("path,label,group\n" + "".join(rows))
+    data = load_dataset(tmp_path)
+    assert data.layout == "csv"
+    assert sorted(data.groups) == ["a", "a", "b", "b"]
+    assert load_dataset(tmp_path, layout="folders").groups != data.groups
+
+
+def test_a_folder_manifest_may_not_reach_outside_its_folder(tmp_path):
+    image(tmp_path / "outside.png")
+    image(tmp_path / "set" / "real" / "r.png")
+    image(tmp_path / "set" / "fake" / "f.png", 200)
+    (tmp_path / "set" / "manifest.csv").write_text("path,label\n../outside.png,1\nreal/r.png,0\n")
+    with pytest.raises(DatasetLayoutError, match="outside|leaves|confine"):
+        load_dataset(tmp_path / "set")
+
+
+def test_the_shared_dfdc_folder_keeps_each_real_with_its_fake(dfdc_dir):
+    data = load_dataset(dfdc_dir)
+    assert data.counts() == {0: 1200, 1: 1200}
+    assert len(set(data.groups)) == 1200

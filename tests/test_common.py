@@ -43,7 +43,7 @@ from facetruth.features import (
     PartEmbedding,
     RegionFeatures,
 )
-from facetruth.models import CalibratedDetector, FineTunedCNNClassifier
+from facetruth.models import CalibratedDetector, CLIPNormTuner, FineTunedCNNClassifier
 from facetruth.pipelines import ImageLoader
 from facetruth.pipelines._dask import DistributedXGBClassifier
 
@@ -71,6 +71,7 @@ CLIPEmbedding2D = _claims_2d(CLIPEmbedding)
 FaceCropper2D = _claims_2d(FaceCropper)
 ImageLoader2D = _claims_2d(ImageLoader)
 FineTunedCNNClassifier2D = _claims_2d(FineTunedCNNClassifier)
+CLIPNormTuner2D = _claims_2d(CLIPNormTuner)
 
 #: every estimator of the package, as configured for the checks
 ESTIMATORS = [
@@ -82,6 +83,7 @@ ESTIMATORS = [
     DistributedXGBClassifier(n_estimators=5),
     CalibratedDetector(LogisticRegression(), calibration="sigmoid", cv=2),
     FineTunedCNNClassifier(epochs=1, image_size=32, batch_size=4),
+    CLIPNormTuner(last_blocks=0, epochs=1, batch_size=4, device="cpu"),
     # the union of build_features, over members whose tags let scikit-learn run its checks
     HandcraftedUnion([("fft", FFTFeatures2D(n_bins=8)), ("dct", DCTFeatures2D())]),
 ]
@@ -99,6 +101,7 @@ _CHECKABLE = {
     FaceCropper: FaceCropper2D,
     ImageLoader: ImageLoader2D,
     FineTunedCNNClassifier: FineTunedCNNClassifier2D,
+    CLIPNormTuner: CLIPNormTuner2D,
 }
 
 _MATRIX = "feeds a 2-D feature matrix; image transformers take a batch of images (n, height, width, 3)"
@@ -228,6 +231,8 @@ EXPECTED_FAILED_CHECKS["FineTunedCNNClassifier"].update(
         ]
     }
 )
+# the tuned CLIP classifies images too
+EXPECTED_FAILED_CHECKS["CLIPNormTuner"].update(EXPECTED_FAILED_CHECKS["FineTunedCNNClassifier"])
 
 
 def _for_sklearn(estimator):

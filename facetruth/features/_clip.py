@@ -35,6 +35,7 @@ References
        Language Supervision", ICML 2021.
 """
 
+from collections.abc import Mapping
 from numbers import Integral
 
 import numpy as np
@@ -43,6 +44,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from .._validation import check_images
 from ._backbone import resolve_device
 from ._clip_encoder import clip_preprocess, load_clip_encoder
+from ._clip_norms import check_norms, norms_digest
 from ._clip_onnx import PRECISIONS, default_kernel
 from ._clip_weights import EMBEDDING_DIM, WEIGHTS_SHA256, WIDTH, _check_blocks
 from ._network import NetworkFeatureTransformer, _torch_threads
@@ -201,6 +203,12 @@ class CLIPEmbedding(NetworkFeatureTransformer):
         :mod:`facetruth.features._clip_onnx`). Transformers pickled before
         this parameter existed computed in int8 (in float32 if fitted on
         CUDA), and keep doing so.
+    norms : mapping of str to ndarray, optional
+        Tuned LayerNorm parameters (weight and bias vectors under the ONNX
+        graph's names), e.g. ``CLIPNormTuner().fit(X, y).norms_`` or the
+        first value of :func:`~facetruth.features.read_norms`. They replace
+        the published ones in every backend and precision, so a tuned
+        encoder costs what the frozen one does. None: the published CLIP.
     device : str, default="auto"
         ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; resolved when the
         encoder is built, so an unpickled transformer picks the device of
@@ -214,8 +222,8 @@ class CLIPEmbedding(NetworkFeatureTransformer):
         depend on it on CPU.
     cache : str or os.PathLike, optional
         Folder of an :class:`~facetruth._cache.ArrayCache`; entries are keyed
-        by image content, the weights' SHA-256, the blocks, ``flip`` and the
-        backend.
+        by image content, the weights' SHA-256, the tuned norms' SHA-256,
+        the blocks, ``flip`` and the backend.
 
     Attributes
     ----------
@@ -249,6 +257,7 @@ class CLIPEmbedding(NetworkFeatureTransformer):
     _parameter_constraints: dict = {
         **NetworkFeatureTransformer._parameter_constraints,
         **_CONSTRAINTS,
+        "norms": [Mapping, None],
         "device": [str],
     }
 
@@ -258,6 +267,7 @@ class CLIPEmbedding(NetworkFeatureTransformer):
         blocks=None,
         flip=False,
         precision="float32",
+        norms=None,
         device="auto",
         batch_size=16,
         n_jobs=None,
@@ -266,6 +276,7 @@ class CLIPEmbedding(NetworkFeatureTransformer):
         self.blocks = blocks
         self.flip = flip
         self.precision = precision
+        self.norms = norms
         self.device = device
         self.batch_size = batch_size
         self.n_jobs = n_jobs
@@ -275,6 +286,7 @@ class CLIPEmbedding(NetworkFeatureTransformer):
         # transformers pickled before ``flip`` existed embed one view; before ``precision``
         # existed they computed in int8 on CPU and in float32 on CUDA
         state.setdefault("flip", False)
+        state.setdefault("norms", None)
         state.setdefault(
             "precision", "float32" if str(state.get("device_", "")).startswith("cuda") else "int8"
         )
@@ -309,6 +321,10 @@ class CLIPEmbedding(NetworkFeatureTransformer):
         kwargs = {"weights": WEIGHTS_SHA256, "blocks": list(blocks), "precision": precision}
         if self.flip:  # absent when off, so that the cache keys of unflipped features stay as they were
             kwargs["flip"] = True
+        if self.norms is not None:  # likewise absent for the published norms
+            if not isinstance(self.norms, Mapping):
+                raise ValueError(f"norms must be None or a mapping of names to arrays; got {self.norms!r}.")
+            kwargs["norms"] = norms_digest(self.norms)
         return kwargs
 
     def _n_threads(self):
@@ -324,6 +340,7 @@ class CLIPEmbedding(NetworkFeatureTransformer):
             n_threads=self._n_threads(),
             backend=backend,
             precision=self.precision,
+            norms=None if self.norms is None else check_norms(self.norms),
         )
 
     def _model_is_stale(self, model, kwargs):
@@ -331,6 +348,7 @@ class CLIPEmbedding(NetworkFeatureTransformer):
         return (
             self.device_ != resolve_device(self.device)
             or model.precision != self.precision
+            or getattr(model, "norms_digest", None) != kwargs.get("norms")
             or not set(kwargs["blocks"]) <= set(model.blocks)
         )
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from .._validation import check_images
 from ._backbone import resolve_device
+from ._clip_norms import norms_digest, timm_norms
 from ._clip_onnx import KERNELS, PRECISIONS, ONNXCLIPEncoder, default_kernel, onnx_session
 from ._clip_torch import ARCHITECTURE, TorchCLIPEncoder, clip_state_dict
 from ._clip_weights import _check_blocks, read_clip_weights
@@ -88,7 +89,7 @@ def clip_preprocess(images, *, size=INPUT_SIZE):
 
 
 def load_clip_encoder(
-    device="auto", *, blocks=None, n_threads=None, backend=None, precision="float32", kernel=None
+    device="auto", *, blocks=None, n_threads=None, backend=None, precision="float32", kernel=None, norms=None
 ):
     """Build the CLIP image encoder once, to pass to :func:`clip_embedding`.
 
@@ -118,6 +119,10 @@ def load_clip_encoder(
         (:func:`~facetruth.features._clip_onnx.default_kernel`); both give
         the same integer products. Forcing ``"u8s8"`` on an x86 CPU without
         AVX-512 VNNI gives wrong features, and is allowed only to measure them.
+    norms : mapping of str to array-like, optional
+        Tuned LayerNorm parameters under the ONNX graph's names (see
+        :mod:`facetruth.features._clip_norms`), replacing the published ones
+        in either backend.
 
     Returns
     -------
@@ -159,11 +164,20 @@ def load_clip_encoder(
             kernel = default_kernel() if kernel is None else kernel
             if kernel not in KERNELS:
                 raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}.")
-        session = onnx_session(data, blocks, precision=precision, kernel=kernel)
-        return ONNXCLIPEncoder(session, blocks, n_threads=int(n_threads), precision=precision, kernel=kernel)
+        session = onnx_session(data, blocks, precision=precision, kernel=kernel, norms=norms)
+        encoder = ONNXCLIPEncoder(
+            session, blocks, n_threads=int(n_threads), precision=precision, kernel=kernel
+        )
+        encoder.norms_digest = norms_digest(norms) if norms else None
+        return encoder
     import timm
+    import torch
 
     state_dict, projection = clip_state_dict(data)
+    if norms:
+        state_dict.update({k: torch.from_numpy(v.copy()) for k, v in timm_norms(norms).items()})
     trunk = timm.create_model(ARCHITECTURE, pretrained=False, num_classes=0)
     trunk.load_state_dict(state_dict, strict=True)
-    return TorchCLIPEncoder(trunk.to(device), projection.to(device))
+    encoder = TorchCLIPEncoder(trunk.to(device), projection.to(device))
+    encoder.norms_digest = norms_digest(norms) if norms else None
+    return encoder

@@ -27,6 +27,7 @@ import numpy as np
 
 from .._cpu import exact_u8s8
 from ..exceptions import ModelIntegrityError
+from ._clip_norms import with_norms
 from ._clip_weights import N_BLOCKS, WIDTH, _import_onnx
 
 #: what the encoder computes in: de-quantised float32 weights, or the file's int8 products
@@ -250,17 +251,21 @@ def default_kernel():
     return "u8s8" if exact_u8s8() else "u8u8"
 
 
-def onnx_session(data, blocks, *, precision="float32", kernel=None):
+def onnx_session(data, blocks, *, precision="float32", kernel=None, norms=None):
     """A single-threaded CPU session of the model, after the surgeries ``blocks`` and ``precision`` ask for.
 
     ``precision`` and ``kernel`` are those :func:`~facetruth.features.load_clip_encoder`
     checked: ``kernel`` is ``"u8s8"`` (the file as published) or ``"u8u8"``
     (:func:`unsigned_weights`) for ``precision="int8"``, and ignored in float32.
+    ``norms`` replaces LayerNorm parameters with tuned ones
+    (:func:`~facetruth.features._clip_norms.with_norms`).
     """
     import onnxruntime as ort
 
-    if blocks or precision == "float32" or kernel == "u8u8":
+    if blocks or precision == "float32" or kernel == "u8u8" or norms:
         model = _import_onnx().load_from_string(data)
+        if norms:
+            with_norms(model, norms)
         if blocks:
             with_cls_outputs(model, blocks)
         if precision == "float32":
@@ -315,6 +320,9 @@ class ONNXCLIPEncoder:
 
     backend = "onnx"
     device = "cpu"
+
+    #: SHA-256 of the tuned LayerNorm parameters, None for the published ones
+    norms_digest = None
 
     def __init__(self, session, blocks, n_threads=1, precision="float32", kernel=None, chunk_size=4):
         self.session = session

@@ -126,6 +126,8 @@ class TorchCLIPEncoder:
 
     backend = "torch"
     precision = "float32"
+    #: SHA-256 of the tuned LayerNorm parameters, None for the published ones
+    norms_digest = None
     blocks = tuple(range(N_BLOCKS))
 
     def __init__(self, trunk, projection):

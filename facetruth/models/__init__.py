@@ -40,6 +40,7 @@ __getattr__, __dir__, __all__ = attach(
         "..features": ["load_backbone", "resolve_device", "convert_state_dict", "imagenet_weights_path"],
         "._finetune": ["finetune", "FineTuneResult"],
         "._finetune_classifier": ["FineTunedCNNClassifier"],
+        "._clip_tune": ["CLIPNormTuner"],
         "._explain": [
             "family_contributions",
             "feature_families",

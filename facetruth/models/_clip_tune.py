@@ -10,9 +10,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._atomic import atomic_open
+from .._cache import ArrayCache, hash_array, hash_bytes
 from .._validation import check_images
 from ..data import make_pseudo_fakes, random_augment
-from ..features import clip_embedding, load_clip_encoder, resolve_device
+from ..features import WEIGHTS_SHA256, clip_embedding, load_clip_encoder, resolve_device
 from ._clip_tune_loop import build_network, lower_tokens, run_epoch
 
 #: what fit records, besides the parameters, to know a checkpoint is its own
@@ -65,6 +66,12 @@ class CLIPNormTuner(ClassifierMixin, BaseEstimator):
         File written atomically after each epoch; a fit with the same
         parameters and data resumes from it (after a kill, say, or to add
         epochs), and gives what an uninterrupted fit gives.
+    cache : str or os.PathLike, optional
+        Folder of an :class:`~facetruth._cache.ArrayCache` for the kept
+        tokens (float16, about 300 KB per image), keyed by image content,
+        the weights' SHA-256 and the number of frozen blocks: fits that tune
+        the same ``last_blocks`` on overlapping images (the folds of a
+        leave-one-source-out run) compute each image's tokens once.
     progress : bool, default=False
         Show progress bars on stderr.
 
@@ -106,6 +113,7 @@ class CLIPNormTuner(ClassifierMixin, BaseEstimator):
         device="auto",
         random_state=0,
         checkpoint=None,
+        cache=None,
         progress=False,
     ):
         self.last_blocks = last_blocks
@@ -120,6 +128,7 @@ class CLIPNormTuner(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.checkpoint = checkpoint
+        self.cache = cache
         self.progress = progress
 
     def _check_params(self):
@@ -178,7 +187,7 @@ class CLIPNormTuner(ClassifierMixin, BaseEstimator):
 
     def _signature(self, images, y):
         # not the epochs: a finished tuning may be resumed for more of them
-        skip = ("checkpoint", "progress", "device", "epochs")
+        skip = ("checkpoint", "cache", "progress", "device", "epochs")
         params = {k: v for k, v in self.get_params().items() if k not in skip}
         digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
         for image in images:
@@ -229,8 +238,7 @@ class CLIPNormTuner(ClassifierMixin, BaseEstimator):
         rows, labels, counts = self._rows(images, y01)
         bar = tqdm(total=len(rows), desc="CLIP tokens", unit="img", disable=not self.progress, leave=False)
         with bar:
-            tokens = lower_tokens(net, rows, batch_size=self.batch_size, device=device,
-                                  dtype=torch.float16, progress=bar)  # fmt: skip
+            tokens = self._tokens(net, rows, device, bar)
         cache_seconds = time.perf_counter() - begin
         for epoch in range(start, self.epochs):
             order = np.random.default_rng([self.random_state, epoch]).permutation(len(rows))
@@ -249,7 +257,7 @@ class CLIPNormTuner(ClassifierMixin, BaseEstimator):
         }
         self.history_ = history
         self.recipe_ = {
-            **{k: v for k, v in self.get_params().items() if k not in ("checkpoint", "progress")},
+            **{k: v for k, v in self.get_params().items() if k not in ("checkpoint", "cache", "progress")},
             "device_": device,
             "rows": counts,
             "token_seconds": round(cache_seconds, 2),
@@ -258,6 +266,30 @@ class CLIPNormTuner(ClassifierMixin, BaseEstimator):
         }
         self.model_ = None
         return self
+
+    def _tokens(self, net, rows, device, bar):
+        """The kept tokens of each row, from the cache where it has them."""
+        import torch
+
+        def compute(items):
+            return lower_tokens(
+                net, items, batch_size=self.batch_size, device=device, dtype=torch.float16, progress=bar
+            )
+
+        if self.cache is None:
+            return compute(rows)
+        cache, frozen = ArrayCache(self.cache), 12 - int(self.last_blocks)
+        tag = f"{WEIGHTS_SHA256}-frozen{frozen}-float16".encode()
+        keys = [hash_bytes(tag, hash_array(np.ascontiguousarray(r)).encode()) for r in rows]
+        found = [cache.get("clip_tokens", key) for key in keys]
+        missing = [i for i, value in enumerate(found) if value is None]
+        bar.update(len(rows) - len(missing))
+        for start in range(0, len(missing), 256):
+            chunk = missing[start : start + 256]
+            for i, value in zip(chunk, compute([rows[i] for i in chunk])):
+                found[i] = value.numpy()
+                cache.put("clip_tokens", keys[i], found[i])
+        return torch.from_numpy(np.stack(found))
 
     def _read_checkpoint(self, signature):
         import torch

@@ -106,3 +106,12 @@ def test_extra_rows_and_the_alignment_term(weights, data):
 def test_bad_parameters_are_refused_before_any_work(params, match, data):
     with pytest.raises(ValueError, match=match):
         tuner(**params).fit(*data)
+
+
+def test_cached_tokens_give_the_same_tuning(fitted, data, tmp_path):
+    first = tuner(cache=tmp_path).fit(*data)
+    second = tuner(cache=tmp_path).fit(*data)
+    for name, value in fitted.norms_.items():
+        np.testing.assert_allclose(first.norms_[name], value, rtol=1e-6, atol=1e-7)
+        np.testing.assert_array_equal(second.norms_[name], first.norms_[name])
+    assert len(list(tmp_path.rglob("*.npy"))) == len(data[0])

@@ -4,6 +4,8 @@ Library code raises these; only the command line turns them into messages
 and exit codes.
 """
 
+import os
+
 
 class FaceTruthError(Exception):
     """Base class of every error FaceTruth raises on purpose.
@@ -20,10 +22,72 @@ class FaceTruthError(Exception):
     """
 
 
+#: what can be wrong with an input file, worded once: the library's exceptions, the rows of
+#: :func:`facetruth.predict_items`, the files a data set skips and every command's messages say it so
+FILE_PROBLEMS = {
+    "missing": "no such file",
+    "directory": "is a directory, not an image file",
+    "not_regular": "not a regular file",
+    "empty": "empty (0-byte) file",
+    "permission": "permission denied",
+    "unreadable": "cannot read the file ({detail})",
+    "format": "not an image of a supported format ({detail} expected)",
+    "corrupt": "truncated or corrupt image data ({detail})",
+    "too_large": "too many pixels ({detail})",
+    "zero_size": "zero-size image ({detail})",
+    "undecodable": "cannot decode image ({detail})",
+}
+
+
+def file_problem(kind, detail=None):
+    """The wording of one kind of unreadable file, without the file's name.
+
+    Parameters
+    ----------
+    kind : str
+        A key of :data:`FILE_PROBLEMS`.
+    detail : object, default=None
+        What the decoder or the system said, for the kinds that show it.
+
+    Returns
+    -------
+    text : str
+
+    Examples
+    --------
+    >>> from facetruth.exceptions import file_problem
+    >>> file_problem("missing"), file_problem("corrupt", "image file is truncated")
+    ('no such file', 'truncated or corrupt image data (image file is truncated)')
+    """
+    return FILE_PROBLEMS[kind].format(detail=detail)
+
+
+def os_error_problem(exc):
+    """The :data:`FILE_PROBLEMS` kind and detail of an :class:`OSError` met while opening a file.
+
+    Examples
+    --------
+    >>> from facetruth.exceptions import os_error_problem
+    >>> os_error_problem(FileNotFoundError(2, "No such file or directory"))
+    ('missing', None)
+    >>> os_error_problem(OSError(5, "Input/output error"))
+    ('unreadable', 'Input/output error')
+    """
+    if isinstance(exc, FileNotFoundError):
+        return "missing", None
+    if isinstance(exc, PermissionError):
+        return "permission", None
+    if isinstance(exc, IsADirectoryError):
+        return "directory", None
+    return "unreadable", exc.strerror or str(exc)
+
+
 class ImageDecodeError(FaceTruthError, ValueError):
     """An image or video could not be decoded.
 
-    The message names the file (or ``<bytes>``) and the reason.
+    The message names the file (or ``<bytes>``) and the reason, worded by
+    :data:`FILE_PROBLEMS` for the problems every input can have; the command
+    line prints this message as it is.
 
     Examples
     --------
@@ -33,11 +97,58 @@ class ImageDecodeError(FaceTruthError, ValueError):
     ... except ImageDecodeError as exc:
     ...     print(isinstance(exc, ValueError), exc)
     True <bytes>: ...
+    >>> str(ImageDecodeError.about("photo.jpg", "missing"))
+    "'photo.jpg': no such file"
     """
+
+    @classmethod
+    def about(cls, name, kind, detail=None):
+        """The error of the file ``name`` (a path, or a name already quoted) for one kind of problem.
+
+        Parameters
+        ----------
+        name : str or os.PathLike
+            A path is shown quoted (``repr``); a string that starts with a
+            quote or ``<`` (``"<bytes>"``) is shown as it is.
+        kind : str
+            A key of :data:`FILE_PROBLEMS`.
+        detail : object, default=None
+
+        Returns
+        -------
+        error : ImageDecodeError
+        """
+        return cls(f"{shown_name(name)}: {file_problem(kind, detail)}")
+
+    @classmethod
+    def from_os_error(cls, name, exc):
+        """The error of the file ``name`` for an :class:`OSError` met while reading it."""
+        return cls.about(name, *os_error_problem(exc))
+
+
+def shown_name(name):
+    """How a message names an input: a path quoted, a name already shown (``"'a.png'"``, ``"<bytes>"``) as it is.
+
+    Examples
+    --------
+    >>> from facetruth.exceptions import shown_name
+    >>> shown_name("a.png"), shown_name("'a.png'"), shown_name("<bytes>")
+    ("'a.png'", "'a.png'", '<bytes>')
+    """
+    text = os.fsdecode(name) if isinstance(name, (bytes, os.PathLike)) else str(name)
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text
+    if text.startswith("<") and text.endswith(">"):
+        return text
+    return repr(text)
 
 
 class DatasetLayoutError(FaceTruthError, ValueError):
     """A data source matches no known dataset layout, or is inconsistent.
+
+    ``needs_label`` is true for a folder of images that matches no layout
+    only for want of class folders: read with a label
+    (``load_dataset(folder, label="real")``), it is a folder of one class.
 
     Examples
     --------
@@ -49,6 +160,8 @@ class DatasetLayoutError(FaceTruthError, ValueError):
     ...     print(isinstance(exc, ValueError))
     True
     """
+
+    needs_label = False
 
 
 class ModelIntegrityError(FaceTruthError):

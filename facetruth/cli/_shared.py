@@ -27,7 +27,7 @@ def load_model(args):
     except NotAModelError as exc:
         if exc.kind not in ("image", "video"):
             raise
-        inputs = "INPUT..." if args.command == "predict" else "--data DATA"
+        inputs = {"predict": "INPUT...", "evaluate": "DATA..."}.get(args.command, "--data DATA")
         usage = f"facetruth {args.command} MODEL.joblib {inputs}"
         raise NotAModelError(f"{exc} The model file comes first ({usage}).", kind=exc.kind) from None
     return set_cache(model, cache_dir(args))
@@ -61,18 +61,20 @@ def load_training_data(paths, *, pseudo_fakes=None):
     return dataset
 
 
-def load_data(paths, *, one_class=False):
+def load_data(paths, *, one_class=False, label=None):
     """The data set of ``--data``: one folder or manifest as it is, several joined, each a source.
 
     Each set may hold one class; together they must hold both unless
     ``one_class`` (a real-only set for pseudo-fakes, a folder to measure).
+    ``label`` (``"real"`` or ``"fake"``) reads each as a folder of that one
+    class (:func:`~facetruth.data.load_dataset`'s ``label``).
     """
     from ..data import concat_datasets, load_dataset
 
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if len(paths) == 1:
-        return load_dataset(paths[0], one_class=one_class)
-    dataset = concat_datasets([load_dataset(p, one_class=True) for p in paths])
+        return load_dataset(paths[0], one_class=one_class, label=label)
+    dataset = concat_datasets([load_dataset(p, one_class=True, label=label) for p in paths])
     counts = dataset.counts()
     if not one_class and min(counts.values()) == 0:
         from ..exceptions import DatasetLayoutError

@@ -85,7 +85,7 @@ def audit_text(audit):
     if audit.get("per_source"):
         lines.append("per source:")
         for row in audit["per_source"]:
-            auc = "–" if row["auc"] is None else f"{row['auc']:.3f}"
+            auc = "n/a" if row["auc"] is None else f"{row['auc']:.3f}"
             flag = "  WARNING" if row["warning"] else ""
             lines.append(
                 f"  {row['source']}: AUC {auc} against {row['compared_with']}, top {row['top_feature']}{flag}"

@@ -8,12 +8,16 @@ from ._shared import load_data, load_model, progress
 
 HELP = "measure a saved model on a labelled dataset"
 EXAMPLES = """
-facetruth evaluate model.joblib --data ../shared/data/ciplab
-facetruth evaluate model.joblib --data test.csv --json
-facetruth evaluate model.joblib --data ../shared/data/ciplab --band 0
-facetruth evaluate model.joblib --data ../shared/data/ciplab ../shared/data/faceswap
-facetruth evaluate model.joblib --data FOLDER_OF_REAL_PHOTOS
+facetruth evaluate model.joblib ../shared/data/ciplab
+facetruth evaluate model.joblib test.csv --json
+facetruth evaluate model.joblib ../shared/data/ciplab --band 0
+facetruth evaluate model.joblib ../shared/data/ciplab ../shared/data/faceswap
+facetruth evaluate model.joblib FOLDER_OF_REAL_PHOTOS --label real
+facetruth evaluate model.joblib --data test.csv   # --data names the data too
 """
+
+#: what the text output prints for a metric that is undefined on the data (``null`` in JSON)
+UNDEFINED = "n/a"
 
 
 def add_arguments(parser):
@@ -22,8 +26,22 @@ def add_arguments(parser):
         help="model file (.joblib) written by 'facetruth train'; its model card (.joblib.json) must lie "
         "beside it unless --trust",
     )
-    cmdoptions.data(parser)
-    cmdoptions.json_output(parser, help="print the metrics as one JSON object")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="DATA",
+        help="dataset folders or CSV manifests; several are joined, each a source named after its folder",
+    )
+    cmdoptions.data(parser, required=False, default=None, help="more dataset folders or CSV manifests")
+    parser.add_argument(
+        "--label",
+        choices=("real", "fake"),
+        default=None,
+        help="read each DATA as a folder of one class, every image below it of this class (no real/ or "
+        "fake/ folder needed); one class gives limited metrics: the share called fake and where the "
+        "scores fall, no AUC",
+    )
+    cmdoptions.json_output(parser, help="print the metrics as one JSON object (undefined metrics are null)")
     cmdoptions.band(parser)
     cmdoptions.model_options(parser)
     cmdoptions.progress(parser)
@@ -37,9 +55,33 @@ def evaluate_model(model, dataset, *, band=None, n_jobs=None, args=None):
     return evaluate(model, dataset, band=band, n_jobs=n_jobs, progress=progress(args))
 
 
+def data_paths(args):
+    """The data sets of ``DATA...`` and ``--data``, in that order; at least one."""
+    paths = [*args.paths, *(args.data or [])]
+    if not paths:
+        raise ValueError(
+            "no data set given: name at least one folder or CSV manifest (facetruth evaluate MODEL DATA)."
+        )
+    return paths
+
+
+def _load(paths, label):
+    """The data set to measure on: one class is enough (how many are called fake)."""
+    from ..exceptions import DatasetLayoutError
+
+    try:
+        return load_data(paths, one_class=True, label=label)
+    except DatasetLayoutError as exc:
+        if not exc.needs_label:
+            raise
+        text = str(exc).rstrip(".")
+        raise DatasetLayoutError(f"{text}: add --label real or --label fake.") from None
+
+
 def cmd_evaluate(args):
+    paths = data_paths(args)
     model = load_model(args)
-    dataset = load_data(args.data, one_class=True)  # a folder of one class: how many are called fake
+    dataset = _load(paths, args.label)
     metrics, predictions = evaluate_model(model, dataset, band=args.band, n_jobs=args.n_jobs, args=args)
     for p in predictions:
         if p.failed:
@@ -47,10 +89,12 @@ def cmd_evaluate(args):
     if args.json:
         print(json.dumps(metrics))
         return 0
-    hidden = ("histogram", "flag_rate_by_source", "note", "confusion", "sides")
+    if metrics.get("note"):  # first, so that nobody reads the figures below without it
+        print(f"note: {metrics['note']}")
+    hidden = ("histogram", "flag_rate_by_source", "note", "confusion", "sides", "one_class")
     shown = {k: v for k, v in metrics.items() if k not in hidden}
     for key, value in shown.items():
-        print(f"{key:>18}: {value:.4f}" if isinstance(value, float) else f"{key:>18}: {value}")
+        print(f"{key:>18}: {value_text(value)}")
     if metrics.get("sides"):
         print(sides_text(metrics["sides"]))
     if metrics.get("confusion") is not None:
@@ -62,13 +106,24 @@ def cmd_evaluate(args):
         for source, rates in by_source.items():
             cells = [_rate(rates[k]) for k in ("flag_rate", "flag_rate_fake", "flag_rate_real")]
             print(f"  {source}: {' / '.join(cells)} of {rates['n']}")
-    if metrics.get("note"):
-        print(f"note: {metrics['note']}")
     return 0
 
 
+def value_text(value, digits=4):
+    """A metric as the text output shows it: a float to ``digits`` places, :data:`UNDEFINED` for ``None``.
+
+    Examples
+    --------
+    >>> value_text(0.91234), value_text(None), value_text(48), value_text({"uncertain": 2})
+    ('0.9123', 'n/a', '48', "{'uncertain': 2}")
+    """
+    if value is None:
+        return UNDEFINED
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
 def _rate(value):
-    return "–" if value is None else f"{value:.3f}"
+    return value_text(value, 3)
 
 
 def sides_text(sides):
@@ -81,7 +136,7 @@ def sides_text(sides):
     >>> print(sides_text(sides))
     verdicts per side (coverage: share of the class given the verdict; precision: share right):
       fake:   30 items, coverage 0.600, precision 0.967
-      real:    0 items, coverage 0.000, precision –
+      real:    0 items, coverage 0.000, precision n/a
     """
     lines = ["verdicts per side (coverage: share of the class given the verdict; precision: share right):"]
     for side in ("fake", "real"):

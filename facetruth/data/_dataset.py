@@ -39,6 +39,9 @@ class Dataset:
         Files left out at load time and why.
     layout : str, optional
         Name of the layout the data set was read from.
+    name : str, optional
+        What reports call the data set: the CSV manifest's file name or the
+        folder's name (see :func:`~facetruth.data.load_dataset`).
 
     Attributes
     ----------
@@ -62,7 +65,18 @@ class Dataset:
     """
 
     def __init__(
-        self, paths, labels, groups, sources, *, frames=None, root=None, split=None, skipped=None, layout=None
+        self,
+        paths,
+        labels,
+        groups,
+        sources,
+        *,
+        frames=None,
+        root=None,
+        split=None,
+        skipped=None,
+        layout=None,
+        name=None,
     ):
         self.paths = [os.fspath(p) for p in paths]
         self.labels = np.asarray(labels, dtype=np.int64).reshape(-1)
@@ -73,6 +87,7 @@ class Dataset:
         self.split = None if split is None else [str(s) for s in split]
         self.skipped = list(skipped or [])
         self.layout = layout
+        self.name = name
         n = len(self.paths)
         for name in ("labels", "groups", "sources", "frames", "split"):
             value = getattr(self, name)
@@ -133,6 +148,7 @@ class Dataset:
             split=pick(self.split),
             skipped=self.skipped,
             layout=self.layout,
+            name=self.name,
         )
 
     def relative_path(self, i):

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import DatasetLayoutError
-from ._layouts import LAYOUT_DESCRIPTIONS, build_folders, detect_layout
+from ._layouts import LAYOUT_DESCRIPTIONS, build_flat, build_folders, detect_layout
 from ._layouts_csv import build_csv
 
 logger = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 MANIFEST_NAME = "manifest.csv"
 
 
-def load_dataset(source, *, n_frames=8, layout=None, subset=None, one_class=False, confine=False):
+def load_dataset(source, *, n_frames=8, layout=None, subset=None, one_class=False, confine=False, label=None):
     """Read a data set from a folder or a CSV manifest.
 
     The layouts are tried in this order (see ``data/README.md``):
@@ -59,10 +59,17 @@ def load_dataset(source, *, n_frames=8, layout=None, subset=None, one_class=Fals
     confine : bool, default=False
         For a CSV manifest from someone else: accept only relative paths that
         stay inside the CSV's folder (no absolute path, no ``..`` out of it).
+    label : {"real", "fake", 0, 1}, default=None
+        Read ``source`` as a folder of one class (layout ``"flat"``): every
+        image and video below it, at any depth, takes this label, and no
+        ``real/`` or ``fake/`` folder is needed. Implies ``one_class``. A
+        folder that holds a class folder of the other class is refused, and
+        so is a CSV manifest, which has labels of its own.
 
     Returns
     -------
     dataset : Dataset
+        Its ``name`` (what reports call it) is :func:`dataset_name` of ``source``.
 
     Raises
     ------
@@ -101,21 +108,37 @@ def load_dataset(source, *, n_frames=8, layout=None, subset=None, one_class=Fals
     Traceback (most recent call last):
     ...
     facetruth.exceptions.DatasetLayoutError: ...row 2: path ... is absolute; confine=True accepts only ...
+    >>> load_dataset(manifest).name
+    'all.csv'
+
+    A folder of one class, without class folders, read with its label:
+
+    >>> reals = load_dataset(os.path.join(root, "real"), label="real")
+    >>> reals.layout, reals.counts(), reals.name
+    ('flat', {0: 2, 1: 0}, 'real')
     """
     if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < 1:
         raise ValueError(f"n_frames must be a positive integer, got {n_frames!r}.")
-    if layout is not None and layout not in LAYOUT_DESCRIPTIONS:
+    label = _check_label(label, layout)
+    if layout is not None and layout not in LAYOUT_DESCRIPTIONS and label is None:
         raise ValueError(f"layout must be one of {sorted(LAYOUT_DESCRIPTIONS)} or None, got {layout!r}.")
     path = Path(source)
     if not path.exists():
         raise DatasetLayoutError(f"{os.fsdecode(source)!r}: no such file or folder.")
-    if layout is None:
+    if label is not None:
+        layout, one_class = "flat", True
+    elif layout is None:
         layout = detect_layout(path)
         if path.is_dir() and (path / MANIFEST_NAME).is_file():
             # a folder that lists its own items (pairs as groups) is read through that list
             logger.info("%s: reading the items listed in its %s", path, MANIFEST_NAME)
             path, layout, confine = path / MANIFEST_NAME, "csv", True
-    dataset = _build(layout, path, int(n_frames), confine)
+    dataset = (
+        build_flat(path, int(n_frames), label)
+        if layout == "flat"
+        else _build(layout, path, int(n_frames), confine)
+    )
+    dataset.name = dataset_name(source)
     if subset is not None:
         if dataset.split is None:
             raise DatasetLayoutError(
@@ -125,6 +148,40 @@ def load_dataset(source, *, n_frames=8, layout=None, subset=None, one_class=Fals
     _check_classes(dataset, path, one_class)
     logger.info("loaded %r", dataset)
     return dataset
+
+
+def dataset_name(source):
+    """What reports call a data set: a CSV manifest's file name, else the folder's own name.
+
+    The folder's name is that of its absolute path, so ``"."`` is named
+    after the working folder.
+
+    Examples
+    --------
+    >>> import os
+    >>> from facetruth.data._datasets import dataset_name
+    >>> dataset_name("runs/test.csv"), dataset_name(".") == os.path.basename(os.getcwd())
+    ('test.csv', True)
+    """
+    path = Path(os.path.abspath(os.fspath(source)))
+    if path.suffix.lower() == ".csv" and not path.is_dir():
+        return path.name
+    return path.name or str(path)  # the file system's root has no name of its own
+
+
+def _check_label(label, layout):
+    """``label`` as 0 (real) or 1 (fake), or ``None``."""
+    if label is None:
+        return None
+    labels = {"real": 0, "fake": 1, 0: 0, 1: 1}
+    key = label.lower() if isinstance(label, str) else label
+    if isinstance(label, bool) or key not in labels:
+        raise ValueError(f"label must be 'real', 'fake', 0 or 1, got {label!r}.")
+    if layout not in (None, "flat"):
+        raise ValueError(
+            f"a label reads a folder of one class (layout 'flat'); it cannot go with {layout!r}."
+        )
+    return labels[key]
 
 
 def _build(layout, path, n_frames, confine=False):

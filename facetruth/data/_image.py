@@ -104,7 +104,31 @@ def read_image(source, *, max_pixels=64_000_000, background="white"):
     except ImageDecodeError:
         raise
     except Exception as exc:  # the boundary: no other exception may escape
-        raise ImageDecodeError(f"{name}: cannot decode image ({type(exc).__name__}: {exc})") from exc
+        raise decode_failure(name, exc) from exc
+
+
+def decode_failure(name, exc):
+    """The :class:`ImageDecodeError` of an unexpected exception met while decoding ``name``.
+
+    Pillow reports damaged data with an :class:`OSError` without an error
+    number wherever it meets it (while reading the header or the pixels):
+    that is a truncated or corrupt file, worded the same wherever it is
+    found. An :class:`OSError` of the system (it has an error number) is
+    worded as the file's own problem (missing, permission, unreadable).
+
+    Examples
+    --------
+    >>> from facetruth.data._image import decode_failure
+    >>> str(decode_failure("'a.jpg'", OSError("Truncated File Read")))
+    "'a.jpg': truncated or corrupt image data (Truncated File Read)"
+    >>> str(decode_failure("'a.jpg'", PermissionError(13, "Permission denied")))
+    "'a.jpg': permission denied"
+    """
+    if isinstance(exc, OSError) and exc.errno is None:
+        return ImageDecodeError.about(name, "corrupt", exc)
+    if isinstance(exc, OSError):
+        return ImageDecodeError.from_os_error(name, exc)
+    return ImageDecodeError.about(name, "undecodable", f"{type(exc).__name__}: {exc}")
 
 
 def _describe(source):
@@ -130,7 +154,7 @@ def _open_source(source, name):
         if not isinstance(data, (bytes, bytearray)):
             raise ImageDecodeError(f"{name}: file object is not opened in binary mode")
         if not data:
-            raise ImageDecodeError(f"{name}: empty (0-byte) file")
+            raise ImageDecodeError.about(name, "empty")
         return io.BytesIO(data)
     raise ImageDecodeError(
         f"<{type(source).__name__}>: expected a path, bytes or a binary file object, "
@@ -141,24 +165,18 @@ def _open_source(source, name):
 def _open_path(path, name):
     try:
         st = os.stat(path)
-    except FileNotFoundError as exc:
-        raise ImageDecodeError(f"{name}: no such file") from exc
-    except PermissionError as exc:
-        raise ImageDecodeError(f"{name}: permission denied") from exc
     except OSError as exc:
-        raise ImageDecodeError(f"{name}: cannot stat file ({exc.strerror or exc})") from exc
+        raise ImageDecodeError.from_os_error(name, exc) from exc
     if stat.S_ISDIR(st.st_mode):
-        raise ImageDecodeError(f"{name}: is a directory, not an image file")
+        raise ImageDecodeError.about(name, "directory")
     if not stat.S_ISREG(st.st_mode):
-        raise ImageDecodeError(f"{name}: not a regular file")
+        raise ImageDecodeError.about(name, "not_regular")
     if st.st_size == 0:
-        raise ImageDecodeError(f"{name}: empty (0-byte) file")
+        raise ImageDecodeError.about(name, "empty")
     try:
         return open(path, "rb")  # noqa: SIM115 - closed by the caller's with-block
-    except PermissionError as exc:
-        raise ImageDecodeError(f"{name}: permission denied") from exc
     except OSError as exc:
-        raise ImageDecodeError(f"{name}: cannot open file ({exc.strerror or exc})") from exc
+        raise ImageDecodeError.from_os_error(name, exc) from exc
 
 
 def _decode(fh, name, max_pixels, background):
@@ -182,20 +200,19 @@ def _open_image(fh, name, max_pixels):
     try:
         img = Image.open(fh, formats=DECODED_FORMATS)
     except UnidentifiedImageError as exc:
-        raise ImageDecodeError(
-            f"{name}: not an image of a supported format ({', '.join(DECODED_FORMATS)} expected)"
-        ) from exc
+        raise ImageDecodeError.about(name, "format", ", ".join(DECODED_FORMATS)) from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageDecodeError(f"{name}: too many pixels ({exc})") from exc
+        raise ImageDecodeError.about(name, "too_large", exc) from exc
     width, height = img.size
     problem = None
     if width <= 0 or height <= 0:
-        problem = f"zero-size image ({width}x{height})"
+        problem = ImageDecodeError.about(name, "zero_size", f"{width}x{height}")
     elif max_pixels is not None and width * height > max_pixels:
-        problem = f"too many pixels ({width}x{height} = {width * height} > max_pixels={max_pixels})"
+        detail = f"{width}x{height} = {width * height} > max_pixels={max_pixels}"
+        problem = ImageDecodeError.about(name, "too_large", detail)
     if problem is not None:
         img.close()
-        raise ImageDecodeError(f"{name}: {problem}")
+        raise problem
     return img
 
 
@@ -206,9 +223,9 @@ def _decode_image(fh, name, max_pixels, background):
         try:
             img.load()  # full decode: truncated data raises here
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageDecodeError(f"{name}: too many pixels ({exc})") from exc
+            raise ImageDecodeError.about(name, "too_large", exc) from exc
         except OSError as exc:
-            raise ImageDecodeError(f"{name}: truncated or corrupt image data ({exc})") from exc
+            raise ImageDecodeError.about(name, "corrupt", exc) from exc
         try:
             ImageOps.exif_transpose(img, in_place=True)  # no second full-size copy
         except Exception as exc:  # a malformed EXIF block does not spoil the pixels

@@ -9,7 +9,7 @@ import logging
 import os
 from pathlib import Path
 
-from ..exceptions import DatasetLayoutError, ImageDecodeError
+from ..exceptions import DatasetLayoutError, ImageDecodeError, file_problem, os_error_problem
 from ._dataset import Dataset
 from ._image import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
@@ -33,19 +33,21 @@ def media_kind(path):
 
 
 def check_file(path):
-    """Cheap readability check; returns the reason a file is unusable, or ``None``."""
+    """Cheap readability check; returns the reason a file is unusable, or ``None``.
+
+    The reason is worded as :func:`~facetruth.data.read_image` words it
+    (:data:`~facetruth.exceptions.FILE_PROBLEMS`), without the file's name.
+    """
     try:
         st = os.stat(path)
-    except FileNotFoundError:
-        return "missing file (or dangling link)"
     except OSError as exc:
-        return f"cannot stat ({exc.strerror or exc})"
+        return file_problem(*os_error_problem(exc))
     if not os.path.isfile(path):
-        return "not a regular file"
+        return file_problem("not_regular")
     if st.st_size == 0:
-        return "empty (0-byte) file"
+        return file_problem("empty")
     if not os.access(path, os.R_OK):
-        return "permission denied"
+        return file_problem("permission")
     return None
 
 
@@ -123,7 +125,7 @@ class ItemCollector:
             st = os.stat(path)
             identity = (st.st_dev, st.st_ino)
         except OSError as exc:
-            self.skip(path, f"cannot stat ({exc})")
+            self.skip(path, file_problem(*os_error_problem(exc)))
             return 0
         if identity in self.seen:  # the same file reached twice, e.g. through a link
             self.skip(path, f"same file as {os.fsdecode(self.seen[identity])!r}")
@@ -194,9 +196,13 @@ def detect_layout(path):
         return "folders"
     looked_for = "; ".join(LAYOUT_DESCRIPTIONS.values())
     shown = ", ".join(top[:20]) + (", ..." if len(top) > 20 else "")
-    raise DatasetLayoutError(
-        f"{str(path)!r} matches no known dataset layout. Looked for: {looked_for}. Found: {shown}."
-    )
+    message = f"{str(path)!r} matches no known dataset layout. Looked for: {looked_for}. Found: {shown}."
+    media = any(media_kind(name) for name in top)
+    if media:
+        message += " For a folder of images of one class, give its label (real or fake)."
+    error = DatasetLayoutError(message)
+    error.needs_label = media
+    raise error
 
 
 def _class_folders(root):
@@ -219,24 +225,83 @@ def build_folders(root, n_frames):
     root = os.fspath(root)
     classes = _class_folders(root)
     parents = {os.path.dirname(folder) for folder, _ in classes}
-    collector = ItemCollector(root, n_frames, "folders")
-    default_source = os.path.basename(os.path.abspath(root))
-    real_root = os.path.realpath(root)
-    direct, linked = [], []  # files reached through a link come last, so a direct path wins
+    tree = _Tree(root)
     for class_folder, label in classes:
         parent = os.path.relpath(os.path.dirname(class_folder), root)
         prefix = Path(parent).as_posix() if len(parents) > 1 and parent != "." else ""
-        for folder, _, files in walk(class_folder):
-            sub = os.path.relpath(folder, class_folder)
+        tree.add(class_folder, label, prefix)
+    return tree.dataset(n_frames, "folders")
+
+
+def build_flat(root, n_frames, label):
+    """Layout ``flat``: every image and video below ``root``, at any depth, all of class ``label``.
+
+    A folder of one class (real photos to measure a detector's false alarms
+    on, say) that has no ``real/`` or ``fake/`` folder. A class folder of the
+    other class below ``root`` is refused: its files would be mislabelled.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+    n_frames : int
+    label : {0, 1}
+        1 = fake, 0 = real.
+
+    Returns
+    -------
+    dataset : Dataset
+        Sources are the sub-folders (the folder's own name for the files
+        directly in it); groups are the files.
+    """
+    root = os.fspath(root)
+    if not os.path.isdir(root):
+        raise DatasetLayoutError(
+            f"{root!r}: a label is given for a folder of one class, but this is not a folder (a CSV "
+            "manifest has labels of its own)."
+        )
+    other = [folder for folder, found in _class_folders(root) if found != label]
+    if other:
+        names = ("real", "fake")
+        shown = ", ".join(repr(os.path.relpath(f, root)) for f in other[:3])
+        raise DatasetLayoutError(
+            f"{root!r}: every item was to be labelled {names[label]}, but the folder holds "
+            f"{names[1 - label]} items ({shown}); read it without a label."
+        )
+    tree = _Tree(root)
+    tree.add(root, int(label), "")
+    return tree.dataset(n_frames, "flat")
+
+
+class _Tree:
+    """The media files below some folders of a root, with their labels, groups and sources.
+
+    Files reached through a link come last, so that a file reached both
+    directly and through a link keeps its direct path.
+    """
+
+    def __init__(self, root):
+        self.root = root
+        self.real_root = os.path.realpath(root)
+        self.default_source = os.path.basename(os.path.abspath(root))
+        self.direct, self.linked = [], []
+
+    def add(self, top, label, prefix):
+        """Every media file below ``top``, labelled ``label``; sources are ``prefix`` and the sub-folder."""
+        for folder, _, files in walk(top):
+            sub = os.path.relpath(folder, top)
             sub = Path(sub).as_posix() if sub != "." else ""
-            source = "/".join(p for p in (prefix, sub) if p) or default_source
+            source = "/".join(p for p in (prefix, sub) if p) or self.default_source
             for name in files:
                 path = os.path.join(folder, name)
                 if media_kind(name) is None:
                     continue
-                relative = os.path.relpath(path, root)
-                is_linked = os.path.realpath(path) != os.path.join(real_root, relative)
-                (linked if is_linked else direct).append((path, label, Path(relative).as_posix(), source))
-    for path, label, group, source in direct + linked:
-        collector.add_file(path, label, group, source)
-    return collector.dataset()
+                relative = os.path.relpath(path, self.root)
+                is_linked = os.path.realpath(path) != os.path.join(self.real_root, relative)
+                entry = (path, label, Path(relative).as_posix(), source)
+                (self.linked if is_linked else self.direct).append(entry)
+
+    def dataset(self, n_frames, layout):
+        collector = ItemCollector(self.root, n_frames, layout)
+        for path, label, group, source in self.direct + self.linked:
+            collector.add_file(path, label, group, source)
+        return collector.dataset()

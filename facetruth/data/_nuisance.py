@@ -11,7 +11,7 @@ pipeline.
 import numpy as np
 
 from ..exceptions import ImageDecodeError
-from ._image import _describe, _open_image, _open_source, _to_rgb_array
+from ._image import _describe, _open_image, _open_source, _to_rgb_array, decode_failure
 
 __all__ = ["ENCODING_PROPERTIES", "NUISANCE_PROPERTIES", "jpeg_quality", "nuisance_properties"]
 
@@ -172,8 +172,8 @@ def nuisance_properties(source, *, max_pixels=64_000_000):
             return _properties(fh, name, n_bytes, int(max_pixels))
     except ImageDecodeError:
         raise
-    except Exception as exc:  # the boundary: no other exception may escape
-        raise ImageDecodeError(f"{name}: cannot read image ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # the boundary: no other exception may escape, worded as read_image does
+        raise decode_failure(name, exc) from exc
 
 
 def _properties(fh, name, n_bytes, max_pixels):
@@ -238,9 +238,9 @@ def _exposure(img, name):
     try:
         img.load()
     except Image.DecompressionBombError as exc:
-        raise ImageDecodeError(f"{name}: too many pixels ({exc})") from exc
+        raise ImageDecodeError.about(name, "too_large", exc) from exc
     except OSError as exc:
-        raise ImageDecodeError(f"{name}: truncated or corrupt image data ({exc})") from exc
+        raise ImageDecodeError.about(name, "corrupt", exc) from exc
     # other modes as read_image converts them (16-bit, float, alpha on white)
     small = img if img.mode in ("L", "RGB") else Image.fromarray(_to_rgb_array(img, "white"))
     small = small.convert("L")

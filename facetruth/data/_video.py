@@ -225,13 +225,13 @@ def video_frame_count(path, *, max_pixels=64_000_000):
 def _check_video_path(path):
     name = repr(os.fsdecode(path))
     if not os.path.exists(path):
-        raise ImageDecodeError(f"{name}: no such file")
+        raise ImageDecodeError.about(name, "missing")
     if os.path.isdir(path):
         raise ImageDecodeError(f"{name}: is a directory, not a video file")
     if os.path.getsize(path) == 0:
-        raise ImageDecodeError(f"{name}: empty (0-byte) file")
+        raise ImageDecodeError.about(name, "empty")
     if not os.access(path, os.R_OK):
-        raise ImageDecodeError(f"{name}: permission denied")
+        raise ImageDecodeError.about(name, "permission")
     return name
 
 

@@ -84,7 +84,9 @@ def nuisance_table(dataset, *, loader=None, n_jobs=None, progress=False):
                 except ImageDecodeError as exc:
                     errors.append((dataset.paths[i], str(exc)))
                 except OSError as exc:  # a video whose size cannot be read
-                    errors.append((dataset.paths[i], f"{dataset.paths[i]}: {exc.strerror or exc}"))
+                    errors.append(
+                        (dataset.paths[i], str(ImageDecodeError.from_os_error(dataset.paths[i], exc)))
+                    )
             if loader is not None and props:
                 wanted = sorted(props)
                 result = loader.load([items[i] for i in wanted], errors="collect")

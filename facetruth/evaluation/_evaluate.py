@@ -50,9 +50,11 @@ def evaluate_model(model, dataset, *, band=None, n_jobs=None, progress=False):
         per reason), ``sides`` (per verdict, fake and real: how many items
         got it, the share of their class that did, and the share of them
         that are right; see :func:`verdict_coverage`) and :func:`score_summary`'s entries. A data set of one
-        class (``load_dataset(..., one_class=True)``) has ``None`` for the
-        metrics that need both (``auc``, ``ap``, ``eer``, ``balanced_accuracy``)
-        and a ``note`` that says so. Flag rates count ``prob_fake >
+        class (``load_dataset(..., one_class=True)`` or ``label=``) has
+        ``one_class`` (``"real"`` or ``"fake"``; ``None`` with both), ``None``
+        for every metric it leaves undefined (``auc``, ``ap``, ``eer``,
+        ``balanced_accuracy``, and ``recall`` and ``f1`` without fakes) and a
+        ``note`` (:func:`one_class_note`) that says so. Flag rates count ``prob_fake >
         threshold`` on every scored item, inconclusive verdicts included, as
         the other metrics do.
     predictions : list of Prediction
@@ -99,13 +101,52 @@ def evaluate_model(model, dataset, *, band=None, n_jobs=None, progress=False):
     metrics.update(verdict_coverage(predictions, dataset.labels))
     sources = np.asarray(dataset.sources, dtype=object)[scored]
     metrics.update(score_summary(labels, prob, metrics["threshold"], sources=sources))
-    if np.unique(labels).size < 2:
-        present = "fake" if labels[0] else "real"
-        metrics["note"] = (
-            f"only {present} items: AUC, AP, EER and balanced accuracy need both real and fake items; "
-            f"flag_rate is the share of these {present} images called fake."
-        )
+    present = one_class(labels)
+    metrics["one_class"] = present
+    if present:
+        metrics["note"] = one_class_note(present)
     return metrics, predictions
+
+
+def one_class(labels):
+    """``"real"`` or ``"fake"`` when every label is that class, else ``None``.
+
+    Examples
+    --------
+    >>> from facetruth.evaluation._evaluate import one_class
+    >>> one_class([0, 0]), one_class([1]), one_class([0, 1])
+    ('real', 'fake', None)
+    """
+    present = np.unique(np.asarray(labels).astype(int))
+    if present.size != 1:
+        return None
+    return "fake" if present[0] else "real"
+
+
+def one_class_note(present):
+    """What the metrics of a data set of one class can and cannot say.
+
+    Examples
+    --------
+    >>> from facetruth.evaluation._evaluate import one_class_note
+    >>> print(one_class_note("real"))  # doctest: +NORMALIZE_WHITESPACE
+    only real items: one-class metrics are limited. AUC, AP, EER, balanced accuracy, recall and F1
+    need both real and fake items (n/a here); precision is 0 or n/a. What this measures is flag_rate,
+    the share of these real images called fake (false alarms), and where the scores fall.
+    """
+    if present == "real":
+        undefined, precision, meaning = "AUC, AP, EER, balanced accuracy, recall and F1", "0", "false alarms"
+    else:
+        undefined, precision, meaning = (
+            "AUC, AP, EER and balanced accuracy",
+            "1",
+            "the detection rate, as recall",
+        )
+    return (
+        f"only {present} items: one-class metrics are limited. {undefined} need both real and fake items "
+        f"(n/a here); precision is {precision} or n/a. What this measures is flag_rate, the share of these "
+        f"{present} images called fake ({meaning}), and where the scores fall."
+    )
 
 
 def score_summary(labels, prob, threshold, *, sources=None, n_bins=10):

@@ -9,9 +9,11 @@ re-rendered from ``results.json`` alone.
 import base64
 import io
 import logging
+import os
 import platform
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 from sklearn import metrics as skm
@@ -276,6 +278,7 @@ def confident_errors(loaded, prob, dataset, *, n=8, feature_set=None, thumb=96):
     from PIL import Image
 
     prob = np.asarray(prob, dtype=float)
+    shown_root = _shown_root(dataset)
     out = []
     for kind, label, order in (("false positive", 0, -1), ("false negative", 1, 1)):
         wrong = np.flatnonzero((loaded.labels == label) & ~np.isnan(prob) & ((prob >= 0.5) != bool(label)))
@@ -288,7 +291,7 @@ def confident_errors(loaded, prob, dataset, *, n=8, feature_set=None, thumb=96):
             out.append(
                 {
                     "kind": kind,
-                    "path": dataset.relative_path(int(loaded.index[i])),
+                    "path": _shown_path(dataset, int(loaded.index[i]), shown_root),
                     "label": int(label),
                     "prob_fake": round(float(prob[i]), 4),
                     "feature_set": feature_set,
@@ -328,5 +331,35 @@ def _metadata(dataset, loaded, n_splits, n_repeats, described, random_state, inn
 
 
 def _data_name(dataset):
+    """The data set's name (a CSV's file name, a folder's name), else its root folder's name."""
+    if getattr(dataset, "name", None):
+        return dataset.name
     root = str(getattr(dataset, "root", "") or "")
-    return root.rstrip("/").rsplit("/", 1)[-1] if root else "dataset"
+    return (os.path.basename(os.path.abspath(root)) or root) if root else "dataset"
+
+
+def _shown_root(dataset):
+    """The folder a report shows item paths from.
+
+    The data set's root when it holds every item, else the folder common to
+    all items (a CSV manifest in one folder that lists absolute paths of
+    another).
+    """
+    paths = [os.path.abspath(p) for p in dataset.paths]
+    root = os.path.abspath(dataset.root) if dataset.root else None
+    if root and all(p.startswith(root.rstrip(os.sep) + os.sep) for p in paths):
+        return root
+    try:
+        common = os.path.commonpath(paths) if paths else None
+    except ValueError:  # paths on different drives
+        return None
+    if common in paths:  # a single item: its folder
+        common = os.path.dirname(common)
+    return common
+
+
+def _shown_path(dataset, i, root):
+    """Item ``i``'s path relative to ``root`` (POSIX separators), as a report shows it."""
+    if root is None:
+        return dataset.relative_path(i)
+    return Path(os.path.relpath(os.path.abspath(dataset.paths[i]), root)).as_posix()

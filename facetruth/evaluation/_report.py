@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .._atomic import atomic_write_bytes, atomic_write_text
 from ._report_tables import md_table as _md_table
-from ._report_tables import metadata_rows, tables
+from ._report_tables import metadata_rows, n_compared, tables
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,12 @@ def render_markdown(results, figures=None, title=None):
     from ._report_html import figure_captions, report_title
 
     parts = [f"# {report_title(results, title)}", ""]
-    parts.append(f"Best feature set by mean ROC-AUC: **{results['best']}**. Best value per column in bold.")
+    if n_compared(results) > 1:
+        parts.append(
+            f"Best feature set by mean ROC-AUC: **{results['best']}**. Best value per column in bold."
+        )
+    else:
+        parts.append(f"Feature set: **{results['best']}** (one set, so no column has a best value).")
     for heading, header, rows in tables(results):
         parts += ["", f"## {heading}", "", _md_table(header, rows)]
     errors = results.get("errors", [])

@@ -6,9 +6,10 @@ archived or opened from any folder.
 
 import base64
 import html
+import re
 
 from . import _plots
-from ._report_tables import metadata_rows, tables
+from ._report_tables import metadata_rows, n_compared, tables
 
 _CSS = """
 *{box-sizing:border-box}
@@ -18,7 +19,9 @@ img{max-width:100%;height:auto}
 table{border-collapse:collapse;font-size:13px}
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th{background:#f3f3f3} td:first-child,th:first-child{text-align:left}
+td:first-child{position:sticky;left:0;background:#fff} th:first-child{position:sticky;left:0}
 td{white-space:nowrap} td:first-child{white-space:normal;min-width:7em} td.long{white-space:normal;min-width:14em;text-align:left}
+th.txt,td.txt{text-align:left}
 table.kv th,table.kv td{text-align:left;white-space:normal;min-width:0} table.kv td:last-child{overflow-wrap:anywhere}
 .figs{display:flex;flex-wrap:wrap;gap:12px} .figs figure{margin:0;max-width:100%}
 figcaption{font-size:12px;color:#555;max-width:450px}
@@ -35,6 +38,9 @@ ROC_NOTE = (
 )
 
 _LONG = " class='long'"  # a cell of prose, which may wrap; numbers stay on one line
+_TEXT = " class='txt'"  # a cell of a column of words (families, a rule), set to the left
+_FIGURE = re.compile(r"[-+−]?[\d.]")  # a cell that starts as a number does
+_EMPTY = ("–", "n/a", "")
 
 #: the last header of a two-column table of names and prose values, which wraps to the page
 _KV_HEADERS = ("value", "why")
@@ -136,13 +142,39 @@ def report_title(results, title=None):
     return title or meta.get("title") or f"FaceTruth experiment: {meta.get('data_name', 'dataset')}"
 
 
+def _lead(results):
+    """The sentence above the tables: the best feature set, and what bold means when anything is compared."""
+    best = html.escape(results["best"])
+    if n_compared(results) > 1:
+        return (
+            f"<p>Best feature set by mean ROC-AUC: <b>{best}</b>. "
+            "Means ± standard deviations over folds; the best value of each column is in bold.</p>"
+        )
+    return f"<p>Feature set: <b>{best}</b>. Means ± standard deviations over folds.</p>"
+
+
+def _text_columns(header, rows):
+    """Positions of the columns (after the first) whose cells are words, not figures: set to the left."""
+    out = set()
+    for j in range(1, len(header)):
+        cells = [row[j][0] for row in rows if j < len(row) and row[j][0] not in _EMPTY]
+        if cells and not any(_FIGURE.match(text) for text in cells):
+            out.add(j)
+    return out
+
+
 def _table(header, rows):
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    text = _text_columns(header, rows)
+
+    def attrs(j, t=""):
+        return _LONG if len(t) > 40 else _TEXT if j in text else ""
+
+    head = "".join(f"<th{attrs(j)}>{html.escape(h)}</th>" for j, h in enumerate(header))
     body = []
     for row in rows:
         cells = "".join(
-            f"<td{_LONG if len(t) > 40 else ''}>{'<b>' if b else ''}{html.escape(t)}{'</b>' if b else ''}</td>"
-            for t, b in row
+            f"<td{attrs(j, t)}>{'<b>' if b else ''}{html.escape(t)}{'</b>' if b else ''}</td>"
+            for j, (t, b) in enumerate(row)
         )
         body.append(f"<tr>{cells}</tr>")
     thead = f"<thead><tr>{head}</tr></thead>" if any(header) else ""
@@ -183,8 +215,7 @@ def render_html(results, figs=None, title=None):
         _HEAD,
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        f"<p>Best feature set by mean ROC-AUC: <b>{html.escape(results['best'])}</b>. "
-        "Means ± standard deviations over folds; the best value of each column is in bold.</p>",
+        _lead(results),
     ]
     for t, header, rows in tables(results):
         out += [f"<h2>{html.escape(t)}</h2>", _table(header, rows)]

@@ -9,13 +9,13 @@ import html
 
 from ._audit_report import source_audit_table
 from ._report_html import _CSS, _HEAD, _table
-from ._report_tables import counts_text, md_table
+from ._report_tables import UNDEFINED, best_value, counts_text, is_best, md_table
 
 _AUDIT_ROW = "shortcut audit (nuisance AUC of the source)"
 
 
 def _fmt(value, digits=3):
-    return "–" if value is None else f"{value:.{digits}f}"
+    return UNDEFINED if value is None else f"{value:.{digits}f}"
 
 
 def source_table(results, key, title, *, with_audit=False):
@@ -35,15 +35,19 @@ def source_table(results, key, title, *, with_audit=False):
     Returns
     -------
     table : tuple of (str, list of str, list of list of (str, bool))
-        The best value of each column is flagged.
+        The best value of each column is flagged, when the column has two
+        or more values that differ.
 
     Examples
     --------
     >>> from facetruth.evaluation._report_loso import source_table
     >>> results = {"sources": {"gan": {"audit": {"nuisance_auc": 0.6}}},
     ...            "feature_sets": {"fft": {"held_out": {"gan": {"auc": 0.8}}, "mean_auc": 0.8}}}
-    >>> source_table(results, "auc", "AUC", with_audit=True)[2]
-    [[('fft', False), ('0.800', True), ('0.800', True)], [('shortcut audit (nuisance AUC of the source)', False), ('0.600', False), ('0.600', False)]]
+    >>> source_table(results, "auc", "AUC", with_audit=True)[2]  # one set: nothing to compare
+    [[('fft', False), ('0.800', False), ('0.800', False)], [('shortcut audit (nuisance AUC of the source)', False), ('0.600', False), ('0.600', False)]]
+    >>> results["feature_sets"]["dct"] = {"held_out": {"gan": {"auc": 0.7}}, "mean_auc": 0.7}
+    >>> source_table(results, "auc", "AUC")[2][0]
+    [('fft', False), ('0.800', True), ('0.800', True)]
     """
     sources = list(results["sources"])
     sets = results["feature_sets"]
@@ -52,10 +56,9 @@ def source_table(results, key, title, *, with_audit=False):
         for name, res in sets.items()
     }
     columns = list(zip(*values.values())) if values else []
-    best = [max((v for v in col if v is not None), default=None) for col in columns]
+    best = [best_value(col) for col in columns]
     rows = [
-        [(name, False)]
-        + [(_fmt(v), v is not None and round(v, 3) == round(b, 3)) for v, b in zip(vals, best)]
+        [(name, False)] + [(_fmt(v), is_best(v, b)) for v, b in zip(vals, best)]
         for name, vals in values.items()
     ]
     if with_audit:
@@ -161,10 +164,12 @@ def _title(results):
 def _summary(results):
     best = results["best"]
     mean = results["feature_sets"][best].get("mean_auc")
+    compared = len(results["feature_sets"]) > 1
+    lead = "Best feature set by mean held-out ROC-AUC" if compared else "Feature set, mean held-out ROC-AUC"
     return (
-        f"Best feature set by mean held-out ROC-AUC: {best} ({_fmt(mean)}). Each column is a source the "
-        "detector never saw: it was fitted, calibrated and given its threshold on the other sources. "
-        "Best value per column in bold."
+        f"{lead}: {best} ({_fmt(mean)}). Each column is a source the "
+        "detector never saw: it was fitted, calibrated and given its threshold on the other sources."
+        + (" Best value per column in bold." if compared else "")
     )
 
 

@@ -6,56 +6,149 @@ draw their tables from here.
 
 from ._audit_report import AUDIT_LABEL, audit_tables
 
-#: (key, header, higher is better)
-METRIC_COLUMNS = (
+#: the comparison's first table, what a reader looks at first: (key, header, higher is better);
+#: the verdicts' coverage stands after accuracy
+MAIN_COLUMNS = (
     ("auc", "ROC-AUC", True),
-    ("ap", "AP", True),
     ("accuracy", "accuracy", True),
+    ("ap", "AP", True),
+    ("eer", "EER", False),
+)
+#: the comparison's second table: the other metrics
+MORE_COLUMNS = (
     ("balanced_accuracy", "bal. acc.", True),
     ("precision", "precision", True),
     ("recall", "recall", True),
     ("f1", "F1", True),
-    ("eer", "EER", False),
     ("brier", "Brier", False),
 )
+METRIC_COLUMNS = MAIN_COLUMNS + MORE_COLUMNS
+
+#: a metric that is undefined on the data (one class in every fold, nothing called fake): ``null`` in JSON
+UNDEFINED = "n/a"
+#: a cell with nothing to show (a metric the audit row has no counterpart for, a value not recorded)
+NO_VALUE = "–"
+
+_COVERAGE = "coverage"
 
 
 def _fmt(stat):
-    if stat is None or stat.get("mean") is None:
-        return "–"
+    if stat is None:
+        return NO_VALUE
+    if stat.get("mean") is None:
+        return UNDEFINED
     return f"{stat['mean']:.3f} ± {stat['std']:.3f}"
 
 
-def metric_table(feature_sets, summary_key="summary"):
-    """Feature set × metric table; the best mean per metric is flagged.
+def best_value(values, higher=True):
+    """The value to put in bold among ``values``: ``None`` unless there is something to compare.
+
+    Values are compared as shown, to three decimals; at least two must be
+    known and differ.
+
+    Parameters
+    ----------
+    values : iterable of (float or None)
+    higher : bool, default=True
+        Whether a higher value is better.
+
+    Returns
+    -------
+    best : float or None
+
+    Examples
+    --------
+    >>> from facetruth.evaluation._report_tables import best_value
+    >>> best_value([0.91, 0.8]), best_value([0.2, 0.1, None], higher=False)
+    (0.91, 0.1)
+    >>> best_value([0.91]) is None, best_value([0.9, 0.9004]) is None  # one value, or a tie as shown
+    (True, True)
+    """
+    known = {round(v, 3) for v in values if v is not None}
+    if len(known) < 2:
+        return None
+    return max(known) if higher else min(known)
+
+
+def is_best(value, best):
+    """Whether ``value`` (shown to three decimals) is :func:`best_value`'s ``best``."""
+    return best is not None and value is not None and round(value, 3) == best
+
+
+def metric_table(feature_sets, summary_key="summary", columns=MAIN_COLUMNS, coverage=None):
+    """Feature set × metric table; the best mean per metric is flagged when there is one to compare.
+
+    Parameters
+    ----------
+    feature_sets : dict
+        The ``feature_sets`` of the results.
+    summary_key : str, default="summary"
+        ``"video_summary"`` for the video-level figures.
+    columns : tuple of (str, str, bool), default=MAIN_COLUMNS
+        ``(key, header, higher is better)`` of each metric.
+    coverage : bool, default=None
+        Add the verdicts' coverage after accuracy; by default when the
+        columns are :data:`MAIN_COLUMNS` of the item-level summary and a set
+        has it.
 
     Returns
     -------
     header : list of str
     rows : list of list of (str, bool)
-        Cell text and whether it is the column's best.
+        Cell text and whether it is the column's best. Nothing is flagged in
+        a column of one value, or where every value is the same.
     """
     names = [n for n in feature_sets if feature_sets[n].get(summary_key)]
-    header = ["feature set", "families", "features", "ms/image"] + [h for _, h, _ in METRIC_COLUMNS]
-    best = {}
-    for key, _, higher in METRIC_COLUMNS:
-        means = [feature_sets[n][summary_key][key]["mean"] for n in names]
-        valid = [m for m in means if m is not None]
-        if valid:
-            best[key] = max(valid) if higher else min(valid)
+    if coverage is None:
+        coverage = columns == MAIN_COLUMNS and summary_key == "summary"
+        coverage = coverage and any(_coverage(feature_sets[n]) is not None for n in names)
+    keys = [(key, head) for key, head, _ in columns]
+    if coverage:
+        at = next((i for i, (key, _) in enumerate(keys) if key == "accuracy"), len(keys) - 1) + 1
+        keys.insert(at, (_COVERAGE, "coverage"))
+    higher = {key: up for key, _, up in columns}
+    best = {
+        key: best_value(
+            [(feature_sets[n][summary_key].get(key) or {}).get("mean") for n in names], higher[key]
+        )
+        for key, _, _ in columns
+    }
     rows = []
     for n in names:
-        res = feature_sets[n]
-        ms = sum(res.get("extraction_ms_per_image", {}).values())
-        row = [(n, False), ("+".join(res["families"]), False), (str(res["n_features"]), False)]
-        row.append((f"{ms:.1f}", False))
-        for key, _, _ in METRIC_COLUMNS:
-            stat = res[summary_key][key]
-            row.append(
-                (_fmt(stat), stat["mean"] is not None and round(stat["mean"], 3) == round(best[key], 3))
-            )
+        summary = feature_sets[n][summary_key]
+        row = [(n, False)]
+        for key, _ in keys:
+            if key == _COVERAGE:
+                value = _coverage(feature_sets[n])
+                row.append((NO_VALUE if value is None else f"{value:.3f}", False))
+                continue
+            stat = summary.get(key)
+            row.append((_fmt(stat), is_best((stat or {}).get("mean"), best[key])))
         rows.append(row)
-    return header, rows
+    return ["feature set"] + [head for _, head in keys], rows
+
+
+def _coverage(result):
+    """The share of out-of-fold items given a verdict under the folds' own rules, or ``None``."""
+    at = result.get("curves", {}).get("at_band") or {}
+    return at.get("coverage")
+
+
+def feature_set_table(feature_sets, audit=None):
+    """What each feature set is: its families, its number of features and its extraction time.
+
+    With a shortcut audit, a last row says what the nuisance model looks at.
+    """
+    header = ["feature set", "families", "features", "ms/image"]
+    rows = []
+    for n, res in feature_sets.items():
+        ms = sum(res.get("extraction_ms_per_image", {}).values())
+        cells = [n, "+".join(res["families"]), str(res["n_features"]), f"{ms:.1f}"]
+        rows.append([(c, False) for c in cells])
+    if audit and audit.get("nuisance_auc") is not None:
+        cells = [AUDIT_LABEL, "file, encoding, face geometry", str(len(audit.get("ranking", []))), NO_VALUE]
+        rows.append([(c, False) for c in cells])
+    return "Feature sets: families, size and extraction time", header, rows
 
 
 def md_table(header, rows):
@@ -67,25 +160,45 @@ def md_table(header, rows):
 
 
 def audit_row(audit, header):
-    """The shortcut audit as a row of the comparison table: its AUC under ROC-AUC, dashes elsewhere."""
-    cells = {"feature set": AUDIT_LABEL, "families": "file, encoding, face geometry"}
-    cells["features"] = str(len(audit.get("ranking", [])))
-    cells["ROC-AUC"] = f"{audit['nuisance_auc']:.3f}" + (" (warning)" if audit.get("warning") else "")
-    return [(cells.get(h, "–"), h == "ROC-AUC" and bool(audit.get("warning"))) for h in header]
+    """The shortcut audit as a row of the comparison table: its AUC under ROC-AUC, dashes elsewhere.
+
+    Never in bold: bold marks the best feature set, and the audit is none.
+    """
+    auc = f"{audit['nuisance_auc']:.3f}" + (" (warning)" if audit.get("warning") else "")
+    cells = {"feature set": AUDIT_LABEL, "ROC-AUC": auc}
+    return [(cells.get(h, NO_VALUE), False) for h in header]
+
+
+#: the title of the comparison's first table
+COMPARISON = "Cross-validated comparison"
+
+
+def n_compared(results):
+    """How many feature sets the comparison holds: with one, nothing is in bold."""
+    return sum(1 for res in results["feature_sets"].values() if res.get("summary"))
 
 
 def tables(results):
-    """Every table of the report, as ``(title, header, rows)`` with rows of ``(text, bold)`` cells."""
+    """Every table of the report, as ``(title, header, rows)`` with rows of ``(text, bold)`` cells.
+
+    The comparison comes first in three narrow tables: the main metrics
+    (ROC-AUC, accuracy, coverage, AP, EER) beside the shortcut audit, the
+    other metrics, and what each feature set is.
+    """
     sets = results["feature_sets"]
     header, rows = metric_table(sets)
     audit = results.get("audit")
     if audit and audit.get("nuisance_auc") is not None:  # every figure read against its shortcut
         rows.append(audit_row(audit, header))
     videos = any(r.get("video_summary") for r in sets.values())
-    out = [("Cross-validated comparison" + (" (frame level)" if videos else ""), header, rows)]
+    level = " (frame level)" if videos else ""
+    out = [(COMPARISON + level, header, rows)]
+    out.append((f"{COMPARISON}{level}: more metrics",) + metric_table(sets, columns=MORE_COLUMNS))
+    out.append(feature_set_table(sets, audit))
     out.extend(audit_tables(audit))
     if videos:
         out.append(("Video level (mean of frame scores)",) + metric_table(sets, "video_summary"))
+        out.append(("Video level: more metrics",) + metric_table(sets, "video_summary", columns=MORE_COLUMNS))
     out.extend(coverage_tables(sets))
     out.append(fold_table(sets))
     fams = results.get("families", {})
@@ -143,7 +256,7 @@ def fold_table(sets):
     n_repeats = len({f["repeat"] for f in folds})
     n_folds = len({f["fold"] for f in folds})
     header = ["feature set"] + [fold_label(f, n_repeats) for f in folds]
-    rows = [[(n, False)] + [(f"{f['auc']:.3f}", False) for f in r["folds"]] for n, r in sets.items()]
+    rows = [[(n, False)] + [(_fmt_opt(f.get("auc")), False) for f in r["folds"]] for n, r in sets.items()]
     title = f"ROC-AUC per fold ({n_folds} folds" + (f" × {n_repeats} repeats)" if n_repeats > 1 else ")")
     return title, header, rows
 
@@ -266,4 +379,4 @@ def coverage_tables(sets):
 
 
 def _fmt_opt(value):
-    return "–" if value is None else f"{value:.3f}"
+    return UNDEFINED if value is None else f"{value:.3f}"

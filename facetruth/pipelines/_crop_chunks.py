@@ -159,8 +159,8 @@ def _load_chunk(items, params, cache_dir):
             out.append((crop, info, None))
         except ImageDecodeError as exc:
             out.append((None, None, str(exc)))
-        except OSError as exc:  # unreadable file while hashing
-            out.append((None, None, f"{describe_item(item)}: {exc.strerror or exc}"))
+        except OSError as exc:  # unreadable file while hashing: worded as read_image words it
+            out.append((None, None, str(ImageDecodeError.from_os_error(describe_item(item), exc))))
     return out
 
 

@@ -12,8 +12,8 @@ import pytest
 from fuzz_corpus import SEEDS
 
 from facetruth.cli import main
-from facetruth.data import load_dataset
-from facetruth.exceptions import DatasetLayoutError
+from facetruth.data import load_dataset, read_image
+from facetruth.exceptions import DatasetLayoutError, ImageDecodeError
 
 PNG = SEEDS["png"][0]
 
@@ -67,7 +67,11 @@ def test_symlink_loops_and_dangling_links_are_reported(tmp_path):
     dataset = load_dataset(tmp_path)
     assert dataset.counts() == {0: 2, 1: 2}
     reasons = dict(dataset.skipped)
-    assert reasons[str(tmp_path / "fake" / "dangling.png")] == "missing file (or dangling link)"
+    dangling = str(tmp_path / "fake" / "dangling.png")
+    assert reasons[dangling] == "no such file"
+    with pytest.raises(ImageDecodeError) as read:  # worded as read_image words it
+        read_image(dangling)
+    assert str(read.value) == f"{dangling!r}: {reasons[dangling]}"
     assert "self.png" in " ".join(reasons)
     assert sum("same file as" in r for r in reasons.values()) == 2  # fake/ reached again via sideways/
 

@@ -135,8 +135,10 @@ def test_the_shortcut_audit_stands_beside_the_feature_sets(run_dir):
     assert 0 <= audit["nuisance_auc"] <= 1 and audit["counts"] == {"real": 24, "fake": 24}
     text = (run_dir / "report.md").read_text()
     comparison = text.split("## Cross-validated comparison")[1].split("## ")[0]
-    assert "| shortcut audit (nuisance properties only) | file, encoding, face geometry |" in comparison
-    assert f"{audit['nuisance_auc']:.3f}" in comparison
+    auc = f"{audit['nuisance_auc']:.3f}" + (" (warning)" if audit["warning"] else "")
+    assert f"| shortcut audit (nuisance properties only) | {auc} | – |" in comparison  # never bold
+    kinds = text.split("## Feature sets")[1].split("## ")[0]
+    assert "| shortcut audit (nuisance properties only) | file, encoding, face geometry |" in kinds
     assert "## Shortcut audit" in text and audit["advice"] in text
     assert audit["top_features"][0]["name"] in text
     assert "shortcut audit (nuisance properties only)" in (run_dir / "report.html").read_text()

@@ -7,6 +7,7 @@ import pytest
 from facetruth.evaluation import render_markdown, write_report
 from facetruth.evaluation._plots import roc_legend, sets_title
 from facetruth.evaluation._report_html import ROC_NOTE, figure_captions, render_html
+from facetruth.evaluation._report_tables import tables
 
 SETS = ("fft", "dct")
 
@@ -197,16 +198,17 @@ return Array.from(document.querySelectorAll('.gallery .path')).map(span => {
 
 
 @pytest.mark.browser
-def test_on_a_phone_only_tables_scroll_and_paths_wrap_at_separators(tmp_path, chromium):
+def test_on_a_phone_only_tables_scroll_and_paths_wrap_at_separators(tmp_path, phone):
     results = _results()
     long_path = "fake/self_blending/a_rather_long_generated_file_name_0006.png"
     results["errors"] += [dict(results["errors"][0], path=long_path) for _ in range(3)]
     for error in results["errors"]:
         error["thumbnail_jpeg_b64"] = _thumbnail()
     write_report(results, tmp_path)
-    driver = chromium("390,844")
+    driver = phone
     driver.get((tmp_path / "report.html").as_uri())
     width = driver.execute_script("return window.innerWidth;")
+    assert width == 390
     assert driver.execute_script("return document.documentElement.scrollWidth;") <= width
     boxes = driver.execute_script(
         "return Array.from(document.querySelectorAll('table')).map(t => "
@@ -221,3 +223,59 @@ def test_on_a_phone_only_tables_scroll_and_paths_wrap_at_separators(tmp_path, ch
     assert any(breaks for _, breaks in wrapped), "no caption path wrapped: the test shows nothing"
     for text, breaks in wrapped:
         assert set(breaks) <= set("/\\_-"), f"{text!r} broke inside a word after {breaks}"
+
+
+def _one_set(**summary):
+    results = _results()
+    results["feature_sets"] = {"fft": results["feature_sets"]["fft"]}
+    results["feature_sets"]["fft"]["summary"].update(summary)
+    results["audit"] = {"nuisance_auc": 0.93, "warning": True, "advice": "Re-crop.", "model_aucs": {}}
+    return results
+
+
+def test_nothing_is_bold_with_one_feature_set_not_even_the_audit_warning():
+    results = _one_set()
+    text = render_markdown(results)
+    assert "in bold" not in text and "Feature set: **fft**" in text
+    comparison = text.split("## Cross-validated comparison")[1].split("## Run metadata")[0]
+    assert "**" not in comparison
+    assert "| shortcut audit (nuisance properties only) | 0.930 (warning) |" in comparison
+    page = render_html(results, {})
+    assert "in bold" not in page
+    tables = page.split("<h2>")[1:]
+    assert not any("<b>" in t for t in tables if t.startswith(("Cross-validated", "Shortcut audit")))
+
+
+def test_the_best_is_bold_only_where_values_differ():
+    results = _results()  # fft 0.9, dct 0.8 in every metric
+    header, rows = tables(results)[0][1:]
+    auc = header.index("ROC-AUC")
+    assert rows[0][auc] == ("0.900 ± 0.010", True) and rows[1][auc][1] is False
+    results["feature_sets"]["dct"]["summary"]["auc"] = {"mean": 0.9, "std": 0.02}
+    header, rows = tables(results)[0][1:]
+    assert not rows[0][auc][1] and not rows[1][auc][1]  # a tie: nothing to point at
+    assert "in bold" in render_markdown(results)
+
+
+def test_undefined_metrics_read_n_a_in_markdown_and_html():
+    results = _one_set(precision={"mean": None, "std": None}, auc={"mean": None, "std": None})
+    text = render_markdown(results)
+    assert "| fft | n/a | 0.900 ± 0.010 |" in text
+    more = text.split(": more metrics")[1].split("## ")[0]
+    assert "| fft | 0.900 ± 0.010 | n/a |" in more and "0.000 ±" not in more
+    assert "<td>n/a</td>" in render_html(results, {})
+
+
+def test_the_main_table_holds_the_key_columns_and_the_rest_follows():
+    results = _results()
+    curves = results["feature_sets"]["fft"]["curves"]
+    curves["at_band"] = {"band": 0.1, "coverage": 0.8123, "accuracy_covered": 0.9, "accuracy_all": 0.85}
+    curves["coverage"] = {"band": [0, 0.1, 0.2], "coverage": [1, 0.8, 0.0], "accuracy": [0.85, 0.9, None]}
+    (main_title, main, rows), (more_title, more, _), (kinds_title, kinds, _) = tables(results)[:3]
+    assert main == ["feature set", "ROC-AUC", "accuracy", "coverage", "AP", "EER"]
+    assert rows[0][3] == ("0.812", False) and rows[1][3] == ("–", False)  # dct: not measured
+    assert more == ["feature set", "bal. acc.", "precision", "recall", "F1", "Brier"]
+    assert kinds == ["feature set", "families", "features", "ms/image"]
+    assert main_title == "Cross-validated comparison" and "more metrics" in more_title
+    coverage = render_markdown(results).split("## Verdict coverage")[1].split("## ")[0]
+    assert "| 0.000 / n/a |" in coverage  # no verdict given at that band: no accuracy to state

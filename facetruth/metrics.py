@@ -107,8 +107,11 @@ def detection_metrics(y_true, scores, threshold=0.5):
     metrics : dict
         ``n``, ``auc``, ``ap``, ``accuracy``, ``balanced_accuracy``, ``precision``,
         ``recall``, ``f1``, ``eer``, ``brier``, ``threshold`` and ``confusion``
-        (``[[tn, fp], [fn, tp]]``). Ranking metrics are ``None`` when only one
-        class is present.
+        (``[[tn, fp], [fn, tp]]``). A metric that is undefined on these items is
+        ``None``, never 0: the ranking metrics (``auc``, ``ap``, ``eer``) and
+        ``balanced_accuracy`` when only one class is present, ``precision``
+        when nothing is called fake, ``recall`` when there is no fake, and
+        ``f1`` when either of them is undefined.
 
     Examples
     --------
@@ -118,25 +121,38 @@ def detection_metrics(y_true, scores, threshold=0.5):
     (0.75, 0.5, 0.5, [[1, 1], [1, 1]])
     >>> detection_metrics([1, 1], [0.7, 0.9])["auc"] is None
     True
+    >>> m = detection_metrics([0, 0], [0.1, 0.2])  # only reals, none called fake
+    >>> m["accuracy"], m["precision"], m["recall"], m["f1"]
+    (1.0, None, None, None)
     """
     y_true, scores = _check_binary(y_true, scores)
     y_pred = (scores > threshold).astype(int)
     both = np.unique(y_true).size == 2
+    tp = int(np.sum((y_pred == 1) & (y_true == 1)))
+    fp = int(np.sum((y_pred == 1) & (y_true == 0)))
+    fn = int(np.sum((y_pred == 0) & (y_true == 1)))
     out = {
         "n": int(y_true.size),
         "auc": float(skm.roc_auc_score(y_true, scores)) if both else None,
         "ap": float(skm.average_precision_score(y_true, scores)) if both else None,
         "accuracy": float(skm.accuracy_score(y_true, y_pred)),
         "balanced_accuracy": float(skm.balanced_accuracy_score(y_true, y_pred)) if both else None,
-        "precision": float(skm.precision_score(y_true, y_pred, zero_division=0)),
-        "recall": float(skm.recall_score(y_true, y_pred, zero_division=0)),
-        "f1": float(skm.f1_score(y_true, y_pred, zero_division=0)),
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+        "f1": None,
         "eer": equal_error_rate(y_true, scores)[0] if both else None,
         "brier": float(np.mean((np.clip(scores, 0, 1) - y_true) ** 2)),
         "threshold": float(threshold),
         "confusion": skm.confusion_matrix(y_true, y_pred, labels=[0, 1]).tolist(),
     }
+    if out["precision"] is not None and out["recall"] is not None:
+        out["f1"] = _ratio(2 * tp, 2 * tp + fp + fn)
     return out
+
+
+def _ratio(numerator, denominator):
+    """``numerator / denominator`` as a float, or ``None`` (undefined) when the denominator is 0."""
+    return float(numerator / denominator) if denominator else None
 
 
 def flag_rates(y_true, prob, threshold):
@@ -270,3 +286,48 @@ def coverage_curve(y_true, prob, threshold, bands=None):
         coverage.append(covered / n if n else 0.0)
         accuracy.append((covered - wrong) / covered if covered else None)
     return {"band": [float(b) for b in bands], "coverage": coverage, "accuracy": accuracy}
+
+
+def side_rates(y_true, prob, real_cutoff, fake_cutoff):
+    """Coverage and precision of each verdict at one cutoff per side.
+
+    An item is called ``fake`` when ``prob >= fake_cutoff``, ``real`` when
+    ``prob <= real_cutoff``, and gets no verdict in between. Coverage is the
+    share of a class's items called that class; precision the share right
+    among the items called it (``None`` where none is called).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        0/1 labels (1 = fake); one class is allowed.
+    prob : array-like of shape (n_samples,)
+        P(fake).
+    real_cutoff, fake_cutoff : float
+
+    Returns
+    -------
+    rates : dict
+        ``{"real": {"coverage", "precision", "n_called"}, "fake": {...}}``;
+        a coverage is ``None`` when the class is absent.
+
+    Examples
+    --------
+    >>> from facetruth.metrics import side_rates
+    >>> rates = side_rates([0, 0, 1, 1], [0.1, 0.5, 0.6, 0.95], 0.2, 0.9)
+    >>> rates["real"], rates["fake"]
+    ({'coverage': 0.5, 'precision': 1.0, 'n_called': 1}, {'coverage': 0.5, 'precision': 1.0, 'n_called': 1})
+    """
+    y_true = np.asarray(y_true).astype(int)
+    prob = np.asarray(prob, dtype=float)
+    out = {}
+    for side, label, called in (
+        ("real", 0, prob <= float(real_cutoff)),
+        ("fake", 1, prob >= float(fake_cutoff)),
+    ):
+        members = y_true == label
+        out[side] = {
+            "coverage": _ratio(int(np.sum(called & members)), int(np.sum(members))),
+            "precision": _ratio(int(np.sum(called & members)), int(np.sum(called))),
+            "n_called": int(np.sum(called)),
+        }
+    return out

@@ -21,6 +21,7 @@ __getattr__, __dir__, __all__ = attach(
         "._robustness": ["PERTURBATIONS", "perturb", "robustness_curves", "run_robustness"],
         "._cross_dataset": ["cross_dataset"],
         "._loso": ["run_loso"],
+        "._loso_tuned": ["run_tuned_loso"],
         "._report": ["write_report", "render_markdown"],
         "._shortcuts": ["SHORTCUT_MODELS", "shortcut_aucs", "single_feature_aucs"],
         "._audit_table": ["nuisance_table"],

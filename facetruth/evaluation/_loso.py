@@ -170,9 +170,14 @@ def run_loso(
 
 def _hold_out(X, labels, groups, test_mask, detector, extra_rows):
     """Fit a clone on the rows outside ``test_mask`` and score the rows inside, at its own threshold."""
+    return fit_and_score(X, labels, groups, test_mask, detector, extra_rows)[0]
+
+
+def fit_and_score(X, labels, groups, test_mask, detector, extra_rows):
+    """:func:`_hold_out`'s metrics, with the fitted detector and the held-out scores (None when skipped)."""
     train, test = np.flatnonzero(~test_mask), np.flatnonzero(test_mask)
     if np.bincount(labels[train], minlength=2).min() < 2:
-        return {"skipped": "the other sources do not hold two items of each class"}
+        return {"skipped": "the other sources do not hold two items of each class"}, None, None
     X_fit, y_fit, g_fit = _training_rows(X, labels, groups, train, extra_rows)
     det = fold_detector(detector)
     det.fit(X_fit, y_fit, groups=g_fit)
@@ -186,7 +191,7 @@ def _hold_out(X, labels, groups, test_mask, detector, extra_rows):
         train_oof_auc=det.oof_metrics_.get("auc"),
         mean_prob_fake=float(np.mean(prob)),
     )
-    return out
+    return out, det, prob
 
 
 def _means(held_out):

@@ -168,6 +168,17 @@ def save_norms(path, norms, recipe=None):
     Returns
     -------
     path : str
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from facetruth.features import read_norms, save_norms
+    >>> path = save_norms(os.path.join(tempfile.mkdtemp(), "norms.npz"),
+    ...                   {"vision_model.post_layernorm.bias": np.zeros(768)}, {"epochs": 3})
+    >>> norms, recipe = read_norms(path)
+    >>> list(norms), recipe
+    (['vision_model.post_layernorm.bias'], {'epochs': 3})
     """
     norms = check_norms(norms)
     meta = json.dumps({"format": NORMS_FORMAT, "recipe": recipe or {}}, sort_keys=True)
@@ -188,6 +199,14 @@ def read_norms(path):
     ------
     ModelIntegrityError
         When the file is missing, unreadable or not a norms file.
+
+    Examples
+    --------
+    >>> from facetruth.features import read_norms
+    >>> read_norms("missing.npz")
+    Traceback (most recent call last):
+    ...
+    facetruth.exceptions.ModelIntegrityError: 'missing.npz' is not a file of tuned CLIP norms (...).
     """
     try:
         with np.load(path, allow_pickle=False) as data:

@@ -93,7 +93,9 @@ def test_a_folder_with_a_manifest_is_read_through_it_with_its_groups(tmp_path):
     for name, _ in pairs:
         image(tmp_path / "real" / f"{name}.png", 10)
         image(tmp_path / "fake" / f"{name}.png", 200)
-    rows = [f"{kind}/{name}.png,{int(kind == 'fake')},{name}\n" for name, _ in pairs for kind in ("real", "fake")]
+    rows = [
+        f"{kind}/{name}.png,{int(kind == 'fake')},{name}\n" for name, _ in pairs for kind in ("real", "fake")
+    ]
     (tmp_path / "manifest.csv").write_text("path,label,group\n" + "".join(rows))
     data = load_dataset(tmp_path)
     assert data.layout == "csv"

@@ -1,34 +1,49 @@
-"""Cold start of ``facetruth predict``: one image, a fresh process, next to a bare import.
+"""Cold start of ``facetruth predict``: one image, a fresh process, next to bare imports.
 
-Trains a small detector with ``facetruth train``'s defaults (the clip family
-with a linear probe, face detection on) once into a temporary folder, on a
-few images of ``../shared/data/hardfake`` (the demo set when that is
-missing), then runs N times each, interleaved, as subprocesses:
+Builds the models once into a temporary folder:
 
-- the baseline ``python -c "import torch, sklearn, xgboost"``;
-- ``python -m facetruth predict MODEL IMAGE``.
+- ``demo``: the model of ``facetruth demo`` (its defaults: handcrafted
+  features, XGBoost, no face search), scoring one of its test images;
+- ``clip``: a small model with ``facetruth train``'s defaults (the clip
+  family with a linear probe, face detection on) on a few images of
+  ``../shared/data/hardfake`` (the demo set when that is missing), scoring
+  one of them;
 
-It prints the median wall time of each, their ratio and the peak resident
-memory of each (``ru_maxrss`` of that child, from :func:`os.wait4`), and which
-heavy modules the predict process imported.
+then runs N times each, interleaved, as subprocesses:
+
+- the baselines ``python -c "import facetruth"`` and
+  ``python -c "import torch, sklearn, xgboost"``;
+- ``python -m facetruth predict MODEL IMAGE`` for each model.
+
+It prints the median wall time of each, its ratio to each baseline, the peak
+resident memory (``ru_maxrss`` of that child, from :func:`os.wait4`) and which
+heavy modules each predict process imported; ``--out`` writes the same figures
+as JSON with the command, commit, machine, versions and date.
 
     python benchmarks/bench_cold.py
-    python benchmarks/bench_cold.py --runs 7 --face off
+    python benchmarks/bench_cold.py --runs 7 --models demo --out results/bench_cold/results.json
     python benchmarks/bench_cold.py --model model.joblib --image photo.jpg
 """
 
 import argparse
+import json
 import os
+import platform
+import shlex
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "hardfake"
-BASELINE = "import torch, sklearn, xgboost"
+BASELINES = {
+    "import facetruth": "import facetruth",
+    "import torch, sklearn, xgboost": "import torch, sklearn, xgboost",
+}
 HEAVY = ("torch", "xgboost", "timm", "onnxruntime", "onnx", "dlib", "cv2", "skimage")
 REPORT_IMPORTS = (
     "import runpy, sys; sys.argv = ['facetruth', *sys.argv[1:]];"
@@ -36,18 +51,23 @@ REPORT_IMPORTS = (
     f"[m for m in {HEAVY!r} if m in sys.modules], file=sys.stderr));"
     "runpy.run_module('facetruth', run_name='__main__')"
 )
+#: targets of a cold predict: time against the bare import, peak memory
+TARGET_RATIO, TARGET_RSS_MB = 1.3, 700
 
 
 def run_child(argv, env):
     """Run ``argv``; return (wall seconds, peak RSS in MB, stdout, stderr, exit code)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    out, err = proc.stdout.read(), proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak, not all children's
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text_out, text_err = out.read().decode(), err.read().decode()
     rss_mb = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
-    return wall, rss_mb, out.decode(), err.decode(), proc.returncode
+    return wall, rss_mb, text_out, text_err, proc.returncode
 
 
 def training_set(data, folder, n):
@@ -64,59 +84,142 @@ def training_set(data, folder, n):
     return folder
 
 
+def _first_image(folder):
+    return next(p for p in sorted((folder / "real").rglob("*")) if p.is_file())
+
+
+def build_models(args, tmp, env):
+    """``{name: (model path, image path, how it was built)}`` of the models to time."""
+    models = {}
+    if args.model is not None:
+        image = args.image or _first_image(training_set(args.data, tmp / "data", 1))
+        models["given"] = (args.model, image, f"given: {args.model.name}")
+    for name in args.models if args.model is None else ():
+        if name == "demo":
+            out = tmp / "demo"
+            argv = [sys.executable, "-m", "facetruth", "demo", "--out", str(out), "--n", str(args.demo_n)]
+            how = f"facetruth demo --n {args.demo_n}"
+            model, images = out / "model.joblib", out / "data" / "test"
+        else:
+            data = training_set(args.data, tmp / "data", args.n)
+            model = tmp / "clip.joblib"
+            argv = [sys.executable, "-m", "facetruth", "train", "--data", str(data), "--out", str(model)]
+            argv += ["--face", args.face, "--allow-weak", "--features", args.features]
+            how = f"facetruth train --features {args.features} --face {args.face} on {2 * args.n} images of {args.data.name}"
+            images = data
+        wall, _, _, err, code = run_child(argv, env)
+        if code != 0:
+            sys.exit(f"building the {name} model failed:\n{err}")
+        print(f"built the {name} model in {wall:.1f} s ({how})")
+        models[name] = (model, args.image or _first_image(images), how)
+    return models
+
+
+def _commit():
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return (head.stdout.strip() or None) if not dirty else f"{head.stdout.strip()}+changes"
+
+
+def _summary(times, peaks):
+    return {
+        "median_s": round(statistics.median(times), 3),
+        "min_s": round(min(times), 3),
+        "max_s": round(max(times), 3),
+        "peak_rss_mb": round(max(peaks), 1),
+        "median_rss_mb": round(statistics.median(peaks), 1),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs of each command")
+    parser.add_argument("--models", nargs="+", choices=("demo", "clip"), default=["demo", "clip"])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with real/ and fake/")
-    parser.add_argument("--n", type=int, default=16, help="training images per class")
-    parser.add_argument("--face", default="auto", help="the model's face detector (train's --face)")
-    parser.add_argument("--features", default=None, help="train's --features (default: train's default)")
-    parser.add_argument("--model", type=Path, default=None, help="a saved model instead of training one")
+    parser.add_argument("--n", type=int, default=16, help="training images per class of the clip model")
+    parser.add_argument("--demo-n", type=int, default=96, help="facetruth demo --n")
+    parser.add_argument("--face", default="auto", help="the clip model's face detector (train's --face)")
+    parser.add_argument("--features", default="clip", help="train's --features for the clip model")
+    parser.add_argument("--model", type=Path, default=None, help="a saved model instead of building any")
     parser.add_argument("--image", type=Path, default=None, help="the image to score")
+    parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
     args = parser.parse_args()
 
+    commit = _commit()  # the code this run imports, before anything can change it
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    commands, imported, built = {}, {}, {}
+    for name, code in BASELINES.items():
+        commands[name] = [sys.executable, "-c", code]
     with tempfile.TemporaryDirectory(prefix="facetruth-cold-") as tmp:
-        tmp = Path(tmp)
-        model = args.model
-        data = training_set(args.data, tmp / "data", args.n)
-        if model is None:
-            model = tmp / "model.joblib"
-            train = [sys.executable, "-m", "facetruth", "train", "--data", str(data), "--out", str(model)]
-            train += ["--face", args.face, "--allow-weak"]
-            if args.features:
-                train += ["--features", args.features]
-            wall, rss, _, err, code = run_child(train, env)
+        models = build_models(args, Path(tmp), env)
+        for name, (model, image, how) in models.items():
+            predict = [sys.executable, "-m", "facetruth", "predict", str(model), str(image)]
+            _, _, out, err, code = run_child([sys.executable, "-c", REPORT_IMPORTS, *predict[3:]], env)
             if code != 0:
-                sys.exit(f"training failed:\n{err}")
-            print(
-                f"trained {model.name} in {wall:.1f} s (face={args.face}, features={args.features or 'default'})"
-            )
-        image = args.image or next(p for p in sorted((data / "real").rglob("*")) if p.is_file())
-        predict = [sys.executable, "-m", "facetruth", "predict", str(model), str(image)]
-        bare = [sys.executable, "-c", BASELINE]
-        _, _, out, err, code = run_child([sys.executable, "-c", REPORT_IMPORTS, *predict[3:]], env)
-        if code != 0:
-            sys.exit(f"predict failed:\n{err}")
-        print(f"predict: {out.strip()}")
-        print(f"predict {err.strip().splitlines()[-1]}")
-        times = {"bare import": [], "cold predict": []}
-        peaks = {"bare import": [], "cold predict": []}
+                sys.exit(f"predict with the {name} model failed:\n{err}")
+            imported[name] = json.loads(err.strip().splitlines()[-1].split(":", 1)[1].replace("'", '"'))
+            built[name] = {"how": how, "image": image.name, "verdict": out.strip().split("\t")[1:3]}
+            print(f"{name}: {out.strip()}\n{name} predict imported: {imported[name]}")
+            commands[f"cold predict, {name}"] = predict
+        times = {name: [] for name in commands}
+        peaks = {name: [] for name in commands}
         for _ in range(args.runs):
-            for name, argv in (("bare import", bare), ("cold predict", predict)):
+            for name, argv in commands.items():
                 wall, rss, _, err, code = run_child(argv, env)
                 if code != 0:
                     sys.exit(f"{name} failed:\n{err}")
                 times[name].append(wall)
                 peaks[name].append(rss)
+    rows = {name: _summary(times[name], peaks[name]) for name in commands}
     print(f"\n{args.runs} runs each, interleaved, on {os.cpu_count()} CPUs")
-    print(f"{'command':<14} {'median s':>9} {'min s':>7} {'max s':>7} {'peak RSS MB':>12}")
-    for name in times:
-        t = times[name]
-        print(f"{name:<14} {statistics.median(t):9.2f} {min(t):7.2f} {max(t):7.2f} {max(peaks[name]):12.0f}")
-    ratio = statistics.median(times["cold predict"]) / statistics.median(times["bare import"])
-    print(f"\nratio cold predict / bare import (medians): {ratio:.2f} (target <= 1.3)")
-    print(f"peak RSS of cold predict: {max(peaks['cold predict']):.0f} MB (target <= 700)")
+    print(f"{'command':<32} {'median s':>9} {'min s':>7} {'max s':>7} {'peak RSS MB':>12}")
+    for name, row in rows.items():
+        print(
+            f"{name:<32} {row['median_s']:9.2f} {row['min_s']:7.2f} {row['max_s']:7.2f} {row['peak_rss_mb']:12.0f}"
+        )
+    verdicts = {}
+    for name in models:
+        row = rows[f"cold predict, {name}"]
+        ratios = {base: round(row["median_s"] / rows[base]["median_s"], 2) for base in BASELINES}
+        verdicts[name] = {
+            "ratio_to_baselines": ratios,
+            "meets_ratio_target": {base: ratio <= TARGET_RATIO for base, ratio in ratios.items()},
+            "meets_rss_target": row["peak_rss_mb"] <= TARGET_RSS_MB,
+            "imported": imported[name],
+        }
+        print(f"\n{name}: ratio of medians to " + ", ".join(f"'{b}' {r:.2f}" for b, r in ratios.items()))
+        print(
+            f"{name}: peak RSS {row['peak_rss_mb']:.0f} MB (target <= {TARGET_RSS_MB}); imported {imported[name]}"
+        )
+    if args.out is not None:
+        _write(args, commit, rows, verdicts, built)
+
+
+def _write(args, commit, rows, verdicts, built):
+    from facetruth._cpu import cpu_info
+    from facetruth.models import package_versions
+
+    results = {
+        "command": shlex.join(["python", *sys.argv]),
+        "commit": commit,
+        "machine": {**cpu_info(), "load_average": [round(v, 2) for v in os.getloadavg()]},
+        "versions": {**package_versions(), "python": platform.python_version()},
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "runs": args.runs,
+        "targets": {"ratio_to_bare_import": TARGET_RATIO, "peak_rss_mb": TARGET_RSS_MB},
+        "models": built,
+        "commands": rows,
+        "cold_predict": verdicts,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"\nwrote {args.out}")
 
 
 if __name__ == "__main__":

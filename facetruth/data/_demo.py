@@ -2,7 +2,9 @@
 
 It exists so that the README's first command and the unit tests run with no
 download. It is a smoke/demo set: its fakes are simulated forgeries, and a
-detector's score on it is never evidence of accuracy on real deepfakes.
+detector's score on it is never evidence of accuracy on real deepfakes. A
+model trained on it is a demo, not a detector: ``facetruth demo`` marks its
+model card (``"demo": true``) and the web page shows a banner saying so.
 """
 
 import dataclasses

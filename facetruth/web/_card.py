@@ -1,6 +1,9 @@
 """What the web app tells about its model: the public card and the page's summary of it."""
 
 import os
+from datetime import datetime
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 #: decimals of the thresholds and bands the API reports (0.30000000000000004 is 0.3)
 THRESHOLD_DECIMALS = 4
@@ -9,6 +12,34 @@ THRESHOLD_DECIMALS = 4
 def round_threshold(value, decimals=THRESHOLD_DECIMALS):
     """``value`` rounded to :data:`THRESHOLD_DECIMALS` decimals (``None`` stays ``None``)."""
     return None if value is None else round(float(value), decimals)
+
+
+def readable_date(timestamp):
+    """A card's ISO 8601 timestamp as a date people read ("7 Dec 2026"); ``None`` when it is no date.
+
+    Examples
+    --------
+    >>> from facetruth.web._card import readable_date
+    >>> readable_date("2026-12-07T09:12:15+00:00"), readable_date("yesterday"), readable_date(None)
+    ('7 Dec 2026', None, None)
+    """
+    try:
+        when = datetime.fromisoformat(str(timestamp))
+    except ValueError:
+        return None
+    return f"{when.day} {_MONTHS[when.month - 1]} {when.year}"
+
+
+def is_demo(card):
+    """Whether a model card marks a demo model (``"demo": true``, written by ``facetruth demo``).
+
+    Examples
+    --------
+    >>> from facetruth.web._card import is_demo
+    >>> is_demo({"demo": True}), is_demo({"demo": "yes"}), is_demo({})
+    (True, False, False)
+    """
+    return (card or {}).get("demo") is True
 
 
 def _last_part(path):
@@ -73,10 +104,13 @@ def card_summary(card, *, threshold, band, real_cutoff=None, fake_cutoff=None):
     Returns
     -------
     summary : dict
-        ``features``, ``classifier``, ``face``, ``created``, ``validation_auc``,
-        ``training_counts``, ``threshold``, ``band``, ``real_cutoff`` and
-        ``fake_cutoff`` (rounded to 4 decimals) and ``mean_log_spectrum`` (``{"real": [...], "fake": [...]}``
-        or ``None``); a missing fact is ``None``.
+        ``demo`` (whether the card marks a demo model, see :func:`is_demo`),
+        ``features``, ``classifier``, ``face``, ``created``, ``trained`` (the
+        date of ``created`` as people read it, see :func:`readable_date`),
+        ``validation_auc``, ``training_counts``, ``threshold``, ``band``,
+        ``real_cutoff`` and ``fake_cutoff`` (rounded to 4 decimals) and
+        ``mean_log_spectrum`` (``{"real": [...], "fake": [...]}`` or ``None``);
+        a missing fact is ``None``.
 
     Examples
     --------
@@ -85,8 +119,8 @@ def card_summary(card, *, threshold, band, real_cutoff=None, fake_cutoff=None):
     >>> summary = card_summary(card, threshold=0.30000000000000004, band=0, real_cutoff=0.1, fake_cutoff=0.8)
     >>> summary["features"], summary["validation_auc"], summary["threshold"], "feature_names" in summary
     (['fft'], 0.91, 0.3, False)
-    >>> summary["real_cutoff"], summary["fake_cutoff"]
-    (0.1, 0.8)
+    >>> summary["real_cutoff"], summary["fake_cutoff"], summary["demo"]
+    (0.1, 0.8, False)
     """
     card = card or {}
     metrics = card.get("validation_metrics") or {}
@@ -96,10 +130,12 @@ def card_summary(card, *, threshold, band, real_cutoff=None, fake_cutoff=None):
     if isinstance(features, str):
         features = [f for f in features.replace("+", ",").split(",") if f]
     return {
+        "demo": is_demo(card),
         "features": features,
         "classifier": card.get("classifier"),
         "face": card.get("face"),
         "created": card.get("created"),
+        "trained": readable_date(card.get("created")),
         "validation_auc": metrics.get("auc") if isinstance(metrics, dict) else None,
         "training_counts": training.get("counts") if isinstance(training, dict) else None,
         "threshold": round_threshold(threshold),

@@ -11,8 +11,9 @@ import io
 import logging
 import os
 
-from ._card import card_summary, round_threshold
+from ._card import card_summary, is_demo, round_threshold
 from ._limits import PixelBudget, bomb_reason, claimed_pixels
+from ._wording import Cutoffs, verdict_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +138,15 @@ class DetectorService:
         # the model's cutoffs for real and fake, or (band=...) a symmetric band around the threshold
         self.band = None if rules.cutoffs else rules.band
         self.real_cutoff, self.fake_cutoff = rules.real_cutoff, rules.fake_cutoff
+        # what the page states: the cutoffs, or those of the band (threshold - band, threshold + band)
+        self.cutoffs = Cutoffs.of(
+            threshold=self.threshold,
+            band=rules.band,
+            real_cutoff=self.real_cutoff,
+            fake_cutoff=self.fake_cutoff,
+        )
+        self.face = getattr(loader, "face", None)
+        self.scored_side = int(loader.image_size) if getattr(loader, "native", False) else None
         self.budget = PixelBudget(2 * self.max_pixels if pixel_budget is None else pixel_budget)
         self.families = feature_families(self.pipeline)  # once: building the names costs ~1 ms
         logger.info("loaded %s (threshold %.4f)", self.model_path, self.threshold)
@@ -178,8 +188,10 @@ class DetectorService:
             (one sentence), ``label`` (the same as ``verdict``, for older
             clients), ``threshold``, ``face_found``, ``face_box``, ``error``,
             ``contributions`` (``{family: value}`` or ``None``), ``spectrum``
-            (list of floats or ``None``), ``face_method`` and
-            ``contribution_unit``. A row that failed has ``error`` set,
+            (list of floats or ``None``), ``face_method``,
+            ``contribution_unit`` and ``sentence`` (the verdict in one plain
+            sentence, see :func:`~facetruth.web._wording.verdict_sentence`).
+            A row that failed has ``error`` set,
             ``reason="unreadable"`` and ``None`` in the fields that describe
             a score.
         """
@@ -198,6 +210,8 @@ class DetectorService:
         with self.budget.hold(need):
             result = score_items(self.pipeline, items, names=[name for name, _ in uploads], band=self.band)
         rows = [_api_row(p) for p in result.predictions]
+        for row in rows:
+            row["sentence"] = verdict_sentence(row, self.cutoffs)
         if len(result.scored):
             contribs = family_contributions(self.pipeline, result.features, families=self.families)
             per_row = contribs.as_dicts() or [None] * len(result.scored)
@@ -228,12 +242,18 @@ class DetectorService:
         return {
             "status": "ok",
             "model_sha256": str(self.card.get("sha256", ""))[:16],
+            "demo": self.demo,
             "threshold": round_threshold(self.threshold),
             "band": round_threshold(self.band),
             "real_cutoff": round_threshold(self.real_cutoff),
             "fake_cutoff": round_threshold(self.fake_cutoff),
             "features": self.features_check(),
         }
+
+    @property
+    def demo(self):
+        """Whether the model card marks a demo model (trained on synthetic scenes by ``facetruth demo``)."""
+        return is_demo(self.card)
 
     def features_check(self):
         """``{"checked", "drift", "min_cosine", "prob_delta", "message"}``: the fingerprint check at load."""

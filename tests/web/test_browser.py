@@ -1,39 +1,12 @@
 """End-to-end: ``facetruth serve`` in a subprocess, driven by headless Chromium."""
 
-import contextlib
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.shared_data, pytest.mark.slow]
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url, server, deadline_s=60):
-    for _ in range(int(deadline_s * 4)):
-        if server.poll() is not None:
-            raise RuntimeError(f"facetruth serve exited with code {server.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
-                return json.load(response)
-        except OSError:
-            time.sleep(0.25)
-    raise RuntimeError("facetruth serve did not become healthy")
 
 
 def _api_label(url, path):
@@ -55,44 +28,15 @@ def _api_label(url, path):
         return json.load(response)["results"][0]
 
 
-@contextlib.contextmanager
-def _serving(model, tmp_path):
-    """``facetruth serve MODEL`` on a free port; its log must hold no traceback."""
-    port = _free_port()
-    log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "facetruth.cli", "serve", str(model), "--port", str(port)],
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.seek(0)
-        text = log.read()
-        log.close()
-        assert "Traceback" not in text, text
-
-
 @pytest.fixture
-def server(tiny_model, tmp_path):
-    with _serving(tiny_model, tmp_path) as url:
+def server(tiny_model, tmp_path, serving):
+    with serving(tiny_model, tmp_path) as url:
         yield url
 
 
 @pytest.fixture
-def face_server(face_model_file, tmp_path):
-    with _serving(face_model_file, tmp_path) as url:
+def face_server(face_model_file, tmp_path, serving):
+    with serving(face_model_file, tmp_path) as url:
         yield url
 
 
@@ -101,7 +45,7 @@ def browser(chromium):
     return chromium("1280,1000")
 
 
-def test_upload_shows_the_verdict(server, browser, hardfake_dir):
+def test_upload_shows_the_verdict(server, browser, hardfake_dir, screenshot):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -118,20 +62,17 @@ def test_upload_shows_the_verdict(server, browser, hardfake_dir):
 
     assert verdict.text == expected["label"].upper()
     assert browser.find_element(By.CSS_SELECTOR, ".result .name").text == image.name
-    prob = browser.find_element(By.CSS_SELECTOR, ".result .prob").text
-    assert prob == f"P(fake) = {expected['prob_fake']:.3f}"
+    sentence = browser.find_element(By.CSS_SELECTOR, ".result .sentence").text
+    assert sentence == expected["sentence"] and f"P(fake) {expected['prob_fake']:.2f}" in sentence
     families = [e.get_attribute("data-family") for e in browser.find_elements(By.CSS_SELECTOR, ".bar")]
     assert families == ["fft", "dct"]
     assert len(browser.find_elements(By.CSS_SELECTOR, ".spectrum svg polyline")) == 3
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == []
-
-    artifacts = REPO / "test-artifacts"
-    artifacts.mkdir(exist_ok=True)
-    assert browser.save_screenshot(str(artifacts / "web_upload.png"))
+    screenshot(browser, "web_upload.png")
 
 
-def test_an_inconclusive_verdict_is_grey_and_says_why(face_server, browser, noise_png, tmp_path):
+def test_an_inconclusive_verdict_is_grey_and_says_why(face_server, browser, noise_png, tmp_path, screenshot):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -145,12 +86,15 @@ def test_an_inconclusive_verdict_is_grey_and_says_why(face_server, browser, nois
     wait.until(lambda d: d.find_element(By.ID, "status").text == "Done.")
     assert verdict.text == "INCONCLUSIVE" and "inconclusive" in verdict.get_attribute("class").split()
     assert verdict.value_of_css_property("color") == "rgba(102, 102, 102, 1)"  # --muted, not red or green
+    sentence = browser.find_element(By.CSS_SELECTOR, ".result .sentence").text
+    assert sentence.startswith("No verdict: no face was found")
     message = browser.find_element(By.CSS_SELECTOR, ".result .message").text
-    assert message.startswith("No face found")
-    assert browser.find_element(By.CSS_SELECTOR, ".result .box-note").text.startswith("No face found")
-    artifacts = REPO / "test-artifacts"
-    artifacts.mkdir(exist_ok=True)
-    assert browser.save_screenshot(str(artifacts / "web_inconclusive.png"))
+    assert message.startswith("No face found")  # the server's sentence, with its numbers
+    note = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".result .box-note").text)
+    assert note == "No face found: the whole image was scored."  # face search was on; a square image
+    # one feature family (fft): no contribution bars
+    assert browser.find_elements(By.CSS_SELECTOR, ".result .why") == []
+    screenshot(browser, "web_inconclusive.png")
 
 
 def _viewport(driver, selector):
@@ -166,7 +110,9 @@ def _viewport(driver, selector):
 @pytest.mark.parametrize(
     ("width", "height"), [(1280, 800), (390, 664)]
 )  # 664: a 390x844 phone less its browser bars
-def test_the_verdict_shows_on_the_first_screen(server, chromium, as_phone, hardfake_dir, width, height):
+def test_the_verdict_shows_on_the_first_screen(
+    server, chromium, as_phone, hardfake_dir, width, height, screenshot
+):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -191,12 +137,10 @@ def test_the_verdict_shows_on_the_first_screen(server, chromium, as_phone, hardf
     assert verdict["scroll"] == 0
     assert 0 <= verdict["top"] and verdict["bottom"] <= verdict["height"], verdict
     assert browser.find_element(By.CSS_SELECTOR, ".result .verdict").text in {"REAL", "FAKE", "INCONCLUSIVE"}
-    artifacts = REPO / "test-artifacts"
-    artifacts.mkdir(exist_ok=True)
-    assert browser.save_screenshot(str(artifacts / f"web_{width}px.png"))
+    screenshot(browser, f"web_{width}px.png")
 
 
-def test_a_junk_upload_shows_a_clean_error_card(server, chromium, as_phone, tmp_path):
+def test_a_junk_upload_shows_a_clean_error_card(server, chromium, as_phone, tmp_path, screenshot):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -219,8 +163,6 @@ def test_a_junk_upload_shows_a_clean_error_card(server, chromium, as_phone, tmp_
     assert "failed" in card.get_attribute("class").split()
     assert card.find_element(By.CSS_SELECTOR, ".verdict").text == "Could not read this file"
     assert "not a supported image" in card.find_element(By.CSS_SELECTOR, ".error").text
-    for absent in ("h3", ".why", ".box-note", "canvas", ".spectrum", ".prob", ".threshold"):
+    for absent in ("h4", ".why", ".box-note", "canvas", ".spectrum", "details", ".sentence", ".message"):
         assert card.find_elements(By.CSS_SELECTOR, absent) == [], absent
-    artifacts = REPO / "test-artifacts"
-    artifacts.mkdir(exist_ok=True)
-    assert browser.save_screenshot(str(artifacts / "web_junk_390px.png"))
+    screenshot(browser, "web_junk_390px.png")

@@ -84,12 +84,17 @@ def test_healthz_and_the_summary_report_both_cutoffs(tiny_model, tiny_set):
         assert body["real_cutoff"] == round(card["real_cutoff"], 4)
         assert body["fake_cutoff"] == round(card["fake_cutoff"], 4) and body["band"] is None
     page = client.get("/").get_data(as_text=True)
-    assert f"fake at or above {card['fake_cutoff']:.3f}" in page
-    # an explicit band replaces the cutoffs everywhere
+    assert (
+        f"fake above {card['fake_cutoff']:.2f}" in page
+        and f"real below P(fake) {card['real_cutoff']:.2f}" in page
+    )
+    # an explicit band replaces the cutoffs everywhere; the page states the band's two ends
     banded = create_app({"FACETRUTH_MODEL": tiny_model, "FACETRUTH_BAND": 0.2}).test_client()
     body = banded.get("/healthz").get_json()
     assert body["band"] == 0.2 and body["real_cutoff"] is None and body["fake_cutoff"] is None
-    assert "within 0.200 of it is inconclusive" in banded.get("/").get_data(as_text=True)
+    real, fake = max(0, body["threshold"] - 0.2), min(1, body["threshold"] + 0.2)
+    page = banded.get("/").get_data(as_text=True)
+    assert f"real below P(fake) {real:.2f} and fake above {fake:.2f}" in page
 
 
 def test_tiny_model_with_a_full_band_is_inconclusive_everywhere(tiny_model, tiny_set):
@@ -98,7 +103,8 @@ def test_tiny_model_with_a_full_band_is_inconclusive_everywhere(tiny_model, tiny
     row = post(client, [(path.name, path.read_bytes())]).get_json()["results"][0]
     assert row["verdict"] == "inconclusive" and row["reason"] == "uncertain"
     assert row["face_found"] is False and row["contributions"]  # explanations stay
-    assert "inconclusive" in client.get("/").get_data(as_text=True)  # the page states the band
+    assert "in between it makes no call" in client.get("/").get_data(as_text=True)  # the page states the band
+    assert row["sentence"].startswith("Uncertain: P(fake)")
 
 
 def test_the_page_draws_inconclusive_in_grey(client):

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._atomic import atomic_open
 from .._cache import ArrayCache, hash_array, hash_bytes
 from .._validation import check_images
-from ..data import make_pseudo_fakes, random_augment
+from ..data import random_augment, self_blend
 from ..features import WEIGHTS_SHA256, clip_embedding, load_clip_encoder, resolve_device
 from ._clip_tune_loop import build_network, lower_tokens, run_epoch
 
@@ -56,7 +56,8 @@ class CLIPNormTuner(ClassifierMixin, BaseEstimator):
     augment : {None, "robust"}, default=None
         ``"robust"`` adds one degraded copy (blur, rescale, noise, JPEG) of each image.
     pseudo_fakes : float, default=0.0
-        Self-blended fakes per real training image, labelled fake.
+        Self-blended fakes per real training image, labelled fake (0.5: one
+        for half of the reals, chosen by content).
     device : str, default="auto"
         Where the tuning runs (CUDA when present); prediction uses the
         ``clip`` family's path for that device.
@@ -166,23 +167,28 @@ class CLIPNormTuner(ClassifierMixin, BaseEstimator):
             raise ValueError(f"augment must be None or 'robust'; got {self.augment!r}.")
 
     def _rows(self, images, y):
-        """Training rows: the images, their robust copies, self-blended fakes of the reals."""
+        """Training rows: the images, their robust copies, self-blended fakes of the reals.
+
+        Each extra row is seeded by its image's content (and ``random_state``),
+        so an image gets the same extra rows in every fit that holds it: the
+        folds of a leave-one-source-out run share their kept tokens.
+        """
         rows, labels = list(images), list(y)
         counts = {"images": len(rows), "robust": 0, "pseudo_fakes": 0}
+        seeds = [int(hash_array(np.ascontiguousarray(im))[:8], 16) ^ int(self.random_state) for im in images]
         if self.augment == "robust":
-            copies = [
-                random_augment(im, random_state=self.random_state * 1_000_003 + i)
-                for i, im in enumerate(images)
-            ]
-            rows += copies
+            rows += [random_augment(im, random_state=seed) for im, seed in zip(images, seeds)]
             labels += list(y)
-            counts["robust"] = len(copies)
-        reals = [im for im, label in zip(images, y) if label == 0]
-        if self.pseudo_fakes and reals:
-            fakes = make_pseudo_fakes(reals, ratio=float(self.pseudo_fakes), random_state=self.random_state)
-            rows += list(fakes)
-            labels += [1] * len(fakes)
-            counts["pseudo_fakes"] = len(fakes)
+            counts["robust"] = len(images)
+        ratio = float(self.pseudo_fakes)
+        for image, label, seed in zip(images, y, seeds):
+            if label != 0 or not ratio:
+                continue
+            rng = np.random.default_rng(seed)
+            for j in range(int(ratio) + int(rng.random() < ratio - int(ratio))):
+                rows.append(self_blend(image, random_state=seed + 1 + j)[0])
+                labels.append(1)
+                counts["pseudo_fakes"] += 1
         return rows, np.asarray(labels, dtype=np.int64), counts
 
     def _signature(self, images, y):

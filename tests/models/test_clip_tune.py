@@ -88,8 +88,8 @@ def test_a_killed_fit_resumes_from_its_checkpoint_to_the_same_result(fitted, dat
 
 def test_extra_rows_and_the_alignment_term(weights, data):
     images, labels = data
-    est = tuner(epochs=1, augment="robust", align_weight=0.5).fit(images, labels)
-    assert est.recipe_["rows"]["robust"] == 12
+    est = tuner(epochs=1, augment="robust", pseudo_fakes=1.0, align_weight=0.5).fit(images, labels)
+    assert est.recipe_["rows"] == {"images": 12, "robust": 12, "pseudo_fakes": 6}
     assert {"bce", "align", "uniform", "loss"} <= set(est.history_[0])
 
 

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from ..metrics import detection_metrics, flag_rates
+from ..metrics import detection_metrics, flag_rates, side_rates
 from ._audit_report import audit_entry
 from ._cv import _training_rows
 from ._features import (
@@ -87,8 +87,9 @@ def run_loso(
         counts, and ``audit``), ``feature_sets`` (per set: ``families``,
         ``n_features``, ``held_out`` (per source:
         :func:`~facetruth.metrics.detection_metrics` at the training
-        threshold, :func:`flag_rates`, ``n_train``, ``train_oof_auc``, or
-        ``skipped`` with the reason), ``mean_auc``, ``mean_ap`` and
+        threshold, :func:`flag_rates`, ``n_train``, ``train_oof_auc``,
+        ``sides`` (:func:`~facetruth.metrics.side_rates` at the training
+        cutoffs) and ``cutoffs``, or ``skipped`` with the reason), ``mean_auc``, ``mean_ap`` and
         ``mean_balanced_accuracy`` over the sources), ``best`` and ``meta``.
 
     Raises
@@ -191,6 +192,9 @@ def fit_and_score(X, labels, groups, test_mask, detector, extra_rows):
         train_oof_auc=det.oof_metrics_.get("auc"),
         mean_prob_fake=float(np.mean(prob)),
     )
+    if getattr(det, "fake_cutoff_", None) is not None:  # each verdict's coverage at the training cutoffs
+        out["sides"] = side_rates(labels[test], prob, det.real_cutoff_, det.fake_cutoff_)
+        out["cutoffs"] = {"real": det.real_cutoff_, "fake": det.fake_cutoff_}
     return out, det, prob
 
 

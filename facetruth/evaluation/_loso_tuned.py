@@ -7,7 +7,6 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
-from ..metrics import side_rates
 from ._experiment import confident_errors
 from ._features import describe_estimators, load_crops
 from ._loso import _means, _metadata, fit_and_score
@@ -144,12 +143,7 @@ def run_tuned_loso(
 
 
 def _scored(X, labels, groups, test, detector):
-    """:func:`fit_and_score`'s metrics, the verdicts' coverage at the detector's cutoffs, and the scores."""
+    """:func:`fit_and_score`'s metrics, with the held-out scores under ``_prob``."""
     out, det, prob = fit_and_score(X, labels, groups, test, detector, None)
-    if det is None:
-        out["_prob"] = np.full(int(test.sum()), np.nan)
-        return out
-    out["sides"] = side_rates(labels[test], prob, det.real_cutoff_, det.fake_cutoff_)
-    out["cutoffs"] = {"real": det.real_cutoff_, "threshold": det.threshold_, "fake": det.fake_cutoff_}
-    out["_prob"] = prob
+    out["_prob"] = np.full(int(test.sum()), np.nan) if det is None else prob
     return out

@@ -101,6 +101,45 @@ def training_table(results):
     )
 
 
+def sides_table(results):
+    """Each verdict's coverage (and precision) on the held-out source, at the cutoffs chosen in training."""
+
+    def cell(m):
+        sides = m.get("sides")
+        if not sides:
+            return UNDEFINED
+        fake, real = sides["fake"], sides["real"]
+        return (
+            f"fake {_fmt(fake['coverage'], 2)} ({_fmt(fake['precision'], 2)}) / "
+            f"real {_fmt(real['coverage'], 2)} ({_fmt(real['precision'], 2)})"
+        )
+
+    return _held_out_table(
+        results,
+        "Verdicts on the held-out source at the training cutoffs: share of each class called it (precision)",
+        cell,
+    )
+
+
+def errors_table(results):
+    """The most confident mistakes kept per held-out source, as ``(title, header, rows)``."""
+    rows = [
+        [
+            (e.get("source", ""), False),
+            (e["kind"], False),
+            (e["path"], False),
+            (f"{e['prob_fake']:.3f}", False),
+        ]
+        for e in results.get("errors", [])
+    ]
+    name = (results.get("errors") or [{}])[0].get("feature_set", "")
+    return (
+        f"Most confident errors on the held-out sources ({name})",
+        ["held out", "kind", "path", "P(fake)"],
+        rows,
+    )
+
+
 def loso_tables(results):
     """Every table of the leave-one-source-out report, as ``(title, header, rows)``."""
     out = [
@@ -114,6 +153,10 @@ def loso_tables(results):
         flag_table(results),
         training_table(results),
     ]
+    if any(m.get("sides") for res in results["feature_sets"].values() for m in res["held_out"].values()):
+        out.append(sides_table(results))
+    if results.get("errors"):
+        out.append(errors_table(results))
     audits = {s: v["audit"] for s, v in results["sources"].items() if v.get("audit")}
     if audits:
         out.append(source_audit_table(audits))
@@ -223,6 +266,16 @@ def render_loso_html(results):
     ]
     for t, header, rows in loso_tables(results):
         out += [f"<h2>{html.escape(t)}</h2>", _table(header, rows)]
+    shown = [e for e in results.get("errors", []) if e.get("thumbnail_jpeg_b64")]
+    if shown:
+        out.append(f"<h2>{html.escape(errors_table(results)[0])}</h2><div class='gallery'>")
+        for e in shown:
+            cap = f"{html.escape(e.get('source', ''))}, {e['kind']}: P(fake)&nbsp;=&nbsp;{e['prob_fake']:.3f}"
+            src = f"data:image/jpeg;base64,{e['thumbnail_jpeg_b64']}"
+            out.append(
+                f'<figure><img src="{src}" alt="{html.escape(e["path"])}"><figcaption>{cap}</figcaption></figure>'
+            )
+        out.append("</div>")
     advice = _advice(results)
     if advice:
         out.append("<h2>What the shortcut audit says per source</h2><ul>")

@@ -52,7 +52,7 @@ __getattr__, __dir__, __all__ = attach(
         "._cnnstats": ["cnn_stats", "stats_feature_names", "CNNStats"],
         "._clip": ["clip_embedding", "clip_feature_names", "CLIPEmbedding"],
         "._clip_encoder": ["clip_preprocess", "load_clip_encoder"],
-        "._clip_norms": ["norm_names", "read_norms", "save_norms"],
+        "._clip_norms": ["norm_names", "norms_digest", "read_norms", "save_norms"],
         "._clip_weights": ["clip_weights_path", "read_clip_weights", "WEIGHTS_SHA256", "INSTALL_HINT"],
     },
 )

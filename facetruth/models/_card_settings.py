@@ -65,8 +65,19 @@ def input_settings(pipeline):
     transformers = getattr(union, "transformer_list", None)
     if transformers is not None:
         settings["feature_params"] = {
-            name: {k: _plain(v) for k, v in sorted(t.get_params(deep=False).items()) if k not in _RUNTIME}
+            name: {
+                k: _setting(k, v) for k, v in sorted(t.get_params(deep=False).items()) if k not in _RUNTIME
+            }
             for name, t in transformers
             if t not in ("drop", "passthrough")
         }
     return settings
+
+
+def _setting(name, value):
+    """A feature parameter as the card records it; tuned CLIP norms by their digest and size."""
+    if name == "norms" and value is not None:
+        from ..features import norms_digest
+
+        return {"sha256": norms_digest(value), "parameters": len(value)}
+    return _plain(value)

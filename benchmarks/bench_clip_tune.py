@@ -70,12 +70,13 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--rows", type=int, default=15000, help="training rows of the projected recipe")
     parser.add_argument("--epochs", type=int, default=3, help="epochs of the projected recipe")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     images, labels = _images(args.data, args.n)
     rows = []
     for k in [int(b) for b in args.blocks.split(",")]:
-        tuner = CLIPNormTuner(last_blocks=k, epochs=1, batch_size=args.batch_size, device="cpu").fit(
+        tuner = CLIPNormTuner(last_blocks=k, epochs=1, batch_size=args.batch_size, device=args.device).fit(
             images, labels
         )
         token_s = tuner.recipe_["token_seconds"] / len(images)
@@ -86,8 +87,8 @@ def main(argv=None):
                      "projected_hours": round(hours, 2)})  # fmt: skip
         print(f"K={k:2d}: tokens {token_s:.3f} s/img, one epoch {epoch_s:.3f} s/img, "
               f"{args.rows} rows x {args.epochs} epochs: {hours:.1f} h", flush=True)  # fmt: skip
-    frozen = _ms_per_image(CLIPEmbedding(device="cpu"), images)
-    tuned = _ms_per_image(CLIPEmbedding(device="cpu", norms=tuner.norms_), images)
+    frozen = _ms_per_image(CLIPEmbedding(device=args.device), images)
+    tuned = _ms_per_image(CLIPEmbedding(device=args.device, norms=tuner.norms_), images)
     print(
         f"inference: frozen {frozen:.0f} ms/img, tuned norms {tuned:.0f} ms/img (ratio {tuned / frozen:.2f})"
     )

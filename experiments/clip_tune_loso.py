@@ -34,10 +34,8 @@ import shlex
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from facetruth._atomic import atomic_write_json
-from facetruth.data import concat_datasets, load_dataset
+from facetruth.data import concat_datasets, load_dataset, sample_per_class
 from facetruth.evaluation import make_detector, run_tuned_loso, write_report
 from facetruth.features import CLIPEmbedding
 from facetruth.models import CLIPNormTuner, source_commit
@@ -45,37 +43,6 @@ from facetruth.pipelines import build_loader
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = ("hardfake", "ciplab", "ffhq_sg1", "faceswap", "dfdc")
-
-
-def per_class_sample(dataset, n, seed):
-    """At most ``n`` real and ``n`` fake items of each source, taken as whole groups in a seeded order.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from facetruth.data import load_dataset, make_demo_dataset
-    >>> root = tempfile.mkdtemp()
-    >>> _ = make_demo_dataset(8, size=16, out=root)
-    >>> per_class_sample(load_dataset(root), 2, 0).counts()
-    {0: 2, 1: 2}
-    """
-    rng = np.random.default_rng(seed)
-    labels, groups = np.asarray(dataset.labels), np.asarray(dataset.groups, dtype=str)
-    sources = np.asarray(dataset.sources, dtype=object)
-    keep = np.zeros(len(labels), dtype=bool)
-    for source in dict.fromkeys(dataset.sources):
-        inside = sources == source
-        taken = np.zeros(2, dtype=int)
-        for group in rng.permutation(np.unique(groups[inside])):
-            members = inside & (groups == group)
-            counts = np.bincount(labels[members], minlength=2)
-            if np.any(taken + counts > n):
-                continue
-            keep |= members
-            taken += counts
-            if taken.min() >= n:
-                break
-    return dataset.subset(keep)
 
 
 def main(argv=None):
@@ -103,7 +70,7 @@ def main(argv=None):
 
     dataset = concat_datasets([load_dataset(p) for p in args.data])
     if args.per_class:
-        dataset = per_class_sample(dataset, args.per_class, args.seed)
+        dataset = sample_per_class(dataset, args.per_class, random_state=args.seed)
     tuner = CLIPNormTuner(
         last_blocks=args.last_blocks,
         epochs=args.epochs,

@@ -16,7 +16,7 @@ __getattr__, __dir__, __all__ = attach(
         "._dataset": ["Dataset"],
         "._inputs": ["InputItem", "expand_inputs"],
         "._datasets": ["load_dataset"],
-        "._concat": ["concat_datasets"],
+        "._concat": ["concat_datasets", "sample_per_class"],
         "._canonical": ["FACE_TEMPLATE", "canonical_crop", "to_template_frame"],
         "._crop_geometry": ["CropSquare", "canonical_square", "crop_square", "cut_square"],
         "._face_geometry": ["CROP_GEOMETRY", "crop_geometry"],

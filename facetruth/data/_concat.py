@@ -7,6 +7,8 @@ whose groups never join items of two sets.
 
 import os
 
+import numpy as np
+
 from ._dataset import Dataset
 
 
@@ -119,3 +121,51 @@ def concat_datasets(datasets, sources=None):
         skipped=skipped,
         layout="+".join(layouts) or None,
     )
+
+
+def sample_per_class(dataset, n, *, random_state=0):
+    """At most ``n`` real and ``n`` fake items of each source, taken as whole groups in a seeded order.
+
+    Groups are visited in a random order and a group is taken whole while
+    both classes stay within ``n``, so a real and the fake made from it
+    (one group) stay together, as in a grouped split.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    n : int
+        Items of each class kept per source, at most.
+    random_state : int, default=0
+
+    Returns
+    -------
+    sample : Dataset
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from facetruth.data import load_dataset, make_demo_dataset
+    >>> root = tempfile.mkdtemp()
+    >>> _ = make_demo_dataset(8, size=16, out=root)
+    >>> from facetruth.data import concat_datasets, sample_per_class
+    >>> one_source = concat_datasets([load_dataset(root)], sources=["demo"])
+    >>> sample_per_class(one_source, 2).counts()
+    {0: 2, 1: 2}
+    """
+    rng = np.random.default_rng(random_state)
+    labels, groups = np.asarray(dataset.labels), np.asarray(dataset.groups, dtype=str)
+    sources = np.asarray(dataset.sources, dtype=object)
+    keep = np.zeros(len(labels), dtype=bool)
+    for source in dict.fromkeys(dataset.sources):
+        inside = sources == source
+        taken = np.zeros(2, dtype=int)
+        for group in rng.permutation(np.unique(groups[inside])):
+            members = inside & (groups == group)
+            counts = np.bincount(labels[members], minlength=2)
+            if np.any(taken + counts > n):
+                continue
+            keep |= members
+            taken += counts
+            if taken.min() >= n:
+                break
+    return dataset.subset(keep)

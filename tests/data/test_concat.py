@@ -71,3 +71,19 @@ def test_bad_arguments_are_refused(datasets, sources, match):
         datasets = [Dataset(["a.png"], [0], ["a"], ["s"])] * 2
     with pytest.raises(ValueError, match=match):
         concat_datasets(datasets, sources=sources)
+
+
+def test_sample_per_class_keeps_whole_groups_and_each_source():
+    from facetruth.data import Dataset, sample_per_class
+
+    paths = [f"{s}/{g}_{y}.png" for s in "ab" for g in range(6) for y in (0, 1)]
+    labels = [y for _ in "ab" for _ in range(6) for y in (0, 1)]
+    groups = [f"{s}{g}" for s in "ab" for g in range(6) for _ in (0, 1)]
+    sources = [s for s in "ab" for _ in range(12)]
+    data = Dataset(paths, labels, groups=groups, sources=sources)
+    sample = sample_per_class(data, 3, random_state=1)
+    assert sample.counts() == {0: 6, 1: 6}
+    kept = list(sample.groups)
+    assert all(kept.count(g) == 2 for g in kept)
+    assert sorted(set(sample.sources)) == ["a", "b"]
+    assert list(sample_per_class(data, 3, random_state=1).paths) == list(sample.paths)

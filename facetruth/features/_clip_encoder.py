@@ -154,7 +154,6 @@ def load_clip_encoder(
         raise ValueError(f"kernel={kernel!r} applies to precision='int8' only; got precision={precision!r}.")
     if backend == "torch" and precision != "float32":
         raise ValueError("The torch encoder computes in float32; precision='int8' needs backend='onnx'.")
-    data = read_clip_weights()
     if backend == "onnx":
         if n_threads is None:
             from joblib import cpu_count
@@ -164,7 +163,8 @@ def load_clip_encoder(
             kernel = default_kernel() if kernel is None else kernel
             if kernel not in KERNELS:
                 raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}.")
-        session = onnx_session(data, blocks, precision=precision, kernel=kernel, norms=norms)
+        # the bytes go to the session builder alone, which lets go of them once it has parsed them
+        session = onnx_session(read_clip_weights(), blocks, precision=precision, kernel=kernel, norms=norms)
         encoder = ONNXCLIPEncoder(
             session, blocks, n_threads=int(n_threads), precision=precision, kernel=kernel
         )
@@ -173,7 +173,7 @@ def load_clip_encoder(
     import timm
     import torch
 
-    state_dict, projection = clip_state_dict(data)
+    state_dict, projection = clip_state_dict(read_clip_weights())
     if norms:
         state_dict.update({k: torch.from_numpy(v.copy()) for k, v in timm_norms(norms).items()})
     trunk = timm.create_model(ARCHITECTURE, pretrained=False, num_classes=0)

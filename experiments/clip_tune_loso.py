@@ -71,20 +71,18 @@ def main(argv=None):
     dataset = concat_datasets([load_dataset(p) for p in args.data])
     if args.per_class:
         dataset = sample_per_class(dataset, args.per_class, random_state=args.seed)
-    tuner = CLIPNormTuner(
-        last_blocks=args.last_blocks,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        head_lr=args.head_lr,
-        align_weight=args.align_weight,
-        augment=args.augment,
-        pseudo_fakes=args.pseudo_fakes,
-        device=args.device,
-        random_state=args.seed,
-        cache=args.cache,
-        progress=True,
+    settings = (
+        "last_blocks",
+        "epochs",
+        "batch_size",
+        "lr",
+        "head_lr",
+        "align_weight",
+        "augment",
+        "pseudo_fakes",
     )
+    tuner = CLIPNormTuner(**{k: getattr(args, k) for k in settings}, device=args.device, random_state=args.seed,
+                          cache=args.cache, progress=True)  # fmt: skip
     results = run_tuned_loso(
         dataset,
         build_loader(cache=args.cache),

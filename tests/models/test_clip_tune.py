@@ -3,21 +3,8 @@
 import numpy as np
 import pytest
 
-from facetruth.exceptions import ModelIntegrityError
-from facetruth.features import CLIPEmbedding, clip_weights_path, norm_names
+from facetruth.features import CLIPEmbedding, norm_names
 from facetruth.models import CLIPNormTuner, _clip_tune_loop
-
-
-@pytest.fixture(scope="module")
-def weights():
-    try:
-        return clip_weights_path()
-    except ModelIntegrityError as exc:
-        import os
-
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must have the CLIP encoder: {exc}")
-        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="module")

@@ -177,8 +177,8 @@ def pipeline_params(args):
 
 
 def family_params(args, features):
-    """``clip__blocks``, ``clip__flip`` and ``clip__precision`` from ``--clip-blocks``,
-    ``--clip-flip`` and ``--clip-precision``, checked against the feature families asked for."""
+    """``clip__blocks``, ``clip__flip``, ``clip__precision`` and ``clip__norms`` from ``--clip-blocks``,
+    ``--clip-flip``, ``--clip-precision`` and ``--clip-norms``, checked against the feature families asked for."""
     params = {}
     if getattr(args, "clip_blocks", None) is not None:
         params["clip__blocks"] = args.clip_blocks
@@ -186,6 +186,8 @@ def family_params(args, features):
         params["clip__flip"] = True
     if getattr(args, "clip_precision", None) is not None:
         params["clip__precision"] = args.clip_precision
+    if getattr(args, "clip_norms", None) is not None:
+        params["clip__norms"] = args.clip_norms  # read once the family is known to be there
     if not params:
         return {}
     from ..pipelines import resolve_features
@@ -195,10 +197,15 @@ def family_params(args, features):
             "clip__blocks": "--clip-blocks",
             "clip__flip": "--clip-flip",
             "clip__precision": "--clip-precision",
+            "clip__norms": "--clip-norms",
         }
         named = " and ".join(options[name] for name in params)
         verb = "needs" if len(params) == 1 else "need"
         raise ValueError(f"{named} {verb} the clip family in the features (e.g. clip or clip+handcrafted).")
+    if "clip__norms" in params:
+        from ..features import read_norms
+
+        params["clip__norms"] = read_norms(params["clip__norms"])[0]
     return params
 
 

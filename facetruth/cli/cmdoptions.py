@@ -8,6 +8,16 @@ parser or argument group; ``overrides`` replace keyword arguments of
 import argparse
 
 from ..models import CLASSIFIERS
+from ..pipelines import (
+    CLI_N_JOBS,
+    DEFAULT_CLASSIFIER,
+    DEFAULT_CONFIDENCE,
+    DEFAULT_DEVICE,
+    DEFAULT_FACE,
+    DEFAULT_FEATURES,
+    DEFAULT_IMAGE_SIZE,
+    DEFAULT_SEED,
+)
 
 FACE_DETECTORS = ("auto", "off", "dlib", "haar")
 
@@ -27,9 +37,29 @@ data = _option(
     metavar="DATA",
     help="dataset folders or CSV manifests; several are joined, each a source named after its folder",
 )
-seed = _option("--seed", type=int, default=0, help="random seed")
-n_jobs = _option("--n-jobs", type=int, default=1, help="processes for decoding and features")
-device = _option("--device", default="auto", help="auto | cpu | cuda")
+
+
+def _n_jobs_value(text):
+    """``--n-jobs``'s type: a non-zero integer, negative values counting back from every core."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("0 has no meaning; -1 is every core, -2 all but one, 1 one process")
+    return value
+
+
+seed = _option("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+n_jobs = _option(
+    "--n-jobs",
+    type=_n_jobs_value,
+    default=CLI_N_JOBS,
+    metavar="N",
+    help="processes for decoding and the handcrafted features, threads for the clip and cnn families; "
+    "-1 is every core, -2 all but one (as in joblib)",
+)
+device = _option("--device", default=DEFAULT_DEVICE, help="auto | cpu | cuda")
 cache = _option("--cache", default=None, help="feature/crop cache folder (default: $FACETRUTH_CACHE or none)")
 
 
@@ -41,7 +71,7 @@ def features(parser, **overrides):
         f"{name} ({'+'.join(families)})" for name, families in FEATURE_SETS.items() if name not in FAMILIES
     )
     help_text = f"feature families joined by ',' or '+' ({', '.join(FAMILIES)}) or named sets: {named}"
-    return _option("--features", default="all", help=help_text)(parser, **overrides)
+    return _option("--features", default=DEFAULT_FEATURES, help=help_text)(parser, **overrides)
 
 
 def backbone(parser, **overrides):
@@ -54,19 +84,22 @@ def backbone(parser, **overrides):
 
 classifier = _option(
     "--classifier",
-    default="auto",
+    default=DEFAULT_CLASSIFIER,
     choices=("auto", *CLASSIFIERS),
     help="base classifier; auto: a linear probe for the clip embedding alone, XGBoost otherwise",
 )
 face = _option(
     "--face",
-    default="auto",
+    default=DEFAULT_FACE,
     choices=FACE_DETECTORS,
     help="face detector: auto (dlib's HOG, then OpenCV's Haar cascade, else the centre square), dlib, "
     "haar (OpenCV's Haar cascade) or off (the centre square of the whole image)",
 )
 image_size = _option(
-    "--image-size", type=int, default=256, help="side of the square face crops the loader makes, in pixels"
+    "--image-size",
+    type=int,
+    default=DEFAULT_IMAGE_SIZE,
+    help="side of the square face crops the loader makes, in pixels",
 )
 trust = _option("--trust", action="store_true", help="load a model file that has no model card")
 allow_drift = _option(
@@ -181,6 +214,13 @@ clip_precision = _option(
     "0.995 only, see README)",
 )
 
+clip_norms = _option(
+    "--clip-norms",
+    default=None,
+    metavar="NORMS.npz",
+    help="tuned LayerNorms for the clip family, from facetruth tune (the same inference cost)",
+)
+
 
 band = _option(
     "--band",
@@ -194,7 +234,7 @@ band = _option(
 confidence = _option(
     "--confidence",
     type=_confidence_value,
-    default=0.95,
+    default=DEFAULT_CONFIDENCE,
     metavar="FLOAT",
     help="share of the out-of-fold verdicts on each side that must be right: the detector's cutoffs "
     "for real and fake are chosen for it, and images between them are inconclusive (0: no cutoffs, "
@@ -244,8 +284,8 @@ def model_options(parser):
     allow_drift(parser)
     n_jobs(
         parser,
-        default=None,
-        help="processes for decoding and face cropping (default: as the model was saved)",
+        help="processes for decoding and face cropping, threads for the clip and cnn families, "
+        "whatever the model was saved with; -1 is every core, -2 all but one (as in joblib)",
     )
     cache(
         parser,

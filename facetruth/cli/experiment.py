@@ -64,6 +64,7 @@ def add_arguments(parser):
     cmdoptions.clip_blocks(parser)
     cmdoptions.clip_flip(parser)
     cmdoptions.clip_precision(parser)
+    cmdoptions.clip_norms(parser)
     cmdoptions.image_size(parser)
     cmdoptions.classifier(
         parser, default="xgboost", choices=CLASSIFIERS, help="base classifier of every fold"

@@ -14,7 +14,7 @@ import textwrap
 from .._libc import tune_allocator
 from .._version import __version__
 from ..exceptions import FaceTruthError
-from . import audit, demo, doctor, evaluate, experiment, finetune, predict, report, serve, train
+from . import audit, demo, doctor, evaluate, experiment, finetune, predict, report, serve, train, tune
 from ._shared import EXIT_ERROR, EXIT_OK
 
 #: exit status when stdout's reader closed the pipe: 128 + SIGPIPE, as a shell reports it
@@ -27,6 +27,7 @@ COMMANDS = {
     "predict": predict,
     "evaluate": evaluate,
     "finetune": finetune,
+    "tune": tune,
     "serve": serve,
     "experiment": experiment,
     "audit": audit,

@@ -1,5 +1,6 @@
 """``facetruth train``: train a detector and save it with its model card."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -29,8 +30,8 @@ facetruth train --data DATA --dask-workers 2 --align canonical --augment robust 
 
 def add_arguments(parser):
     cmdoptions.data(parser)
-    # chosen by leave-one-source-out over the four shared sources (see the README): clip generalises best
-    cmdoptions.features(parser, default="clip")
+    # DEFAULT_FEATURES, as build_pipeline(): clip generalised best, leaving one source out (see the README)
+    cmdoptions.features(parser)
     cmdoptions.classifier(parser)
     cmdoptions.face(parser)
     cmdoptions.image_size(parser)
@@ -54,6 +55,7 @@ def add_arguments(parser):
     cmdoptions.clip_blocks(parser)
     cmdoptions.clip_flip(parser)
     cmdoptions.clip_precision(parser)
+    cmdoptions.clip_norms(parser)
     cmdoptions.generalisation_options(parser)
     cmdoptions.dask_options(parser, "<out>.shards")
     parser.add_argument(
@@ -129,6 +131,13 @@ def cmd_train(args):
     if not args.allow_weak:
         check_detector(result.pipeline)
     metadata = result.metadata
+    if getattr(args, "clip_norms", None):
+        from ..features import read_norms
+
+        metadata["clip_norms"] = {
+            "file": os.path.basename(args.clip_norms),
+            "recipe": read_norms(args.clip_norms)[1],
+        }
     if test is not None:
         metadata["holdout"] = {"fraction": args.holdout, "manifest_sha256": test.manifest_hash()}
         metadata["holdout_metrics"], _ = evaluate_model(result.pipeline, test, args=args)

@@ -1,4 +1,4 @@
-"""Feature-set registry, the ImageLoader step, and ``build_pipeline``."""
+"""Feature-set registry, the ImageLoader step, ``build_pipeline`` and its defaults."""
 
 from .._lazy import attach
 
@@ -6,6 +6,21 @@ __getattr__, __dir__, __all__ = attach(
     __name__,
     {
         "._build": ["build_pipeline", "build_loader", "build_features", "build_detector", "build_extras"],
+        "._defaults": [
+            "DEFAULT_FEATURES",
+            "DEFAULT_CLASSIFIER",
+            "DEFAULT_FACE",
+            "DEFAULT_IMAGE_SIZE",
+            "DEFAULT_CALIBRATION",
+            "DEFAULT_THRESHOLD",
+            "DEFAULT_CV",
+            "DEFAULT_CONFIDENCE",
+            "DEFAULT_DEVICE",
+            "DEFAULT_SEED",
+            "CLASSIFIER_N_JOBS",
+            "CLI_N_JOBS",
+        ],
+        "._pipeline": ["DetectorPipeline"],
         "._loader": ["ImageLoader", "LoadResult"],
         "._extras": ["ExtraRows", "TrainingExtras", "parse_augment"],
         "._registry": [
@@ -46,7 +61,7 @@ __getattr__, __dir__, __all__ = attach(
             "OUT_OF_DISTRIBUTION",
             "UNCERTAIN",
         ],
-        "._progress": ["transform_batches"],
+        "._progress": ["transform_batches", "progress_stage"],
         "._train": [
             "train_detector",
             "TrainingResult",

@@ -10,13 +10,27 @@ and clones them, the way :func:`sklearn.model_selection.cross_validate` does.
 import os
 from pathlib import Path
 
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import FeatureUnion
 
 from ..data import parse_pseudo_fakes
 from ..features import HandcraftedUnion
 from ..models import CalibratedDetector, make_classifier
+from ._defaults import (
+    CLASSIFIER_N_JOBS,
+    DEFAULT_CALIBRATION,
+    DEFAULT_CLASSIFIER,
+    DEFAULT_CONFIDENCE,
+    DEFAULT_CV,
+    DEFAULT_DEVICE,
+    DEFAULT_FACE,
+    DEFAULT_FEATURES,
+    DEFAULT_IMAGE_SIZE,
+    DEFAULT_SEED,
+    DEFAULT_THRESHOLD,
+)
 from ._extras import TrainingExtras, parse_augment
 from ._loader import ImageLoader
+from ._pipeline import DetectorPipeline
 from ._registry import (
     CNN_FAMILIES,
     DEVICE_FAMILIES,
@@ -26,7 +40,9 @@ from ._registry import (
 )
 
 
-def build_loader(face="auto", image_size=256, *, align=False, native=False, cache=None, n_jobs=None):
+def build_loader(
+    face=DEFAULT_FACE, image_size=DEFAULT_IMAGE_SIZE, *, align=False, native=False, cache=None, n_jobs=None
+):
     """An unfitted :class:`ImageLoader`: decode, find the face, crop and resize.
 
     Parameters
@@ -44,7 +60,9 @@ def build_loader(face="auto", image_size=256, *, align=False, native=False, cach
     cache : str or os.PathLike, default=None
         Folder of the content-addressed crop cache.
     n_jobs : int, default=None
-        Processes for decoding and cropping.
+        Processes for decoding and cropping: ``None`` is one unless in a
+        :func:`joblib.parallel_config` context, ``-1`` every core, ``-2`` all
+        but one.
 
     Returns
     -------
@@ -63,7 +81,9 @@ def build_loader(face="auto", image_size=256, *, align=False, native=False, cach
     )
 
 
-def build_features(features="all", *, cache=None, device="auto", n_jobs=None, backbone=None, **params):
+def build_features(
+    features=DEFAULT_FEATURES, *, cache=None, device=DEFAULT_DEVICE, n_jobs=None, backbone=None, **params
+):
     """An unfitted feature union of feature families.
 
     The union is a :class:`~facetruth.features.HandcraftedUnion`: a
@@ -72,16 +92,19 @@ def build_features(features="all", *, cache=None, device="auto", n_jobs=None, ba
 
     Parameters
     ----------
-    features : str or sequence of str, default="all"
-        Feature families or a named set (``"all"``, ``"handcrafted"``,
-        ``"fft,lbp"``, ``"all+region"``); see
-        :data:`~facetruth.pipelines.FEATURE_SETS`.
+    features : str or sequence of str, default="clip"
+        Feature families or a named set (``"clip"``, ``"all"``,
+        ``"handcrafted"``, ``"fft,lbp"``, ``"all+region"``); see
+        :data:`~facetruth.pipelines.FEATURE_SETS`. The default is
+        :data:`~facetruth.pipelines.DEFAULT_FEATURES`.
     cache : str or os.PathLike, default=None
         Folder of the content-addressed feature cache (one namespace per family).
     device : {"auto", "cpu", "cuda"}, default="auto"
         For the families that run a network.
     n_jobs : int, default=None
-        Processes for the handcrafted families.
+        Processes for the handcrafted families (``None``: one), and threads
+        for the clip and CNN families (``None``: every core); ``-1`` is every
+        core, ``-2`` all but one. The features do not depend on it.
     backbone : str or os.PathLike, default=None
         A fine-tuned CNN backbone file (``facetruth finetune``), given to every
         CNN family as its ``weights``; an error when ``features`` has none.
@@ -130,13 +153,13 @@ def build_features(features="all", *, cache=None, device="auto", n_jobs=None, ba
 def build_detector(
     classifier="xgboost",
     *,
-    calibration="auto",
-    threshold="eer",
-    cv=5,
-    confidence=0.95,
-    device="auto",
-    n_jobs=None,
-    random_state=0,
+    calibration=DEFAULT_CALIBRATION,
+    threshold=DEFAULT_THRESHOLD,
+    cv=DEFAULT_CV,
+    confidence=DEFAULT_CONFIDENCE,
+    device=DEFAULT_DEVICE,
+    n_jobs=CLASSIFIER_N_JOBS,
+    random_state=DEFAULT_SEED,
 ):
     """An unfitted :class:`~facetruth.models.CalibratedDetector` around a base classifier.
 
@@ -149,9 +172,12 @@ def build_detector(
         Passed to :class:`~facetruth.models.CalibratedDetector`.
     device : {"auto", "cpu", "cuda"}, default="auto"
         For XGBoost.
-    n_jobs : int, default=None
-        Threads of a named classifier (experiments fit hundreds of small
-        models, one thread each).
+    n_jobs : int or None, default=1
+        Threads of a named classifier. One by default: on the few hundred to
+        few thousand rows a detector trains on, XGBoost's threads cost more
+        CPU time than they save, and on a shared machine they wait for each
+        other at every tree level (``benchmarks/bench_fit.py``); ``None`` or
+        ``-1`` gives XGBoost every core.
     random_state : int, default=0
 
     Returns
@@ -219,30 +245,38 @@ def build_extras(pseudo_fakes=None, augment=None, *, random_state=0, n_jobs=None
 
 
 def build_pipeline(
-    features="all",
-    classifier="auto",
-    face="auto",
-    image_size=256,
+    features=DEFAULT_FEATURES,
+    classifier=DEFAULT_CLASSIFIER,
+    face=DEFAULT_FACE,
+    image_size=DEFAULT_IMAGE_SIZE,
     *,
     align=False,
     native=False,
     cache=None,
-    calibration="auto",
-    threshold="eer",
-    cv=5,
-    confidence=0.95,
-    device="auto",
+    calibration=DEFAULT_CALIBRATION,
+    threshold=DEFAULT_THRESHOLD,
+    cv=DEFAULT_CV,
+    confidence=DEFAULT_CONFIDENCE,
+    device=DEFAULT_DEVICE,
     n_jobs=None,
     backbone=None,
-    random_state=0,
+    random_state=DEFAULT_SEED,
+    progress=False,
     **params,
 ):
     """Build an unfitted detector pipeline: loader, feature union, calibrated classifier.
 
+    The defaults are those of ``facetruth train``
+    (:mod:`facetruth.pipelines._defaults`): the clip family, a linear probe,
+    face crops of 256 pixels, out-of-fold calibration on 5 folds and cutoffs
+    for real and fake at 95 % confidence.
+
     Parameters
     ----------
-    features : str, sequence of str or FeatureUnion, default="all"
+    features : str, sequence of str or FeatureUnion, default="clip"
         Passed to :func:`build_features`; a ``FeatureUnion`` is used as it is.
+        ``"clip"`` generalises best to unseen sources; ``"all"`` is the
+        handcrafted families and the ImageNet CNN embedding.
     classifier : str or estimator, default="auto"
         Passed to :func:`build_detector`; ``"auto"`` is a linear probe for an
         embedding alone (``"clip"``) and XGBoost otherwise
@@ -256,17 +290,26 @@ def build_pipeline(
     device : {"auto", "cpu", "cuda"}, default="auto"
         For the network families and XGBoost.
     n_jobs : int, default=None
-        Processes for decoding and handcrafted features.
+        Processes for decoding and the handcrafted families, threads for the
+        clip and CNN families, as in scikit-learn: ``None`` is one process
+        (unless in a :func:`joblib.parallel_config` context) and every core
+        for the networks' threads; ``-1`` is every core for all of them (the
+        default of ``facetruth train``), ``-2`` all but one. The classifier
+        fits on one thread (see :func:`build_detector`).
     backbone : str or os.PathLike, default=None
         Fine-tuned CNN backbone for every CNN family.
     random_state : int, default=0
+    progress : bool, default=False
+        Draw progress bars on stderr while :meth:`~DetectorPipeline.fit`
+        runs: decoding and cropping, the features, the detector's fit.
     **params :
         Family parameters in ``family__param`` form, e.g. ``fft__n_bins=32``.
 
     Returns
     -------
-    pipeline : sklearn.pipeline.Pipeline
-        Steps ``loader``, ``features`` and ``classifier``.
+    pipeline : DetectorPipeline
+        A :class:`sklearn.pipeline.Pipeline` with steps ``loader``,
+        ``features`` and ``classifier``.
 
     Examples
     --------
@@ -274,6 +317,8 @@ def build_pipeline(
     >>> pipe = facetruth.build_pipeline("handcrafted", "logistic", face="off")
     >>> list(pipe.named_steps)
     ['loader', 'features', 'classifier']
+    >>> [name for name, _ in facetruth.build_pipeline().named_steps["features"].transformer_list]
+    ['clip']
     """
     loader = build_loader(face, image_size, align=align, native=native, cache=cache, n_jobs=n_jobs)
     if classifier == "auto":
@@ -298,4 +343,5 @@ def build_pipeline(
         device=device,
         random_state=random_state,
     )
-    return Pipeline([("loader", loader), ("features", union), ("classifier", detector)])
+    steps = [("loader", loader), ("features", union), ("classifier", detector)]
+    return DetectorPipeline(steps, progress=progress)

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..data import DETECT_SIDE, check_align, check_max_side, is_chain
@@ -125,7 +125,9 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     cache : str or os.PathLike, default=None
         Folder of the crop cache; ``None`` disables it.
     n_jobs : int, default=None
-        Processes used to decode and crop.
+        Processes used to decode and crop, as in scikit-learn: ``None`` is
+        one unless in a :func:`joblib.parallel_config` context, ``-1`` every
+        core, ``-2`` all but one.
 
     Attributes
     ----------
@@ -257,8 +259,8 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         params = self._params()
         items = _as_items(X)
         size = params["size"]
-        n_jobs = self.n_jobs or 1
-        chunk = max(1, min(32, -(-len(items) // max(1, n_jobs * 4))))
+        n_jobs = effective_n_jobs(self.n_jobs)  # None: one (or the joblib context's), -1: every core
+        chunk = max(1, min(32, -(-len(items) // (n_jobs * 4))))
         chunks = _chunks(items, chunk)
         cache = os.fspath(self.cache) if self.cache else None
         if n_jobs == 1 or len(chunks) == 1:

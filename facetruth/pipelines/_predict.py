@@ -9,12 +9,13 @@ inconclusive, with a reason, where the model has no grounds for a verdict
 (see :mod:`._verdicts`).
 """
 
+import copy
 import os
 from dataclasses import dataclass, fields
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 
 from ..exceptions import ModelIntegrityError
 from ._crop_chunks import describe_item
@@ -231,6 +232,50 @@ def _scored(name, rules, prob, info, novelty):
     )
 
 
+def with_n_jobs(features, n_jobs):
+    """Fitted feature steps whose transformers use ``n_jobs``, the model left as it is.
+
+    Each transformer with an ``n_jobs`` parameter is copied shallowly (its
+    fitted state and network shared) with the new value; the unions and
+    pipelines around them are copied too. The features do not depend on
+    ``n_jobs``.
+
+    Parameters
+    ----------
+    features : transformer, FeatureUnion or Pipeline
+        Fitted, e.g. the feature steps of :func:`split_pipeline`.
+    n_jobs : int
+
+    Returns
+    -------
+    features : transformer, FeatureUnion or Pipeline
+        ``features`` itself when nothing in it takes ``n_jobs``.
+
+    Examples
+    --------
+    >>> from facetruth.pipelines import build_features
+    >>> from facetruth.pipelines._predict import with_n_jobs
+    >>> union = build_features("fft,lbp", n_jobs=1)
+    >>> faster = with_n_jobs(union, -1)
+    >>> [t.n_jobs for _, t in faster.transformer_list], [t.n_jobs for _, t in union.transformer_list]
+    ([-1, -1], [1, 1])
+    """
+    for kind, attribute in ((FeatureUnion, "transformer_list"), (Pipeline, "steps")):
+        if isinstance(features, kind):
+            members = getattr(features, attribute)
+            replaced = [(name, with_n_jobs(t, n_jobs)) for name, t in members]
+            if all(new is old for (_, new), (_, old) in zip(replaced, members)):
+                return features
+            outer = copy.copy(features)
+            setattr(outer, attribute, replaced)
+            return outer
+    if not hasattr(features, "get_params") or "n_jobs" not in features.get_params(deep=False):
+        return features
+    step = copy.copy(features)
+    step.n_jobs = n_jobs
+    return step
+
+
 def _load(loader, items, *, progress):
     """Crops, input positions of the crops, and one info dict per item (``error`` when it failed)."""
     if not items:
@@ -273,6 +318,7 @@ def score_items(model, items, *, names=None, band=None, n_jobs=None, progress=Fa
         raise ValueError(f"names has {len(names)} entries but there are {len(items)} items.")
     if n_jobs is not None:
         loader = clone(loader).set_params(n_jobs=n_jobs)
+        features = with_n_jobs(features, n_jobs)
     rows = [None] * len(items)
     pending = []
     for i, item in enumerate(items):
@@ -321,7 +367,9 @@ def predict_items(model, items, *, names=None, band=None, n_jobs=None, progress=
         a symmetric band around the threshold, within which verdicts are
         inconclusive; ``0`` leaves the threshold alone to decide.
     n_jobs : int, default=None
-        Processes that decode and crop; ``None`` keeps the loader's setting.
+        Processes that decode and crop, and the feature families' processes
+        and threads (``-1``: every core, ``-2``: all but one); ``None`` keeps
+        the model's settings. The scores do not depend on it.
     progress : bool, default=False
         Show a tqdm bar on stderr.
 

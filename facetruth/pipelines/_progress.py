@@ -1,4 +1,7 @@
-"""Feature extraction in batches, with a progress bar over the images."""
+"""Progress bars on stderr: feature extraction in batches, and steps of unknown length."""
+
+import contextlib
+import threading
 
 import numpy as np
 
@@ -50,3 +53,60 @@ def transform_batches(transformer, images, *, progress=False, desc="features", b
             parts.append(transformer.transform(images[start : start + batch_size]))
             bar.update(min(batch_size, n - start))
     return np.vstack(parts) if parts else transformer.transform(images)
+
+
+@contextlib.contextmanager
+def progress_stage(desc, *, progress=False, interval=1.0):
+    """A tqdm bar on stderr for one step whose length is not known, such as a classifier's fit.
+
+    The bar shows the step's name and its elapsed time, redrawn every
+    ``interval`` seconds by a background thread until the block ends; it
+    then reads ``1/1`` with the total time. Without ``progress`` nothing is
+    drawn and no thread starts.
+
+    Parameters
+    ----------
+    desc : str
+        The bar's label.
+    progress : bool, default=False
+        Draw the bar.
+    interval : float, default=1.0
+        Seconds between redraws.
+
+    Yields
+    ------
+    bar : tqdm.tqdm
+        The bar (disabled without ``progress``).
+
+    Examples
+    --------
+    >>> from facetruth.pipelines import progress_stage
+    >>> with progress_stage("detector fit", progress=False):
+    ...     total = sum(range(10))
+    >>> total
+    45
+    """
+    from tqdm.auto import tqdm
+
+    stop = threading.Event()
+    with tqdm(total=1, desc=desc, unit="step", disable=not progress, bar_format=_STAGE_FORMAT) as bar:
+        ticker = None
+        if progress:
+
+            def tick():
+                while not stop.wait(interval):
+                    bar.refresh()
+
+            ticker = threading.Thread(target=tick, name=f"progress: {desc}", daemon=True)
+            ticker.start()
+        try:
+            yield bar
+        finally:
+            stop.set()
+            if ticker is not None:
+                ticker.join()
+        bar.update(1)
+
+
+#: the stage bar: its label, done or not, and the elapsed time
+_STAGE_FORMAT = "{desc}: {n_fmt}/{total_fmt} [{elapsed}]"

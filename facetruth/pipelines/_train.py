@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 from ..models import classifier_name, training_summary
 from ._extras import TrainingExtras
 from ._loader import LoadResult
-from ._progress import transform_batches
+from ._progress import progress_stage, transform_batches
 from ._verdicts import face_size_limit
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def dataset_items(dataset):
     return [p if f is None else (p, int(f)) for p, f in zip(dataset.paths, frames)]
 
 
-def load_images(pipeline, items, *, progress=False, chunk_size=256):
+def load_images(pipeline, items, *, progress=False, chunk_size=256, errors="collect"):
     """Decode and crop items with the pipeline's loader, collecting failures.
 
     Parameters
@@ -79,6 +79,11 @@ def load_images(pipeline, items, *, progress=False, chunk_size=256):
         Paths, arrays or ``(video, frame)`` tuples.
     progress : bool, default=False
         Show a tqdm bar on stderr.
+    chunk_size : int, default=256
+        Items per call of the loader (the bar moves after each).
+    errors : {"collect", "raise"}, default="collect"
+        Carry on past bad items and report them, or raise
+        :class:`~facetruth.exceptions.ImageDecodeError` at the first.
 
     Returns
     -------
@@ -95,10 +100,11 @@ def load_images(pipeline, items, *, progress=False, chunk_size=256):
     ((2, 32, 32, 3), [0, 2], [1])
     """
     loader = pipeline.named_steps["loader"] if hasattr(pipeline, "named_steps") else pipeline
+    on_error = errors
     images, ok, infos, errors = [], [], [], []
     with tqdm(total=len(items), desc="decode+crop", unit="img", disable=not progress) as bar:
         for start in range(0, len(items), chunk_size):
-            part = loader.load(items[start : start + chunk_size], errors="collect")
+            part = loader.load(items[start : start + chunk_size], errors=on_error)
             images.append(part.images)
             ok.extend(int(i) + start for i in part.ok)
             infos.extend(part.infos)
@@ -301,7 +307,9 @@ def train_detector(pipeline, dataset, *, extras=None, progress=False):
     union = pipe.named_steps["features"].fit(images)  # the families learn nothing: fit only validates
     feats = transform_batches(union, images, progress=progress)
     logger.info("fitting the classifier on %d x %d features", *feats.shape)
-    warn_weak_sides(pipe.named_steps["classifier"].fit(feats, labels, groups=groups))
+    with progress_stage("detector fit", progress=progress):
+        detector = pipe.named_steps["classifier"].fit(feats, labels, groups=groups)
+    warn_weak_sides(detector)
     found = [info.get("face_found", False) for info in loaded.infos if "error" not in info]
     metadata = training_card(
         dataset,

@@ -69,6 +69,9 @@ def train_command(data, cache, out):
         "off",
         "--cache",
         str(cache),
+        # one process: the cache writes are counted in its log, which worker processes do not write to
+        "--n-jobs",
+        "1",
         "--out",
         str(out),
     ]

@@ -317,20 +317,12 @@ def onnx_session(data, blocks, *, precision="float32", kernel=None, norms=None, 
     the packing off would change the features in the last bits).
 
     The session runs on one thread by default, and the encoder spreads its
-    calls (chunks of images) over the cores instead
-    (:class:`ONNXCLIPEncoder`'s ``n_threads``, the clip family's ``n_jobs``):
-    one thread per call scales with the cores, and threads inside each call
-    on top of that would oversubscribe them. On two cores shared with other
-    work, a float32 session with two threads of its own took as long per
-    image as one thread and about 20 % more CPU time (twice as much with
-    onnxruntime's spinning threads), whether alone or run concurrently
-    (``benchmarks/bench_cores.py``). The features are the same, bit for bit,
-    whatever ``n_threads`` is: onnxruntime splits a matrix product over
-    rows and columns, never over the sum that makes one value.
-
-    ``n_threads`` above one is for a caller that runs one call at a time;
-    its threads then sleep between operators rather than spin, so they leave
-    the cores to other work.
+    calls over the cores instead (:class:`ONNXCLIPEncoder`'s ``n_threads``,
+    the clip family's ``n_jobs``), which measured fastest: threads inside
+    each call on top of that oversubscribe the cores, cost a fifth more CPU
+    time, and help only calls made one at a time (``results/bench_cores``).
+    The features are the same, bit for bit, whatever ``n_threads`` is; above
+    one, the threads sleep between operators rather than spin.
     """
     import onnxruntime as ort
 

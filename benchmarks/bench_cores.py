@@ -131,7 +131,7 @@ def bench_session(test, n_images, repeat):
 
     from facetruth.data import read_image
     from facetruth.features import clip_preprocess
-    from facetruth.features._clip_onnx import ONNXCLIPEncoder
+    from facetruth.features._clip_onnx_encoder import ONNXCLIPEncoder
     from facetruth.features._clip_weights import read_clip_weights
 
     cores = cpu_count()

@@ -3,7 +3,7 @@
 :func:`clip_preprocess` turns RGB images into CLIP's input tensor [1]_;
 :func:`load_clip_encoder` builds the encoder that reads it: the ONNX model
 with onnxruntime on CPU, in float32 or int8
-(:class:`~facetruth.features._clip_onnx.ONNXCLIPEncoder`), or its
+(:class:`~facetruth.features._clip_onnx_encoder.ONNXCLIPEncoder`), or its
 de-quantised weights in float32 with torch
 (:class:`~facetruth.features._clip_torch.TorchCLIPEncoder`), the default on CUDA.
 
@@ -18,7 +18,8 @@ import numpy as np
 from .._validation import check_images
 from ._backbone import resolve_device
 from ._clip_norms import norms_digest, timm_norms
-from ._clip_onnx import KERNELS, PRECISIONS, ONNXCLIPEncoder, default_kernel, onnx_session
+from ._clip_onnx import KERNELS, PRECISIONS, default_kernel, onnx_session
+from ._clip_onnx_encoder import ONNXCLIPEncoder
 from ._clip_torch import ARCHITECTURE, TorchCLIPEncoder, clip_state_dict
 from ._clip_weights import _check_blocks, read_clip_weights
 

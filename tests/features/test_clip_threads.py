@@ -5,7 +5,8 @@ import pytest
 from skimage import data
 
 from facetruth.features import clip_preprocess
-from facetruth.features._clip_onnx import ONNXCLIPEncoder, default_kernel, onnx_session
+from facetruth.features._clip_onnx import default_kernel, onnx_session
+from facetruth.features._clip_onnx_encoder import ONNXCLIPEncoder
 from facetruth.features._clip_weights import read_clip_weights
 
 

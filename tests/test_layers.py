@@ -12,7 +12,9 @@ from pathlib import Path
 import facetruth
 
 PACKAGE = Path(facetruth.__file__).parent
-SHARED = {f"facetruth.{name}" for name in ("_validation", "_atomic", "_cache", "_lazy", "_libc", "_cpu", "_version")}
+SHARED = {
+    f"facetruth.{name}" for name in ("_validation", "_atomic", "_cache", "_lazy", "_libc", "_cpu", "_version")
+}
 
 
 def _module_name(path):

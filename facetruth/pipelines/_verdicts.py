@@ -218,10 +218,20 @@ class VerdictRules:
                 message += " (no face found: the centre of the image was scored)"
         elif reason is None:
             verdict = verdict_for(prob, threshold)
-            side = "above" if verdict == FAKE else "not above"
-            message = f"P(fake) = {prob:.3f}, {side} the threshold {threshold:.3f}"
-            if self.band > 0:
-                message += f" by more than the uncertainty band {self.band:.3f}"
+            band = float(self.band)
+            if band > 0:  # a model saved before the cutoffs: one band around the threshold
+                edge, side, sign = (
+                    (threshold + band, "above", "plus")
+                    if verdict == FAKE
+                    else (threshold - band, "below", "minus")
+                )
+                message = (
+                    f"P(fake) = {prob:.3f}, {side} {edge:.3f} "
+                    f"(the threshold {threshold:.3f} {sign} the uncertainty band {band:.3f})"
+                )
+            else:
+                side = "above" if verdict == FAKE else "at or below"
+                message = f"P(fake) = {prob:.3f}, {side} the threshold {threshold:.3f}"
             if info.get("method") == "centre":
                 message += " (no face found: the centre of the image was scored)"
         else:

@@ -235,3 +235,12 @@ def test_training_learns_the_face_size_limit_and_the_card_records_it(astronaut, 
     assert 60 <= limit <= 100
     card = facetruth.save(result.pipeline, tmp_path / "m.joblib", metadata=result.metadata)
     assert card["min_face_side"] == limit == read_model_card(tmp_path / "m.joblib")["min_face_side"]
+
+
+def test_band_verdicts_name_the_edge_they_passed_without_double_negatives():
+    rules = VerdictRules(threshold=0.5, band=0.2)
+    verdict, _, message = rules.judge(0.1, {})
+    assert verdict == "real" and "below 0.300" in message and "minus the uncertainty band 0.200" in message
+    verdict, _, message = rules.judge(0.9, {})
+    assert verdict == "fake" and "above 0.700" in message and "plus the uncertainty band" in message
+    assert "not above" not in VerdictRules(threshold=0.5, band=0.0).judge(0.2, {})[2]

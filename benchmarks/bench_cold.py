@@ -47,6 +47,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from _common import commit as git_commit  # benchmarks/ is first on the path
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "hardfake"
 BASELINES = {
@@ -124,18 +126,6 @@ def build_models(args, tmp, env):
     return models
 
 
-def _commit():
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False)
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    return (head.stdout.strip() or None) if not dirty else f"{head.stdout.strip()}+changes"
-
-
 def _summary(times, peaks):
     return {
         "median_s": round(statistics.median(times), 3),
@@ -163,7 +153,7 @@ def main():
     )
     args = parser.parse_args()
 
-    commit = _commit()  # the code this run imports, before anything can change it
+    commit = git_commit()  # the code this run imports, before anything can change it
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     commands, imported, built = {}, {}, {}
     for name, code in BASELINES.items():

@@ -51,6 +51,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from _common import commit as git_commit  # benchmarks/ is first on the path
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data"
@@ -111,18 +112,6 @@ def _digest(paths):
     return h.hexdigest()
 
 
-def _commit():
-    out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False)
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    return (out.stdout.strip() or None) if not dirty else f"{out.stdout.strip()}+changes"
-
-
 def _stats(values):
     values = np.asarray(values, float)
     return {"min": round(float(values.min()), 5), "median": round(float(np.median(values)), 5)}
@@ -146,7 +135,7 @@ def main(argv=None):
     from facetruth._cpu import cpu_info
     from facetruth.models import package_versions
 
-    commit = _commit()  # the code this run imports, before anything can change it
+    commit = git_commit()  # the code this run imports, before anything can change it
     emulator = shlex.split(args.emulator)
     if shutil.which(emulator[0]) is None:
         raise SystemExit(f"{emulator[0]} not found: apt-get install qemu-user")

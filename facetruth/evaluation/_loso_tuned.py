@@ -90,8 +90,7 @@ def run_tuned_loso(
             tuned = clone(tuner).fit([loaded.images[i] for i in train], labels[train])
             X = clone(embedding).set_params(norms=tuned.norms_).fit_transform(loaded.images)
             entry = _scored(X, labels, groups, test, detector)
-            z = X[:, :512] / np.maximum(np.linalg.norm(X[:, :512], axis=1, keepdims=True), 1e-12)
-            head = z @ tuned.head_["coef"] + tuned.head_["intercept"]
+            head = tuned.head_scores(X)  # the tuner's own head, on the features just computed
             if len(np.unique(labels[test])) == 2:
                 entry["head_auc"] = float(roc_auc_score(labels[test], head[test]))
             entry["tuning"] = {**tuned.recipe_, "history": tuned.history_}

@@ -328,7 +328,23 @@ class CLIPNormTuner(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Logit of the positive class for each image, shape (n_images,)."""
         check_is_fitted(self, "norms_")
-        embeds = clip_embedding(check_images(X), encoder=self._encoder())
+        return self.head_scores(clip_embedding(check_images(X), encoder=self._encoder()))
+
+    def head_scores(self, embedding):
+        """The head's logit for embeddings already computed with the tuned norms.
+
+        Parameters
+        ----------
+        embedding : ndarray of shape (n_images, 512 + ...)
+            Rows of ``CLIPEmbedding(norms=self.norms_)``; the first 512
+            columns (the embedding) are read.
+
+        Returns
+        -------
+        logit : ndarray of shape (n_images,)
+        """
+        check_is_fitted(self, "norms_")
+        embeds = np.asarray(embedding)[:, :512]
         z = embeds / np.maximum(np.linalg.norm(embeds, axis=1, keepdims=True), 1e-12)
         return z @ self.head_["coef"] + np.float32(self.head_["intercept"])
 

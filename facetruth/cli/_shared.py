@@ -61,6 +61,18 @@ def load_training_data(paths, *, pseudo_fakes=None):
     return dataset
 
 
+def data_paths(args, example=None):
+    """The data sets of ``DATA...`` and ``--data``, in that order; at least one.
+
+    ``example`` (a usage line) ends the error when none is given.
+    """
+    paths = [*args.paths, *(args.data or [])]
+    if not paths:
+        hint = f" ({example})" if example else ""
+        raise ValueError(f"no data set given: name at least one folder or CSV manifest{hint}.")
+    return paths
+
+
 def load_data(paths, *, one_class=False, label=None):
     """The data set of ``--data``: one folder or manifest as it is, several joined, each a source.
 

@@ -3,7 +3,7 @@
 import json
 
 from . import cmdoptions
-from ._shared import cache_dir, load_data, progress
+from ._shared import cache_dir, data_paths, load_data, progress
 
 HELP = "shortcut audit: how well file, encoding and face-framing properties alone predict the labels"
 EXAMPLES = """
@@ -15,13 +15,7 @@ facetruth audit ../shared/data/ciplab --cache /tmp/ft-cache
 
 
 def add_arguments(parser):
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        metavar="DATA",
-        help="dataset folders or CSV manifests; several are joined, each a source named after its folder",
-    )
-    cmdoptions.data(parser, required=False, default=None, help="more dataset folders or CSV manifests")
+    cmdoptions.data_paths(parser)
     cmdoptions.json_output(parser, help="print the audit as one JSON object")
     cmdoptions.face(
         parser, help="face detector for the face size and crop geometry (off: file properties only)"
@@ -39,10 +33,7 @@ def cmd_audit(args):
     from ..evaluation import audit_dataset
     from ..pipelines import build_loader
 
-    paths = [*args.paths, *(args.data or [])]
-    if not paths:
-        raise ValueError("no data set given: name at least one folder or CSV manifest.")
-    dataset = load_data(paths)
+    dataset = load_data(data_paths(args))
     loader = None
     if args.face != "off":
         loader = build_loader(args.face, args.image_size, cache=cache_dir(args), n_jobs=args.n_jobs)

@@ -39,6 +39,17 @@ data = _option(
 )
 
 
+def data_paths(parser):
+    """Positional ``DATA...`` with ``--data`` kept as an alias (both may be given; they are joined)."""
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="DATA",
+        help="dataset folders or CSV manifests; several are joined, each a source named after its folder",
+    )
+    data(parser, required=False, default=None, help="more dataset folders or CSV manifests")
+
+
 def _n_jobs_value(text):
     """``--n-jobs``'s type: a non-zero integer, negative values counting back from every core."""
     try:

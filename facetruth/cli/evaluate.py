@@ -4,7 +4,7 @@ import json
 import sys
 
 from . import cmdoptions
-from ._shared import load_data, load_model, progress
+from ._shared import data_paths, load_data, load_model, progress
 
 HELP = "measure a saved model on a labelled dataset"
 EXAMPLES = """
@@ -26,13 +26,7 @@ def add_arguments(parser):
         help="model file (.joblib) written by 'facetruth train'; its model card (.joblib.json) must lie "
         "beside it unless --trust",
     )
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        metavar="DATA",
-        help="dataset folders or CSV manifests; several are joined, each a source named after its folder",
-    )
-    cmdoptions.data(parser, required=False, default=None, help="more dataset folders or CSV manifests")
+    cmdoptions.data_paths(parser)
     parser.add_argument(
         "--label",
         choices=("real", "fake"),
@@ -55,16 +49,6 @@ def evaluate_model(model, dataset, *, band=None, n_jobs=None, args=None):
     return evaluate(model, dataset, band=band, n_jobs=n_jobs, progress=progress(args))
 
 
-def data_paths(args):
-    """The data sets of ``DATA...`` and ``--data``, in that order; at least one."""
-    paths = [*args.paths, *(args.data or [])]
-    if not paths:
-        raise ValueError(
-            "no data set given: name at least one folder or CSV manifest (facetruth evaluate MODEL DATA)."
-        )
-    return paths
-
-
 def _load(paths, label):
     """The data set to measure on: one class is enough (how many are called fake)."""
     from ..exceptions import DatasetLayoutError
@@ -79,7 +63,7 @@ def _load(paths, label):
 
 
 def cmd_evaluate(args):
-    paths = data_paths(args)
+    paths = data_paths(args, "facetruth evaluate MODEL DATA")
     model = load_model(args)
     dataset = _load(paths, args.label)
     metrics, predictions = evaluate_model(model, dataset, band=args.band, n_jobs=args.n_jobs, args=args)

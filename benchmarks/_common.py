@@ -3,16 +3,11 @@
 ``hardfake_split`` takes the first images of each class by file name from
 ``../shared/data/hardfake`` (never copied anywhere); ``run_facts`` gives the
 command, commit, machine, package versions and date that a ``results.json``
-records beside its figures.
+records beside its figures, and ``save`` writes them with its provenance block.
 """
 
 import os
-import platform
-import shlex
-import subprocess
-import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,20 +52,35 @@ def hardfake_split(data_dir, n_train, n_test=0):
 
 def commit():
     """The commit this run imports, with ``+changes`` when tracked files differ from it."""
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False)
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    sha = head.stdout.strip() or None
-    return f"{sha}+changes" if sha and dirty else sha
+    from facetruth.models import source_commit
+
+    return source_commit()
 
 
-def run_facts(started_commit, datasets):
-    """Command, commit, data, machine, versions and date of a run, for its ``results.json``.
+def _by_folder(datasets):
+    """``{source folder: the items used of it}``: the parts of one folder joined."""
+    import numpy as np
+
+    from facetruth.data import Dataset
+
+    folders = {}
+    for part in datasets.values():
+        if part is not None:
+            folders.setdefault(Path(part.root), []).append(part)
+    return {
+        folder: Dataset(
+            [p for part in parts for p in part.paths],
+            np.concatenate([part.labels for part in parts]),
+            [g for part in parts for g in part.groups],
+            [s for part in parts for s in part.sources],
+            root=folder,
+        )
+        for folder, parts in folders.items()
+    }
+
+
+def run_facts(started_commit, datasets, families=()):
+    """Command, commit, data, machine, versions and date of a run, and its provenance block.
 
     Parameters
     ----------
@@ -78,16 +88,24 @@ def run_facts(started_commit, datasets):
         :func:`commit` when the run started.
     datasets : dict of str to Dataset
         The parts the run used; each is recorded with its size and manifest hash.
-    """
-    from facetruth._cpu import cpu_info
-    from facetruth.models import package_versions
+    families : sequence of str, default=()
+        The feature families the run used, fingerprinted in the provenance block.
 
+    Returns
+    -------
+    facts, record : dict
+        The figures' own keys (as the files of ``results/`` have them) and
+        :func:`facetruth.evaluation.run_record`'s block.
+    """
+    from facetruth.evaluation import run_record
+
+    record = {**run_record(_by_folder(datasets), families), "commit": started_commit}
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         usable = os.cpu_count()
-    return {
-        "command": shlex.join(["python", *sys.argv]),
+    facts = {
+        "command": record["command"],
         "commit": started_commit,
         "data": {
             name: {
@@ -99,15 +117,24 @@ def run_facts(started_commit, datasets):
             if part is not None
         },
         "machine": {
-            **cpu_info(),
+            **record["machine"],
             "usable_cores": usable,
             "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
             "scheduler_group": _autogroup(),
         },
-        "versions": {**package_versions(), "python": platform.python_version()},
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": record["versions"],
+        "date": record["date"],
     }
+    return facts, record
+
+
+def save(path, results, started_commit, datasets, families=()):
+    """Write ``results`` with :func:`run_facts` to ``path`` (:func:`facetruth.evaluation.write_results`)."""
+    from facetruth.evaluation import write_results
+
+    facts, record = run_facts(started_commit, datasets, families)
+    return write_results(path, {**facts, **results}, record)
 
 
 def _autogroup():

@@ -83,8 +83,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from PIL import Image
 
-    from facetruth.features import clip_preprocess
-    from facetruth.features._clip_weights import read_clip_weights
+    from facetruth.features import clip_preprocess, read_clip_weights
 
     files = sorted((args.data / "real").glob("*.jpg"))[: args.n_images // 2]
     files += sorted((args.data / "fake").glob("*.jpg"))[: args.n_images - len(files)]

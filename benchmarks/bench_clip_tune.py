@@ -25,7 +25,6 @@ Usage::
 """
 
 import argparse
-import json
 import shlex
 import sys
 import time
@@ -59,7 +58,7 @@ def _ms_per_image(embedding, images):
 
 
 def main(argv=None):
-    from facetruth._cpu import cpu_info
+    from facetruth.evaluation import machine_info, run_record, write_results
     from facetruth.features import CLIPEmbedding
     from facetruth.models import CLIPNormTuner, package_versions, source_commit
 
@@ -104,14 +103,15 @@ def main(argv=None):
                 ["python", "benchmarks/bench_clip_tune.py", *(sys.argv[1:] if argv is None else argv)]
             ),
             "commit": source_commit(),
-            "machine": cpu_info(),
+            "machine": machine_info(),
             "versions": package_versions(),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         },
     }
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
+        write_results(
+            args.out, results, run_record([args.data / "hardfake"], ["clip"], results["meta"]["command"])
+        )
 
 
 if __name__ == "__main__":

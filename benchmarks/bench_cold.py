@@ -210,13 +210,13 @@ def main():
 
 
 def _write(args, commit, rows, verdicts, built):
-    from facetruth._cpu import cpu_info
+    from facetruth.evaluation import machine_info, run_record, write_results
     from facetruth.models import package_versions
 
     results = {
         "command": shlex.join(["python", *sys.argv]),
         "commit": commit,
-        "machine": {**cpu_info(), "load_average": [round(v, 2) for v in os.getloadavg()]},
+        "machine": {**machine_info(), "load_average": [round(v, 2) for v in os.getloadavg()]},
         "versions": {**package_versions(), "python": platform.python_version()},
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "runs": args.runs,
@@ -226,8 +226,8 @@ def _write(args, commit, rows, verdicts, built):
         "commands": rows,
         "cold_predict": verdicts,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    record = run_record([args.data], ["handcrafted", "clip"], results["command"])
+    write_results(args.out, results, {**record, "commit": commit})
     print(f"\nwrote {args.out}")
 
 

@@ -28,7 +28,7 @@ the worker processes in this process, as a long command would have them.
 
 Then the CLIP encoder alone, on ``--n-session`` images in float32: the
 ONNX session on one thread or on every core (its threads sleeping between
-operators, as :func:`~facetruth.features._clip_onnx.onnx_session` builds it,
+operators, as :func:`~facetruth.features.onnx_session` builds it,
 and spinning, onnxruntime's default), run one call at a time or one call per
 core, and one image per call (a single upload) or four; in milliseconds per
 image (wall and CPU), each output compared bit for bit with the one-thread
@@ -52,10 +52,9 @@ import sys
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the facetruth command, before torch or xgboost load
 
 import numpy as np  # noqa: E402
-from _common import DEFAULT_DATA, commit, hardfake_split, load_average, run_facts, timed  # noqa: E402
+from _common import DEFAULT_DATA, commit, hardfake_split, load_average, save, timed  # noqa: E402
 
-from facetruth._atomic import atomic_write_json  # noqa: E402
-from facetruth._libc import tune_allocator  # noqa: E402
+from facetruth.cli import tune_allocator  # noqa: E402
 
 SETTINGS = {"before": 1, "after": -1}
 
@@ -106,23 +105,9 @@ def bench_commands(train, test, repeat, warm):
 
 def _session(data, n_threads, spinning):
     """A float32 session of the CLIP encoder on ``n_threads`` threads."""
-    from facetruth.features._clip_onnx import onnx_session
+    from facetruth.features import onnx_session
 
-    if not spinning or n_threads == 1:
-        return onnx_session(data, (), precision="float32", n_threads=n_threads)
-    import onnxruntime as ort
-
-    from facetruth.features._clip_onnx import float_weights
-    from facetruth.features._clip_weights import _import_onnx
-
-    model = _import_onnx().load_from_string(data)
-    float_weights(model)
-    options = ort.SessionOptions()  # onnx_session's options, with onnxruntime's spinning threads
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.intra_op_num_threads = n_threads
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return onnx_session(data, (), precision="float32", n_threads=n_threads, spinning=spinning)
 
 
 def bench_session(test, n_images, repeat):
@@ -130,9 +115,7 @@ def bench_session(test, n_images, repeat):
     from joblib import cpu_count
 
     from facetruth.data import read_image
-    from facetruth.features import clip_preprocess
-    from facetruth.features._clip_onnx_encoder import ONNXCLIPEncoder
-    from facetruth.features._clip_weights import read_clip_weights
+    from facetruth.features import ONNXCLIPEncoder, clip_preprocess, read_clip_weights
 
     cores = cpu_count()
     pixels = clip_preprocess([read_image(p) for p in test.paths[:n_images]])
@@ -203,7 +186,7 @@ def main(argv=None):
     if args.n_session:
         results["clip_session"] = bench_session(test, args.n_session, args.repeat)
     if args.out:
-        atomic_write_json(args.out, {**run_facts(started, {"train": train, "test": test}), **results})
+        save(args.out, results, started, {"train": train, "test": test}, families=["clip"])
         print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

@@ -33,11 +33,10 @@ import argparse
 import logging
 import sys
 
-from _common import DEFAULT_DATA, commit, hardfake_split, load_average, run_facts, timed
+from _common import DEFAULT_DATA, commit, hardfake_split, load_average, save, timed
 from sklearn.base import clone
 
-from facetruth._atomic import atomic_write_json
-from facetruth._libc import tune_allocator
+from facetruth.cli import tune_allocator
 
 
 def _with_n_jobs(detector, n_jobs):
@@ -121,7 +120,7 @@ def main(argv=None):
         rows.append(bench_features(features, train, args.repeat))
         _print(rows[-1])
     if args.out:
-        atomic_write_json(args.out, {**run_facts(started, {"train": train}), "rows": rows})
+        save(args.out, {"rows": rows}, started, {"train": train}, families=args.features)
         print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

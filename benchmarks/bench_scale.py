@@ -107,7 +107,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
-    from facetruth._libc import tune_allocator
+    from facetruth.cli import tune_allocator
     from facetruth.data import load_dataset
 
     # as the facetruth command does; the Dask workers started below inherit the setting

@@ -28,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facetruth.data._video import read_video_frame, uniform_indices
+from facetruth.data import read_video_frame
 from facetruth.pipelines import ImageLoader
 
 
@@ -56,7 +56,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "clip.mp4"
         write_video(path, args.frames, args.width, args.height)
-        indices = uniform_indices(args.frames, args.sample)
+        indices = np.unique(np.linspace(0, args.frames - 1, args.sample).round().astype(int)).tolist()
         loader = ImageLoader(face="off", image_size=224)
         per_frame, grouped = [], []
         for _ in range(args.repeats):

@@ -44,7 +44,7 @@ DEFAULT_DATA = REPO.parent / "shared" / "data" / "hardfake"
 def train_model(data, out, *, n, face, seed):
     """Fit a handcrafted-only detector on ``n`` images of ``data`` and save it to ``out``."""
     import facetruth
-    from facetruth.models._explain import training_summary
+    from facetruth.models import training_summary
 
     rng = np.random.default_rng(seed)
     paths = {c: sorted((data / c).glob("*.jpg")) for c in ("real", "fake")}

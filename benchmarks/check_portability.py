@@ -92,7 +92,7 @@ def _embed(paths, **kwargs):
 
 def _child(args):
     """The emulated half: every path of :data:`PATHS`."""
-    from facetruth._cpu import cpu_info
+    from facetruth.evaluation import machine_info as cpu_info
 
     paths = Path(args.child).read_text().split("\n")
     embedded = {name: _embed(paths, **kwargs) for name, kwargs in PATHS.items()}
@@ -132,7 +132,7 @@ def main(argv=None):
 
     from sklearn.linear_model import LogisticRegression
 
-    from facetruth._cpu import cpu_info
+    from facetruth.evaluation import machine_info as cpu_info
     from facetruth.models import package_versions
 
     commit = git_commit()  # the code this run imports, before anything can change it

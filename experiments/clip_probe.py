@@ -25,7 +25,7 @@ default runs: they are kept as held-out sources, so nothing is chosen on them.
 
 Example::
 
-    python experiments/clip_probe.py --data ../shared/data --cache /tmp/ft-cache \\
+    python -m experiments.clip_probe --data ../shared/data --cache /tmp/ft-cache \\
         --out runs/clip_probe/results.json
 """
 
@@ -38,9 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
-from facetruth._atomic import atomic_write_json
-from facetruth.data import load_dataset
+from experiments._common import limited, save
 from facetruth.pipelines import build_detector, build_features, build_loader
+from facetruth.reports import markdown_table
 
 logger = logging.getLogger("clip_probe")
 
@@ -150,19 +150,16 @@ def markdown(results):
     |---|---|---|---|---|---|---|---|
     | s | face=off | 10 | logistic_cv | 0.900 ± 0.010 | 0.890 | 0.800 | 0.1, 0.1 |
     """
-    lines = [
-        "| set | crop | n | classifier | ROC-AUC (5-fold mean ± sd) | pooled OOF AUC | bal. acc. | C per fold |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    header = ["set", "crop", "n", "classifier", "ROC-AUC (5-fold mean ± sd)", "pooled OOF AUC", "bal. acc."]
+    rows = []
     for run in results:
         for name, m in run["classifiers"].items():
             cs = ", ".join(f"{c:g}" for c in m["fold_C"] if c is not None) or "-"
-            lines.append(
-                f"| {run['set']} | face={run['face']} | {run['n']} | {name} "
-                f"| {m['auc_mean']:.3f} ± {m['auc_std']:.3f} | {m['oof_auc']:.3f} "
-                f"| {m['balanced_accuracy_mean']:.3f} | {cs} |"
-            )
-    return "\n".join(lines)
+            cells = [run["set"], f"face={run['face']}", str(run["n"]), name]
+            cells += [f"{m['auc_mean']:.3f} ± {m['auc_std']:.3f}", f"{m['oof_auc']:.3f}"]
+            cells += [f"{m['balanced_accuracy_mean']:.3f}", cs]
+            rows.append([(cell, False) for cell in cells])
+    return markdown_table([*header, "C per fold"], rows)
 
 
 def main(argv=None):
@@ -178,6 +175,7 @@ def main(argv=None):
     parser.add_argument("--cache", default=None, help="crop and feature cache folder")
     parser.add_argument("--device", default="auto", help="for the CLIP encoder and XGBoost")
     parser.add_argument("--n-jobs", type=int, default=1, help="processes for decoding and cropping")
+    parser.add_argument("--limit", type=int, default=None, help="real and fake images kept per data set")
     parser.add_argument("--out", default="results.json", help="JSON file to write")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -185,10 +183,10 @@ def main(argv=None):
 
     classifiers = [c.strip() for c in args.classifiers.split(",") if c.strip()]
     runs = parse_runs(args.runs)
-    results = []
+    results, used = [], {}
     with tqdm(total=len(runs) * len(classifiers) * args.folds, desc="folds", file=sys.stderr) as bar:
         for name, face in runs:
-            data = load_dataset(Path(args.data) / name)
+            data = used[Path(args.data) / name] = limited(Path(args.data) / name, args.limit, seed=args.seed)
             start = time.perf_counter()
             X, ok, infos = clip_features(
                 data.paths,
@@ -218,14 +216,21 @@ def main(argv=None):
             results.append(run)
     table = markdown(results)
     meta = {
-        "command": " ".join(["python", "experiments/clip_probe.py", *(argv or sys.argv[1:])]),
         "features": "clip",
         "image_size": args.image_size,
         "folds": args.folds,
         "seed": args.seed,
         "python": platform.python_version(),
     }
-    atomic_write_json(args.out, {"meta": meta, "runs": results, "markdown": table})
+    payload = {"meta": meta, "runs": results, "markdown": table}
+    save(
+        args.out,
+        payload,
+        module="clip_probe",
+        argv=argv,
+        datasets=used if args.limit else list(used),
+        families=["clip"],
+    )
     print(table)
     print(f"\nwrote {args.out}")
 

@@ -21,10 +21,10 @@ and ``report.html``/``report.md`` into ``--out``.
 Examples::
 
     # the declared CPU run (see docs or README: "CLIP with tuned LayerNorms")
-    python experiments/clip_tune_loso.py --per-class 80 --last-blocks 2 --epochs 2 \\
+    python -m experiments.clip_tune_loso --per-class 80 --last-blocks 2 --epochs 2 \\
         --pseudo-fakes 0.5 --augment robust --cache /tmp/ft-cache --out runs/tune_loso_cpu
     # the full recipe on a GPU
-    python experiments/clip_tune_loso.py --last-blocks 12 --epochs 5 --pseudo-fakes 0.5 \\
+    python -m experiments.clip_tune_loso --last-blocks 12 --epochs 5 --pseudo-fakes 0.5 \\
         --augment robust --device cuda --cache /tmp/ft-cache --out runs/tune_loso_gpu
 """
 
@@ -34,12 +34,12 @@ import shlex
 import sys
 from pathlib import Path
 
-from facetruth._atomic import atomic_write_json
 from facetruth.data import concat_datasets, load_dataset, sample_per_class
-from facetruth.evaluation import make_detector, run_tuned_loso, write_report
+from facetruth.evaluation import make_detector, run_record, run_tuned_loso, write_results
 from facetruth.features import CLIPEmbedding
-from facetruth.models import CLIPNormTuner, source_commit
+from facetruth.models import CLIPNormTuner
 from facetruth.pipelines import build_loader
+from facetruth.reports import write_report
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = ("hardfake", "ciplab", "ffhq_sg1", "faceswap", "dfdc")
@@ -93,13 +93,19 @@ def main(argv=None):
         random_state=args.seed,
         progress=True,
     )
-    results["meta"]["command"] = shlex.join(
-        ["python", "experiments/clip_tune_loso.py", *(sys.argv[1:] if argv is None else argv)]
-    )
-    results["meta"]["commit"] = source_commit()
     results["meta"]["per_class"] = args.per_class
-    args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(args.out / "results.json", results, indent=2)
+    results["meta"].pop("data", None)  # where the data lay here; the provenance names each source
+    if args.per_class:
+        used = {
+            p: dataset.subset([i for i, s in enumerate(dataset.sources) if s == p.name]) for p in args.data
+        }
+    else:
+        used = list(args.data)
+    # runs as a module or as a file (experiments/gpu_tuned_clip.sh), so it imports no other experiment
+    command = shlex.join(
+        ["python", "-m", "experiments.clip_tune_loso", *(sys.argv[1:] if argv is None else argv)]
+    )
+    write_results(args.out / "results.json", results, run_record(used, ["clip"], command))
     write_report(results, args.out)
     for name in ("clip", "clip_tuned"):
         res = results["feature_sets"][name]

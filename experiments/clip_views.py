@@ -20,21 +20,21 @@ needs, at one more network pass each. The views, fixed in advance:
 Each view is tried with the 512-d embedding alone and with the embedding
 and the CLS tokens of all twelve blocks; every part (the embedding, each
 block's token, each view) is scaled to unit L2 norm before FaceTruth's
-linear probe, as in ``clip_blocks.py``. Protocols: leave one source out
+linear probe, as in ``experiments/clip_blocks.py``. Protocols: leave one source out
 over the data sets given and 5 stratified folds of each set, seed 0.
 Nothing is chosen on a held-out source: the views are fixed above.
 
 Example::
 
-    python experiments/clip_views.py --data ../shared/data --cache /tmp/ft-cache \\
+    python -m experiments.clip_views --data ../shared/data --cache /tmp/ft-cache \\
         --out runs/clip_views/results.json
 """
 
 import argparse
 
 import numpy as np
-from clip_blocks import N_BLOCKS, common_arguments, load_crops, run, select, start
 
+from experiments._common import N_BLOCKS, common_arguments, load_crops, run, select, start
 from facetruth.pipelines import build_features
 
 #: side of the inner face inside a 256 px crop with the default 0.3 margin (256 / 1.6)
@@ -62,9 +62,9 @@ def inner_face(images, side=INNER):
     return np.ascontiguousarray(images[:, top : top + side, left : left + side])
 
 
-def features(path, *, cache, n_jobs):
+def features(path, *, cache, n_jobs, limit=None):
     """CLIP features (embedding and 12 CLS tokens) of each view of every image that loads, with labels."""
-    crops, labels = load_crops(path, cache=cache, n_jobs=n_jobs)
+    crops, labels = load_crops(path, cache=cache, n_jobs=n_jobs, limit=limit)
     union = build_features("clip", cache=cache, clip__blocks=tuple(range(N_BLOCKS))).fit(crops[:2])
     views = {
         "crop": crops,
@@ -99,6 +99,8 @@ def main(argv=None):
             for view in views
             for part in PARTS
         ),
+        module="clip_views",
+        argv=argv,
     )
 
 

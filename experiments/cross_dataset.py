@@ -5,7 +5,7 @@ cross_dataset.md into --out.
 
 Example::
 
-    python experiments/cross_dataset.py --a ../shared/data/hardfake --b ../shared/data/ciplab \
+    python -m experiments.cross_dataset --a ../shared/data/hardfake --b ../shared/data/ciplab \
         --cache /tmp/ft-cache --out runs/cross-dataset
 """
 
@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from facetruth._atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
-from facetruth.data import load_dataset
+from experiments._common import limited, save
 from facetruth.evaluation import DEFAULT_SETS, cross_dataset, resolve_sets
-from facetruth.evaluation._report import _md_table
-from facetruth.pipelines import CLASSIFIERS, build_detector, build_extras, build_features, build_loader
+from facetruth.models import CLASSIFIERS
+from facetruth.pipelines import build_detector, build_extras, build_features, build_loader
+from facetruth.reports import markdown_table
 
 
 def auc_bars_png(results):
@@ -64,7 +64,7 @@ def markdown(results):
             ]
         rows.append(row)
     return "\n".join(
-        ["# Cross-dataset evaluation", "", _md_table(header, rows), "", "![AUC](cross_dataset.png)", ""]
+        ["# Cross-dataset evaluation", "", markdown_table(header, rows), "", "![AUC](cross_dataset.png)", ""]
     )
 
 
@@ -92,11 +92,12 @@ def main(argv=None):
         "--real-only", action="store_true", help="train on the real images of the training set only"
     )
     parser.add_argument("--one-way", action="store_true", help="only train on --a and test on --b")
+    parser.add_argument("--limit", type=int, default=None, help="real and fake images kept per data set")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     sets = resolve_sets([s.strip() for s in args.sets.split(",") if s.strip()])
-    data = {Path(p).name: load_dataset(p) for p in (args.a, args.b)}
+    data = {Path(p).name: limited(p, args.limit, seed=args.seed) for p in (args.a, args.b)}
     (na, a), (nb, b) = data.items()
     loader = build_loader(args.face, align=args.align, cache=args.cache, n_jobs=args.n_jobs)
     features = build_features(
@@ -119,9 +120,18 @@ def main(argv=None):
             train, test, loader, features, detector, sets, extras=extras
         )
     out = Path(args.out)
-    atomic_write_json(out / "cross_dataset.json", results)
-    atomic_write_bytes(out / "cross_dataset.png", auc_bars_png(results))
-    atomic_write_text(out / "cross_dataset.md", markdown(results))
+    used = {Path(p): d if args.limit else None for p, d in zip((args.a, args.b), data.values())}
+    families = [family for fams in sets.values() for family in fams]
+    save(
+        out / "cross_dataset.json",
+        results,
+        module="cross_dataset",
+        argv=argv,
+        datasets=used,
+        families=families,
+    )
+    (out / "cross_dataset.png").write_bytes(auc_bars_png(results))
+    (out / "cross_dataset.md").write_text(markdown(results), encoding="utf-8")
     print(f"wrote {out / 'cross_dataset.json'}, {out / 'cross_dataset.png'}, {out / 'cross_dataset.md'}")
 
 

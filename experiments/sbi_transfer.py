@@ -18,7 +18,7 @@ Faces are cropped with the standard loader (256 px, 30 % margin).
 
 Example::
 
-    python experiments/sbi_transfer.py --backbone runs/sbi/hardfake_sbi_160.pt \
+    python -m experiments.sbi_transfer --backbone runs/sbi/hardfake_sbi_160.pt \
         --train ../shared/data/hardfake/real --test ../shared/data/ciplab \
         --cache runs/sbi/cache --out runs/sbi/transfer.json
 """
@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from facetruth._atomic import atomic_write_json
-from facetruth.data import load_dataset, make_pseudo_fakes
-from facetruth.data._image import IMAGE_EXTENSIONS
+from experiments._common import limited, save
+from facetruth.data import IMAGE_EXTENSIONS, make_pseudo_fakes
+from facetruth.models import finetuned_scores
 
 logger = logging.getLogger("sbi_transfer")
 
@@ -44,25 +44,6 @@ def load_crops(items, cache):
     for _, msg in loaded.errors:
         logger.warning("skipped: %s", msg)
     return np.asarray(loaded.images), np.asarray(loaded.ok)
-
-
-def network_scores(backbone, crops):
-    """Sigmoid of the fine-tuned head on each crop, at the fine-tuning input size."""
-    import torch
-
-    from facetruth.features._backbone import load_backbone
-    from facetruth.models._finetune import predict_logits
-    from facetruth.models._finetune_data import load_items
-
-    meta = json.loads(Path(backbone).with_suffix(".json").read_text())
-    size = meta["input"]["image_size"]
-    net = load_backbone(backbone, device="cpu")
-    net.reset_classifier(0)
-    head = torch.nn.Linear(meta["head"]["in_features"], 1)
-    head.load_state_dict(torch.load(Path(backbone).with_suffix(".head.pt"), weights_only=True))
-    model = torch.nn.Sequential(net, head).eval()
-    logits = predict_logits(model, load_items(list(crops), size), batch_size=32)
-    return 1 / (1 + np.exp(-logits))
 
 
 def xgboost_scores(weights, image_size, train_x, train_y, test_x, cache, seed):
@@ -89,20 +70,24 @@ def main(argv=None):
     parser.add_argument("--test", required=True, help="test dataset folder or CSV manifest")
     parser.add_argument("--cache", default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--limit", type=int, default=None, help="test: real and fake images kept; train: reals kept"
+    )
     parser.add_argument("--out", default=None, help="write the results as JSON here too")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from sklearn.metrics import roc_auc_score
 
-    test = load_dataset(args.test)
+    test = limited(args.test, args.limit, seed=args.seed)
     test_x, ok = load_crops(list(test.paths), args.cache)
     test_y = test.labels[ok]
     results = {"backbone": args.backbone, "train": args.train, "test": args.test, "seed": args.seed}
     results["n_test"] = {"real": int(np.sum(test_y == 0)), "fake": int(np.sum(test_y == 1))}
-    results["auc_network"] = float(roc_auc_score(test_y, network_scores(args.backbone, test_x)))
+    results["auc_network"] = float(roc_auc_score(test_y, finetuned_scores(args.backbone, test_x)))
     logger.info("network AUC %.4f", results["auc_network"])
 
     paths = sorted(str(p) for p in Path(args.train).iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+    paths = paths[: args.limit]
     reals, _ = load_crops(paths, args.cache)
     fakes, _ = make_pseudo_fakes(reals, ratio=1.0, random_state=args.seed)
     train_x = np.concatenate([reals, np.stack(fakes)])
@@ -118,7 +103,8 @@ def main(argv=None):
         logger.info("%s AUC %.4f", name, results[f"auc_{name}"])
     print(json.dumps(results, indent=2))
     if args.out:
-        atomic_write_json(args.out, results)
+        used = {Path(args.test): test if args.limit else None}
+        save(args.out, results, module="sbi_transfer", argv=argv, datasets=used, families=["cnn"])
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ AUCs as FaceTruth's ``linear_probe``. Seed 0, ROC-AUC on the held-out source.
 
 Example::
 
-    python experiments/source_weights.py --data ../shared/data --cache /tmp/ft-cache \\
+    python -m experiments.source_weights --data ../shared/data --cache /tmp/ft-cache \\
         --out runs/source_weights/results.json
 """
 
@@ -28,9 +28,9 @@ import argparse
 import warnings
 
 import numpy as np
-from clip_blocks import N_BLOCKS, common_arguments, features, select, start
 
-from facetruth._atomic import atomic_write_json
+from experiments._common import N_BLOCKS, clip_features, command, common_arguments, select, start, used_items
+from facetruth.evaluation import run_record, write_results
 
 WEIGHTINGS = ("none", "source", "source+class")
 
@@ -58,7 +58,8 @@ def probe(seed):
 
 def main(argv=None):
     parser = common_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
-    args, data = start(parser, argv, features)
+    args, data = start(parser, argv, clip_features)
+    record = run_record(used_items(args), ["clip"], command("source_weights", argv))
     warnings.filterwarnings("ignore", category=FutureWarning)
     from sklearn.metrics import roc_auc_score
 
@@ -81,7 +82,7 @@ def main(argv=None):
             aucs["mean"] = float(np.mean([aucs[s] for s in sources]))
             results[f"{part} / {weighting}"] = aucs
             print(part, weighting, {k: round(v, 3) for k, v in aucs.items()}, flush=True)
-            atomic_write_json(args.out, {"seed": args.seed, "loso": results})
+            write_results(args.out, {"seed": args.seed, "loso": results}, record)
 
 
 if __name__ == "__main__":

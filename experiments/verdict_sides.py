@@ -13,25 +13,20 @@ verdict, how many of its class got it and how many of those calls were right.
 
 Example::
 
-    python experiments/verdict_sides.py --per-class 200 --cache /tmp/ft-cache \\
+    python -m experiments.verdict_sides --per-class 200 --cache /tmp/ft-cache \\
         --out runs/verdict_sides/results.json
 """
 
 import argparse
 import json
-import shlex
-import sys
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
+from experiments._common import save
 from facetruth import load
-from facetruth._atomic import atomic_write_json
-from facetruth._cpu import cpu_info
 from facetruth.cli import main as facetruth_main
 from facetruth.data import concat_datasets, load_dataset, sample_per_class
 from facetruth.evaluation import evaluate_model
-from facetruth.models import package_versions, source_commit
 from facetruth.pipelines import holdout_split
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,10 +39,17 @@ def _csv(dataset, path):
     return str(path)
 
 
-def one_source(folder, n, seed, cache, work):
+def sample_of(folder, n, seed):
+    """The ``n`` real and ``n`` fake items of ``folder`` that the model is trained and judged on."""
+    return sample_per_class(
+        concat_datasets([load_dataset(folder)], sources=[Path(folder).name]), n, random_state=seed
+    )
+
+
+def one_source(folder, n, seed, cache, work, allow_weak=False):
     """Train the README way on a sample of one source and score its held-out quarter."""
     name = Path(folder).name
-    sample = sample_per_class(concat_datasets([load_dataset(folder)], sources=[name]), n, random_state=seed)
+    sample = sample_of(folder, n, seed)
     train, test = holdout_split(sample, 0.25, random_state=seed)
     model = Path(work) / f"{name}.joblib"
     command = [
@@ -60,6 +62,8 @@ def one_source(folder, n, seed, cache, work):
     ]
     if cache:
         command += ["--cache", cache]
+    if allow_weak:
+        command += ["--allow-weak"]
     if facetruth_main(command) != 0:
         return {"error": "facetruth train failed"}
     card = json.loads(Path(f"{model}.json").read_text())
@@ -88,14 +92,18 @@ def main(argv=None):
     parser.add_argument("--per-class", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", default=None)
+    parser.add_argument("--allow-weak", action="store_true", help="keep a weak model (tiny smoke runs)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     results = {"sources": {}}
     with tempfile.TemporaryDirectory(prefix="facetruth-sides-") as work:
         for folder in args.data:
             results["sources"][folder.name] = entry = one_source(
-                folder, args.per_class, args.seed, args.cache, work
+                folder, args.per_class, args.seed, args.cache, work, allow_weak=args.allow_weak
             )
+            if "error" in entry:
+                print(f"{folder.name}: {entry['error']}", flush=True)
+                continue
             held = entry.get("held_out", {})
             sides = held.get("sides") or {}
             print(
@@ -103,19 +111,9 @@ def main(argv=None):
                 f"held-out AUC {held.get('auc')}; fakes called fake {sides.get('fake')}, reals called real {sides.get('real')}",
                 flush=True,
             )
-    results["meta"] = {
-        "command": shlex.join(
-            ["python", "experiments/verdict_sides.py", *(sys.argv[1:] if argv is None else argv)]
-        ),
-        "commit": source_commit(),
-        "per_class": args.per_class,
-        "seed": args.seed,
-        "machine": cpu_info(),
-        "versions": package_versions(),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(args.out, results, indent=2)
+    results["meta"] = {"per_class": args.per_class, "seed": args.seed}
+    used = {folder: sample_of(folder, args.per_class, args.seed) for folder in args.data}
+    save(args.out, results, module="verdict_sides", argv=argv, datasets=used, families=["clip"])
 
 
 if __name__ == "__main__":

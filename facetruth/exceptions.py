@@ -91,7 +91,8 @@ class ImageDecodeError(FaceTruthError, ValueError):
 
     Examples
     --------
-    >>> from facetruth.data import ImageDecodeError, read_image
+    >>> from facetruth.data import read_image
+    >>> from facetruth.exceptions import ImageDecodeError
     >>> try:
     ...     read_image(b"")
     ... except ImageDecodeError as exc:
@@ -153,7 +154,8 @@ class DatasetLayoutError(FaceTruthError, ValueError):
     Examples
     --------
     >>> import tempfile
-    >>> from facetruth.data import DatasetLayoutError, load_dataset
+    >>> from facetruth.data import load_dataset
+    >>> from facetruth.exceptions import DatasetLayoutError
     >>> try:
     ...     load_dataset(tempfile.mkdtemp())  # an empty folder
     ... except DatasetLayoutError as exc:
@@ -233,5 +235,22 @@ class WeakModelError(FaceTruthError):
     --------
     >>> from facetruth.exceptions import FaceTruthError, WeakModelError
     >>> issubclass(WeakModelError, FaceTruthError)
+    True
+    """
+
+
+class InvalidParameterError(FaceTruthError, ValueError, TypeError):
+    """A parameter of a FaceTruth function or estimator has an invalid type or value.
+
+    Raised before any work, by the feature functions when called and by the
+    estimators in ``fit``, with scikit-learn's wording: "The 'n_bins'
+    parameter of fft_spectrum must be an int in the range [2, inf). Got 0
+    instead." A ``ValueError`` (and a ``TypeError``), as scikit-learn's own
+    error of that name is.
+
+    Examples
+    --------
+    >>> from facetruth.exceptions import InvalidParameterError
+    >>> issubclass(InvalidParameterError, ValueError)
     True
     """

@@ -30,6 +30,19 @@ def test_package_import_loads_no_heavy_module():
     assert _imported_after("import facetruth, facetruth.data, facetruth.features, facetruth.models") == []
 
 
+def test_subpackages_load_their_names_lazily():
+    # the __init__.pyi stubs are read, not imported: no private module runs, OpenCV included
+    code = (
+        "import sys, facetruth.data, facetruth.features, facetruth.models, facetruth.pipelines\n"
+        "import facetruth.evaluation, facetruth.web\n"
+        "assert 'cv2' not in sys.modules, 'cv2'\n"
+        "assert not [m for m in sys.modules if m.startswith('facetruth.') and m.count('.') == 2], sys.modules\n"
+        "facetruth.data.read_image\n"
+        "assert 'facetruth.data._image' in sys.modules"
+    )
+    assert _imported_after(code) == []
+
+
 def test_auto_device_without_a_gpu_runtime_does_not_import_torch():
     code = "from facetruth.features import resolve_device\nassert resolve_device('auto') == 'cpu'"
     assert "torch" not in _imported_after(code, env={"CUDA_VISIBLE_DEVICES": "-1"})

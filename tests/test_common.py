@@ -30,7 +30,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from facetruth.data import FaceCropper
 from facetruth.features import (
     CLIPEmbedding,
     CNNEmbedding,
@@ -68,7 +67,6 @@ CNNEmbedding2D = _claims_2d(CNNEmbedding)
 PartEmbedding2D = _claims_2d(PartEmbedding)
 CNNStats2D = _claims_2d(CNNStats)
 CLIPEmbedding2D = _claims_2d(CLIPEmbedding)
-FaceCropper2D = _claims_2d(FaceCropper)
 ImageLoader2D = _claims_2d(ImageLoader)
 FineTunedCNNClassifier2D = _claims_2d(FineTunedCNNClassifier)
 CLIPNormTuner2D = _claims_2d(CLIPNormTuner)
@@ -77,7 +75,6 @@ CLIPNormTuner2D = _claims_2d(CLIPNormTuner)
 ESTIMATORS = [
     *feature_transformers(),
     CLIPEmbedding(device="cpu", batch_size=8),
-    FaceCropper(method="off", size=16),
     ImageLoader(face="off", image_size=16),
     CalibratedDetector(cv=2),
     DistributedXGBClassifier(n_estimators=5),
@@ -98,7 +95,6 @@ _CHECKABLE = {
     PartEmbedding: PartEmbedding2D,
     CNNStats: CNNStats2D,
     CLIPEmbedding: CLIPEmbedding2D,
-    FaceCropper: FaceCropper2D,
     ImageLoader: ImageLoader2D,
     FineTunedCNNClassifier: FineTunedCNNClassifier2D,
     CLIPNormTuner: CLIPNormTuner2D,
@@ -150,7 +146,6 @@ EXPECTED_FAILED_CHECKS["HandcraftedUnion"] = {
     "check_transformer_preserve_dtypes": _MATRIX,
 }
 _STATELESS = "a stateless image step given a 2-D feature matrix; it takes images or paths"
-EXPECTED_FAILED_CHECKS["FaceCropper"]["check_transformers_unfitted_stateless"] = _STATELESS
 # the handcrafted families learn and build nothing in fit (requires_fit=False): scikit-learn
 # checks that transform works unfitted instead of checking that it raises
 for _cls in (FFTFeatures, DCTFeatures, NoiseFeatures, LBPFeatures, RegionFeatures):

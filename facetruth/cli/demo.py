@@ -65,8 +65,9 @@ def cmd_demo(args):
         "note": "demo data: a smoke test of the whole pipeline, not evidence of accuracy",
     }
     atomic_write_json(out / "demo_results.json", report)
-    from ..evaluation import resolve_sets, run_experiment, write_report
+    from ..evaluation import resolve_sets, run_experiment
     from ..pipelines import build_detector, build_features, build_loader
+    from ..reports import write_report
 
     sets = (
         ("fft", "dct", "handcrafted", args.features)

@@ -4,7 +4,6 @@ import shlex
 import sys
 from pathlib import Path
 
-from .._atomic import atomic_write_json
 from ..models import CLASSIFIERS
 from . import cmdoptions
 from ._shared import (
@@ -198,16 +197,26 @@ def _fmt(value):
 
 def _save(results, args):
     """Write results.json and the reports into ``--out``."""
-    from ..evaluation import write_report
+    from ..evaluation import run_record, write_results
     from ..models import source_commit
+    from ..reports import write_report
 
     results["meta"]["config"] = str(args.config) if args.config else None
     argv = getattr(args, "argv", None)
     results["meta"]["command"] = shlex.join(["facetruth", *argv]) if argv else None
     results["meta"]["commit"] = source_commit()
     out = Path(args.out)
-    atomic_write_json(out / "results.json", results)
+    write_results(
+        out / "results.json", results, run_record(args.data, _families(results), results["meta"]["command"])
+    )
     return write_report(results, out)
+
+
+def _families(results):
+    """``{family: parameters}`` of the families the feature sets used (the clip family's settings)."""
+    clip = {k: v for k, v in (results["meta"].get("clip") or {}).items() if v not in (None, False, [], ())}
+    families = [f for s in results.get("feature_sets", {}).values() for f in s.get("families", [])]
+    return {family: (clip if family == "clip" else {}) for family in dict.fromkeys(families)}
 
 
 def _extract_on_dask(dask, args, dataset, loader, features):

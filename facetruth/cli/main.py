@@ -14,7 +14,20 @@ import textwrap
 from .._libc import tune_allocator
 from .._version import __version__
 from ..exceptions import FaceTruthError
-from . import audit, demo, doctor, evaluate, experiment, finetune, predict, report, serve, train, tune
+from . import (
+    audit,
+    check_results,
+    demo,
+    doctor,
+    evaluate,
+    experiment,
+    finetune,
+    predict,
+    report,
+    serve,
+    train,
+    tune,
+)
 from ._shared import EXIT_ERROR, EXIT_OK
 
 #: exit status when stdout's reader closed the pipe: 128 + SIGPIPE, as a shell reports it
@@ -33,6 +46,7 @@ COMMANDS = {
     "audit": audit,
     "report": report,
     "doctor": doctor,
+    "check-results": check_results,
 }
 
 

@@ -21,7 +21,7 @@ def add_arguments(parser):
 
 
 def cmd_report(args):
-    from ..evaluation import write_report
+    from ..reports import write_report
 
     run_dir = Path(args.run_dir)
     path = run_dir / "results.json"

@@ -1,9 +1,11 @@
-"""Square face crops of one image: :func:`crop_face` and the checks of its parameters.
+"""Square face crops of one image: :func:`crop_face`, the checks of its parameters and its version.
 
 :func:`crop_face` finds the largest face with :func:`._landmarks.detect_face`
 and cuts a square around it (or the centre square when no face is found),
-optionally aligned on the eyes or on the canonical template; the batch
-function and the transformer are in :mod:`._faces`.
+optionally aligned on the eyes or on the canonical template. It is the one
+crop of FaceTruth: :class:`facetruth.pipelines.ImageLoader`, the first step
+of every pipeline, maps it over a batch and keeps its crops in an on-disk
+cache whose keys hold :data:`CROP_VERSION`.
 """
 
 import numpy as np
@@ -15,6 +17,11 @@ from ._crop_geometry import canonical_square, crop_square, cut_square
 from ._landmarks import DETECT_METHODS, DETECT_SIDE, _check_method, check_max_side, detect_face
 
 CROP_METHODS = (*DETECT_METHODS, "off")
+#: version of :func:`crop_face`'s output, part of the key of every cached crop: bump it when the
+#: crops change for the same parameters, so that cached crops of an older version are not reused
+#: (3: the square stays inside the image, no mirror padding). Changes that came with a parameter
+#: (``detect_max_side``; the fallback chain of ``method="auto"``) changed the keys through it.
+CROP_VERSION = 3
 #: accepted ``align`` values and the alignment each one means
 ALIGN_MODES = {False: False, True: "eyes", "eyes": "eyes", "canonical": "canonical", "none": False}
 

@@ -183,6 +183,50 @@ class Dataset:
             digest.update(record + b"\n")
         return digest.hexdigest()
 
+    def content_hash(self):
+        """SHA-256 of the sorted ``(relative path, frame, label, file SHA-256)`` records.
+
+        Like :meth:`manifest_hash`, but it reads every file, so an image
+        replaced under the same name changes it too.
+
+        Returns
+        -------
+        digest : str
+            64 hex characters.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from facetruth.data import load_dataset, make_demo_dataset
+        >>> root = tempfile.mkdtemp()
+        >>> _ = make_demo_dataset(4, size=16, out=root)
+        >>> before = load_dataset(root).content_hash()
+        >>> first = sorted(Path(root).rglob("*.png"))[0]
+        >>> _ = first.write_bytes(first.read_bytes() + b"x")
+        >>> load_dataset(root).content_hash() == before
+        False
+        """
+        records = []
+        for i in range(len(self)):
+            frame = "" if self.frames is None or self.frames[i] is None else str(self.frames[i])
+            with open(self.paths[i], "rb") as fh:
+                file_digest = hashlib.file_digest(fh, "sha256").hexdigest()
+            records.append(
+                b"\t".join(
+                    (
+                        os.fsencode(self.relative_path(i)),
+                        frame.encode(),
+                        b"%d" % self.labels[i],
+                        file_digest.encode(),
+                    )
+                )
+            )
+        digest = hashlib.sha256()
+        for record in sorted(records):
+            digest.update(record + b"\n")
+        return digest.hexdigest()
+
     def read(self, i, **kwargs):
         """Decode item ``i``: the image, or the frame of the video.
 

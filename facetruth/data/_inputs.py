@@ -24,7 +24,7 @@ class InputItem(NamedTuple):
 
     Examples
     --------
-    >>> from facetruth.data import InputItem
+    >>> from facetruth.data._inputs import InputItem
     >>> item = InputItem(name="photo.jpg", item="photo.jpg", video=None)
     >>> item.name, item.video is None
     ('photo.jpg', True)

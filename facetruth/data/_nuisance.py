@@ -96,7 +96,7 @@ def jpeg_quality(table):
     >>> import io
     >>> import numpy as np
     >>> from PIL import Image
-    >>> from facetruth.data import jpeg_quality
+    >>> from facetruth.data._nuisance import jpeg_quality
     >>> buffer = io.BytesIO()
     >>> Image.fromarray(np.zeros((8, 8), np.uint8)).save(buffer, "JPEG", quality=90)
     >>> jpeg_quality(Image.open(buffer).quantization[0])

@@ -104,7 +104,7 @@ class AuditResult:
     :func:`audit_dataset` makes it; by hand:
 
     >>> import numpy as np
-    >>> from facetruth.evaluation import AuditResult
+    >>> from facetruth.evaluation._audit import AuditResult
     >>> result = AuditResult(
     ...     nuisance_auc=0.55, model_aucs={"logistic": 0.55, "gradient_boosting": 0.5},
     ...     warning=False, advice="No nuisance property tells fake from real.",

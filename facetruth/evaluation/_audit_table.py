@@ -44,7 +44,7 @@ def nuisance_table(dataset, *, loader=None, n_jobs=None, progress=False):
     >>> import numpy as np
     >>> from PIL import Image
     >>> from facetruth.data import Dataset
-    >>> from facetruth.evaluation import nuisance_table
+    >>> from facetruth.evaluation._audit_table import nuisance_table
     >>> folder = tempfile.mkdtemp()
     >>> paths = [os.path.join(folder, name) for name in ("real.png", "fake.jpg", "broken.jpg")]
     >>> Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(paths[0])

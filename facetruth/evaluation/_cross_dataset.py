@@ -50,7 +50,7 @@ def cross_dataset(train_set, test_set, loader, features, detector, feature_sets,
     Returns
     -------
     result : dict
-        ``metrics`` (set name to :func:`~facetruth.evaluation.detection_metrics`
+        ``metrics`` (set name to :func:`~facetruth.metrics.detection_metrics`
         on the test set) and ``meta`` (hashes and counts of both sets).
 
     Examples

@@ -38,7 +38,7 @@ class FoldLeakError(FaceTruthError):
     Examples
     --------
     >>> import numpy as np
-    >>> from facetruth.evaluation import FoldLeakError, check_no_leak
+    >>> from facetruth.evaluation._cv import FoldLeakError, check_no_leak
     >>> split = {"repeat": 0, "fold": 0, "train": np.array([0, 1]), "test": np.array([2, 3])}
     >>> try:
     ...     check_no_leak([split], ["a", "b", "b", "c"])
@@ -74,7 +74,7 @@ def cv_splits(labels, groups, *, n_splits=5, n_repeats=1, random_state=0):
 
     Examples
     --------
-    >>> from facetruth.evaluation import cv_splits
+    >>> from facetruth.evaluation._cv import cv_splits
     >>> labels = [0, 1] * 6
     >>> groups = [f"id{i // 2}" for i in range(12)]  # two images per identity
     >>> splits = cv_splits(labels, groups, n_splits=3, n_repeats=2)
@@ -113,7 +113,7 @@ def check_no_leak(splits, groups):
     Examples
     --------
     >>> import numpy as np
-    >>> from facetruth.evaluation import FoldLeakError, check_no_leak
+    >>> from facetruth.evaluation._cv import FoldLeakError, check_no_leak
     >>> folds = [
     ...     {"repeat": 0, "fold": 0, "train": np.array([0, 1]), "test": np.array([2, 3])},
     ...     {"repeat": 0, "fold": 1, "train": np.array([2, 3]), "test": np.array([0, 1])},
@@ -173,7 +173,7 @@ def video_scores(prob, labels, videos):
 
     Examples
     --------
-    >>> from facetruth.evaluation import video_scores
+    >>> from facetruth.evaluation._cv import video_scores
     >>> prob, labels, videos = video_scores([0.2, 0.4, 0.9, 0.7], [0, 0, 1, 1], ["a", "a", "b", "b"])
     >>> prob.round(2).tolist(), labels.tolist(), videos.tolist()
     ([0.3, 0.8], [0, 1], ['a', 'b'])
@@ -225,7 +225,8 @@ def cross_validate_features(
     Examples
     --------
     >>> import numpy as np
-    >>> from facetruth.evaluation import cross_validate_features, cv_splits, make_detector
+    >>> from facetruth.evaluation import make_detector
+    >>> from facetruth.evaluation._cv import cross_validate_features, cv_splits
     >>> labels = np.arange(40) % 2
     >>> X = labels[:, None] + np.random.default_rng(0).normal(0, 0.1, (40, 2))
     >>> groups = [str(i) for i in range(40)]

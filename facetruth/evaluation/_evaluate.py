@@ -176,7 +176,7 @@ def score_summary(labels, prob, threshold, *, sources=None, n_bins=10):
 
     Examples
     --------
-    >>> from facetruth.evaluation import score_summary
+    >>> from facetruth.evaluation._evaluate import score_summary
     >>> out = score_summary([0, 0, 0, 0], [0.05, 0.15, 0.62, 0.97], 0.5, n_bins=4)
     >>> out["flag_rate"], out["flag_rate_real"], out["flag_rate_fake"], out["mean_prob_fake"]
     (0.5, 0.5, None, 0.4475)
@@ -224,7 +224,7 @@ def verdict_coverage(predictions, labels):
 
     Examples
     --------
-    >>> from facetruth.evaluation import verdict_coverage
+    >>> from facetruth.evaluation._evaluate import verdict_coverage
     >>> from facetruth.pipelines import Prediction
     >>> rows = [Prediction("a", "fake", 0.9, 0.5), Prediction("b", "real", 0.6, 0.5),
     ...         Prediction("c", "inconclusive", 0.52, 0.5, reason="uncertain")]

@@ -19,7 +19,7 @@ import numpy as np
 from sklearn import metrics as skm
 
 from ..metrics import coverage_curve, reliability_curve
-from ._audit_report import audit_entry
+from ._audit_entry import audit_entry
 from ._cv import cross_validate_features, cv_splits
 from ._features import (
     describe_estimators,
@@ -73,7 +73,7 @@ def run_experiment(
         Set names of :data:`~facetruth.pipelines.FEATURE_SETS`
         (e.g. :data:`DEFAULT_SETS`), or explicit ``{name: [families]}``.
     n_splits, n_repeats : int
-        Folds and repeats of :func:`~facetruth.evaluation.cv_splits`.
+        Folds and repeats of :func:`~facetruth.evaluation._cv.cv_splits`.
     extras : TrainingExtras, default=None
         Extra training rows in every fold, made from that fold's training
         crops only (:func:`~facetruth.pipelines.build_extras`).
@@ -91,7 +91,7 @@ def run_experiment(
     Returns
     -------
     results : dict
-        JSON-serialisable; see ``docs`` of :func:`~facetruth.evaluation.write_report`.
+        JSON-serialisable; rendered by :func:`~facetruth.reports.write_report`.
 
     Raises
     ------

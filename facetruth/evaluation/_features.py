@@ -96,7 +96,7 @@ def load_crops(dataset, loader, *, progress=False, one_class=False):
     --------
     >>> import tempfile
     >>> from facetruth.data import load_dataset, make_demo_dataset
-    >>> from facetruth.evaluation import load_crops
+    >>> from facetruth.evaluation._features import load_crops
     >>> from facetruth.pipelines import build_loader
     >>> folder = tempfile.mkdtemp()
     >>> _ = make_demo_dataset(n=8, size=32, out=folder)
@@ -169,7 +169,7 @@ def extract_families(images, features, families=None, *, timing_sample=TIMING_SA
     Examples
     --------
     >>> import numpy as np
-    >>> from facetruth.evaluation import extract_families
+    >>> from facetruth.evaluation._features import extract_families
     >>> from facetruth.pipelines import build_features
     >>> images = np.zeros((3, 32, 32, 3), dtype=np.uint8)
     >>> matrices = extract_families(images, build_features("fft,dct"), ["dct"], timing_sample=0)
@@ -220,7 +220,7 @@ def stack_families(matrices, families):
     Examples
     --------
     >>> import numpy as np
-    >>> from facetruth.evaluation import extract_families, stack_families
+    >>> from facetruth.evaluation._features import extract_families, stack_families
     >>> from facetruth.pipelines import build_features
     >>> images = np.zeros((3, 32, 32, 3), dtype=np.uint8)
     >>> matrices = extract_families(images, build_features("fft,dct"), timing_sample=0)

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from ..metrics import detection_metrics, flag_rates, side_rates
-from ._audit_report import audit_entry
+from ._audit_entry import audit_entry
 from ._cv import _training_rows
 from ._features import (
     describe_estimators,

@@ -64,7 +64,7 @@ def perturb(image, kind, level, *, random_state=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from facetruth.evaluation import perturb
+    >>> from facetruth.evaluation._robustness import perturb
     >>> image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
     >>> levels = [("jpeg", 50), ("resize", 0.5), ("blur", 1.0), ("noise", 5.0)]
     >>> [perturb(image, kind, level, random_state=0).shape for kind, level in levels]
@@ -116,7 +116,8 @@ def robustness_curves(detectors, features, images, labels, *, perturbations=None
     Examples
     --------
     >>> from facetruth.data import make_demo_dataset
-    >>> from facetruth.evaluation import make_detector, robustness_curves
+    >>> from facetruth.evaluation import make_detector
+    >>> from facetruth.evaluation._robustness import robustness_curves
     >>> from facetruth.pipelines import build_features
     >>> data = make_demo_dataset(12, size=32)
     >>> features = build_features("fft")
@@ -161,7 +162,7 @@ def run_robustness(
 ):
     """Train on the clean training part of a grouped split and measure AUC under perturbations.
 
-    The first fold of :func:`~facetruth.evaluation.cv_splits` (``n_splits``
+    The first fold of :func:`~facetruth.evaluation._cv.cv_splits` (``n_splits``
     folds) is the test part, so the split is leak-free. Each set fits a clone
     of ``detector`` on its families' columns; ``extras`` adds training rows
     as in :func:`~facetruth.evaluation.run_experiment` (robust copies train

@@ -105,7 +105,7 @@ def extra_columns(extra, matrices, families):
 
     ``matrices`` and ``extra`` are what :func:`extra_matrices` returns; the
     triple is the ``extra`` argument of
-    :func:`~facetruth.evaluation.cross_validate_features`.
+    :func:`~facetruth.evaluation._cv.cross_validate_features`.
 
     Examples
     --------

@@ -71,7 +71,7 @@ def single_feature_aucs(X, y):
     Examples
     --------
     >>> import numpy as np
-    >>> from facetruth.evaluation import single_feature_aucs
+    >>> from facetruth.evaluation._shortcuts import single_feature_aucs
     >>> X = np.array([[1, 5], [2, 5], [3, 5], [4, 5]], dtype=float)
     >>> single_feature_aucs(X, [0, 0, 1, 1]).tolist()
     [1.0, 0.5]
@@ -131,7 +131,7 @@ def shortcut_aucs(X, y, *, groups=None, cv=5, random_state=0, n_repeats=5):
     Examples
     --------
     >>> import numpy as np
-    >>> from facetruth.evaluation import shortcut_aucs
+    >>> from facetruth.evaluation._shortcuts import shortcut_aucs
     >>> rng = np.random.default_rng(0)
     >>> y = np.repeat([0, 1], 20)
     >>> X = np.column_stack([y + rng.normal(0, 0.3, 40), rng.normal(size=40)])

@@ -16,43 +16,12 @@ clip       :func:`clip_embedding`                 :class:`CLIPEmbedding`
 
 :class:`HandcraftedUnion` is the feature union that computes the
 handcrafted families (fft, dct, noise, lbp) of each image in one pass.
+
+:func:`run_batches`, :func:`images_to_tensor`, :func:`autocast_context` and
+:func:`resize_square` run a torch network over batches of face crops; the CNN
+families and the fine-tuning of :mod:`facetruth.models` share them.
 """
 
-from .._lazy import attach
+import lazy_loader as _lazy
 
-__getattr__, __dir__, __all__ = attach(
-    __name__,
-    {
-        "._base": ["ImageFeatureTransformer", "check_images", "FEATURE_VERSION"],
-        "._backbone": [
-            "ARCHITECTURE",
-            "EMBEDDING_DIM",
-            "INPUT_MEAN",
-            "INPUT_STD",
-            "load_backbone",
-            "resolve_device",
-            "convert_state_dict",
-            "imagenet_weights_path",
-        ],
-        "._fft": ["fft_spectrum", "fft_feature_names", "FFTFeatures"],
-        "._dct": ["dct_features", "DCTFeatures"],
-        "._noise": ["noise_residual_features", "NoiseFeatures"],
-        "._lbp": ["lbp_histograms", "LBPFeatures"],
-        "._handcrafted": ["HandcraftedUnion"],
-        "._cnn": [
-            "cnn_embedding",
-            "CNNEmbedding",
-            "run_batches",
-            "autocast_context",
-            "images_to_tensor",
-            "resize_square",
-        ],
-        "._region": ["region_features", "region_feature_names", "region_boxes", "RegionFeatures"],
-        "._parts": ["part_crops", "part_embedding", "PartEmbedding"],
-        "._cnnstats": ["cnn_stats", "stats_feature_names", "CNNStats"],
-        "._clip": ["clip_embedding", "clip_feature_names", "CLIPEmbedding"],
-        "._clip_encoder": ["clip_preprocess", "load_clip_encoder"],
-        "._clip_norms": ["norm_names", "norms_digest", "read_norms", "save_norms"],
-        "._clip_weights": ["clip_weights_path", "read_clip_weights", "WEIGHTS_SHA256", "INSTALL_HINT"],
-    },
-)
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

@@ -164,7 +164,7 @@ def imagenet_weights_path():
 
     Examples
     --------
-    >>> from facetruth.features import imagenet_weights_path
+    >>> from facetruth.features._backbone import imagenet_weights_path
     >>> imagenet_weights_path().name
     'efficientnet-lite0-57934424.pth'
     """
@@ -201,7 +201,7 @@ def convert_state_dict(state_dict):
 
     Examples
     --------
-    >>> from facetruth.features import convert_state_dict
+    >>> from facetruth.features._backbone import convert_state_dict
     >>> convert_state_dict({"_conv_stem.weight": 0, "_blocks.3._expand_conv.weight": 1, "_fc.bias": 2})
     {'conv_stem.weight': 0, 'blocks.2.0.conv_pw.weight': 1, 'classifier.bias': 2}
     """

@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._cache import ArrayCache, hash_array, hash_params
-from .._validation import check_images
+from .._validation import check_images, validate_params
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +30,8 @@ class ImageFeatureTransformer(TransformerMixin, BaseEstimator):
 
     Subclasses set ``family`` (the name prefix), store their keyword
     arguments in ``__init__`` (which must also accept ``n_jobs`` and
-    ``cache``), extend :attr:`_parameter_constraints` (scikit-learn's
-    parameter constraints, checked by :meth:`fit`), and implement
+    ``cache``), extend :attr:`_parameter_constraints` (constraints in
+    scikit-learn's style, see :mod:`facetruth._validation`, checked by :meth:`fit`), and implement
     :meth:`_feature_kwargs`, :meth:`_function` and :meth:`_feature_names`.
     A family that computes a whole batch at once (e.g. a neural network)
     overrides :meth:`_compute_rows` instead of :meth:`_function`; the cache,
@@ -87,6 +87,10 @@ class ImageFeatureTransformer(TransformerMixin, BaseEstimator):
         "cache": [str, os.PathLike, None],
     }
 
+    def _validate_params(self):
+        """Check every parameter against :attr:`_parameter_constraints` (before any work)."""
+        validate_params(self, self._parameter_constraints)
+
     def _function(self):
         """Return the pure per-image feature function."""
         raise NotImplementedError
@@ -127,7 +131,7 @@ class ImageFeatureTransformer(TransformerMixin, BaseEstimator):
 
         Raises
         ------
-        sklearn.utils._param_validation.InvalidParameterError
+        facetruth.exceptions.InvalidParameterError
             For a parameter of the wrong type or out of range (a
             ``ValueError``).
         """

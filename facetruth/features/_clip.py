@@ -39,9 +39,8 @@ from collections.abc import Mapping
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from .._validation import check_images
+from .._validation import Interval, StrOptions, check_images, validate_arguments
 from ._backbone import resolve_device
 from ._clip_encoder import clip_preprocess, load_clip_encoder
 from ._clip_norms import check_norms, norms_digest
@@ -64,7 +63,7 @@ def _check_batch_size(batch_size):
     return int(batch_size)
 
 
-@validate_params({"blocks": _CONSTRAINTS["blocks"]}, prefer_skip_nested_validation=True)
+@validate_arguments({"blocks": _CONSTRAINTS["blocks"]})
 def clip_feature_names(blocks=None):
     """Names of :func:`clip_embedding`'s outputs (without the family prefix).
 
@@ -95,10 +94,7 @@ def clip_feature_names(blocks=None):
 # --------------------------------------------------------------------------- the feature function
 
 
-@validate_params(
-    {"images": ["array-like"], "encoder": [callable, None], **_CONSTRAINTS, "device": [str]},
-    prefer_skip_nested_validation=True,
-)
+@validate_arguments({"images": ["array-like"], "encoder": [callable, None], **_CONSTRAINTS, "device": [str]})
 def clip_embedding(images, *, encoder=None, blocks=None, flip=False, batch_size=16, device="auto"):
     """CLIP ViT-B/16 image embeddings, optionally with intermediate CLS tokens.
 
@@ -143,7 +139,7 @@ def clip_embedding(images, *, encoder=None, blocks=None, flip=False, batch_size=
     ------
     ModelIntegrityError
         When the weight file is missing or not the published one.
-    sklearn.utils._param_validation.InvalidParameterError
+    facetruth.exceptions.InvalidParameterError
         For a parameter of the wrong type or out of range (a ``ValueError``).
 
     Notes

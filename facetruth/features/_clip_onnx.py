@@ -302,7 +302,7 @@ def default_kernel():
     return "u8s8" if exact_u8s8() else "u8u8"
 
 
-def onnx_session(data, blocks, *, precision="float32", kernel=None, norms=None, n_threads=1):
+def onnx_session(data, blocks, *, precision="float32", kernel=None, norms=None, n_threads=1, spinning=False):
     """A CPU session of the model, after the surgeries ``blocks`` and ``precision`` ask for.
 
     ``precision`` and ``kernel`` are those :func:`~facetruth.features.load_clip_encoder`
@@ -321,7 +321,13 @@ def onnx_session(data, blocks, *, precision="float32", kernel=None, norms=None, 
     each call on top of that oversubscribe the cores, cost a fifth more CPU
     time, and help only calls made one at a time (``results/bench_cores``).
     The features are the same, bit for bit, whatever ``n_threads`` is; above
-    one, the threads sleep between operators rather than spin.
+    one, the threads sleep between operators rather than spin, unless
+    ``spinning`` (onnxruntime's default; ``benchmarks/bench_cores.py`` compares both).
+
+    Examples
+    --------
+    >>> from facetruth.features import ONNXCLIPEncoder, onnx_session, read_clip_weights
+    >>> encoder = ONNXCLIPEncoder(onnx_session(read_clip_weights(), (), n_threads=2), ())  # doctest: +SKIP
     """
     import onnxruntime as ort
 
@@ -347,7 +353,7 @@ def onnx_session(data, blocks, *, precision="float32", kernel=None, norms=None, 
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.intra_op_num_threads = int(n_threads)
     options.inter_op_num_threads = 1
-    if n_threads > 1:
+    if n_threads > 1 and not spinning:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])

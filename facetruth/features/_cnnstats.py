@@ -5,7 +5,7 @@ network's last layer, which ImageNet training made describe *what* is in the
 picture. A pasted eye or mouth differs from its face in *how* it is rendered:
 sharpness, noise, colour transitions. Those live in the early and middle
 layers. This family runs the same EfficientNet-Lite0 on the whole face crop
-and on each magnified part crop (see :func:`~facetruth.features.part_crops`)
+and on each magnified part crop (see :func:`~facetruth.features._parts.part_crops`)
 and keeps the mean and standard deviation over space of every channel of the
 outputs of stages 2 to 5 (24, 40, 80 and 112 channels, strides 4 to 16):
 512 numbers per crop, in the spirit of the Gram and style statistics used for
@@ -17,11 +17,11 @@ References
        convolutional neural networks", NeurIPS 2015.
 """
 
-from sklearn.utils._param_validation import validate_params
-
+from .._validation import validate_arguments
 from ._base import check_images
-from ._cnn import _MODEL, _NETWORK_CONSTRAINTS, run_batches
+from ._cnn import _NETWORK_CONSTRAINTS
 from ._parts import _CONSTRAINTS, PARTS, PartEmbedding, _check_parts, per_crop_blocks
+from ._torch_batches import _MODEL, run_batches
 
 #: indices of the summarised stages in ``model.blocks`` and their channel counts
 STAGES = (1, 2, 3, 4)
@@ -43,7 +43,7 @@ def _stage_stats(model, x):
     return torch.cat(out, 1)
 
 
-@validate_params({"parts": _CONSTRAINTS["parts"]}, prefer_skip_nested_validation=True)
+@validate_arguments({"parts": _CONSTRAINTS["parts"]})
 def stats_feature_names(parts=PARTS):
     """Names of :func:`cnn_stats`'s outputs (without the family prefix).
 
@@ -59,7 +59,7 @@ def stats_feature_names(parts=PARTS):
 
     Examples
     --------
-    >>> from facetruth.features import stats_feature_names
+    >>> from facetruth.features._cnnstats import stats_feature_names
     >>> names = stats_feature_names(parts=("nose",))
     >>> len(names), names[0], names[-1]
     (1024, 'face_s2_mean_000', 'nose_s5_std_111')
@@ -74,9 +74,8 @@ def stats_feature_names(parts=PARTS):
     return [f"{crop}_{name}" for crop in ("face", *parts) for name in per_crop]
 
 
-@validate_params(
-    {"images": ["array-like"], **_CONSTRAINTS, "model": [None, _MODEL], **_NETWORK_CONSTRAINTS},
-    prefer_skip_nested_validation=True,
+@validate_arguments(
+    {"images": ["array-like"], **_CONSTRAINTS, "model": [None, _MODEL], **_NETWORK_CONSTRAINTS}
 )
 def cnn_stats(
     images, *, parts=PARTS, zoom=1.5, margin=0.3, model=None, device="auto", batch_size=32, image_size=224
@@ -91,7 +90,7 @@ def cnn_stats(
         Distinct parts cropped and magnified besides the whole face (may be
         empty).
     zoom, margin : float
-        See :func:`~facetruth.features.part_crops`.
+        See :func:`~facetruth.features._parts.part_crops`.
     model, device, batch_size, image_size :
         As for :func:`~facetruth.features.cnn_embedding`; every crop is
         resized to ``image_size``.
@@ -104,7 +103,7 @@ def cnn_stats(
 
     Raises
     ------
-    sklearn.utils._param_validation.InvalidParameterError
+    facetruth.exceptions.InvalidParameterError
         For a parameter of the wrong type or out of range (a ``ValueError``).
 
     Examples

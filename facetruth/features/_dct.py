@@ -25,8 +25,8 @@ from numbers import Integral
 import cv2
 import numpy as np
 import scipy.fft
-from sklearn.utils._param_validation import Interval, validate_params
 
+from .._validation import Interval, validate_arguments
 from ._base import ImageFeatureTransformer
 from ._color import ImagePlanes
 
@@ -144,7 +144,7 @@ def _mode_features(coef, n_modes, hist_range):
     return np.column_stack([hist, steps, scores])
 
 
-@validate_params({"image": ["array-like"], **_CONSTRAINTS}, prefer_skip_nested_validation=True)
+@validate_arguments({"image": ["array-like"], **_CONSTRAINTS})
 def dct_features(image, *, n_modes=6, hist_range=8, spectrum_size=16):
     """Block-DCT statistics and a downsampled global DCT spectrum.
 
@@ -172,7 +172,7 @@ def dct_features(image, *, n_modes=6, hist_range=8, spectrum_size=16):
 
     Raises
     ------
-    sklearn.utils._param_validation.InvalidParameterError
+    facetruth.exceptions.InvalidParameterError
         For a parameter of the wrong type or out of range (a ``ValueError``).
 
     See Also

@@ -16,8 +16,8 @@ from numbers import Integral
 
 import numpy as np
 import scipy.fft
-from sklearn.utils._param_validation import Interval, validate_params
 
+from .._validation import Interval, validate_arguments
 from ._base import ImageFeatureTransformer
 from ._color import ImagePlanes
 
@@ -87,7 +87,7 @@ def _spectrum_features(plane, n_bins):
     return np.concatenate([[dc], profile, ratios, [slope]])
 
 
-@validate_params({"image": ["array-like"], **_CONSTRAINTS}, prefer_skip_nested_validation=True)
+@validate_arguments({"image": ["array-like"], **_CONSTRAINTS})
 def fft_spectrum(image, *, n_bins=64, per_channel=False):
     """Azimuthally averaged log power spectrum and high-frequency energy ratios.
 
@@ -120,7 +120,7 @@ def fft_spectrum(image, *, n_bins=64, per_channel=False):
 
     Raises
     ------
-    sklearn.utils._param_validation.InvalidParameterError
+    facetruth.exceptions.InvalidParameterError
         For a parameter of the wrong type or out of range (a ``ValueError``).
 
     See Also
@@ -163,7 +163,7 @@ def _fft_from_planes(planes, *, n_bins, per_channel):
     return np.concatenate(feats).astype(np.float32)
 
 
-@validate_params(_CONSTRAINTS, prefer_skip_nested_validation=True)
+@validate_arguments(_CONSTRAINTS)
 def fft_feature_names(n_bins=64, per_channel=False):
     """Names of :func:`fft_spectrum`'s outputs (without the family prefix).
 

@@ -50,7 +50,7 @@ def one_pass_transform(transformers, images):
         ``n_jobs`` (the largest) sets the worker processes and each one's
         ``cache`` its feature cache.
     images : list of ndarray of shape (height, width, 3), dtype uint8
-        Validated images (:func:`~facetruth.features.check_images`).
+        Validated images (:func:`~facetruth._validation.check_images`).
 
     Returns
     -------

@@ -40,13 +40,8 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import (
-    Interval,
-    InvalidParameterError,
-    StrOptions,
-    validate_params,
-)
 
+from .._validation import Interval, InvalidParameterError, StrOptions, validate_arguments
 from ._base import ImageFeatureTransformer
 from ._color import ImagePlanes
 from ._lbp_kernel import compiled_kernel, riu2_counts
@@ -98,7 +93,7 @@ def _margin(scales):
     return max(math.ceil(r) for _, r in scales)
 
 
-@validate_params({"image": ["array-like"], **_CONSTRAINTS}, prefer_skip_nested_validation=True)
+@validate_arguments({"image": ["array-like"], **_CONSTRAINTS})
 def lbp_histograms(image, *, scales=((8, 1), (16, 2), (24, 3)), channels="ycbcr"):
     """Normalised multi-scale riu2 LBP histograms of each colour channel.
 
@@ -125,7 +120,7 @@ def lbp_histograms(image, *, scales=((8, 1), (16, 2), (24, 3)), channels="ycbcr"
     ------
     ValueError
         When the image is too small for the largest radius.
-    sklearn.utils._param_validation.InvalidParameterError
+    facetruth.exceptions.InvalidParameterError
         For a parameter of the wrong type or out of range (a ``ValueError``).
 
     See Also
@@ -188,13 +183,12 @@ def _code_counts(planes, scales, margin):
     return counts
 
 
-@validate_params(
+@validate_arguments(
     {
         "plane": ["array-like"],
         "n_points": [_N_POINTS],
         "radius": [_RADIUS],
-    },
-    prefer_skip_nested_validation=True,
+    }
 )
 def lbp_codes(plane, *, n_points=8, radius=1):
     """Rotation-invariant uniform (riu2) LBP code of each pixel of a grey image.

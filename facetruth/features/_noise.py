@@ -18,8 +18,8 @@ from numbers import Integral, Real
 
 import cv2
 import numpy as np
-from sklearn.utils._param_validation import Interval, validate_params
 
+from .._validation import Interval, validate_arguments
 from ._base import ImageFeatureTransformer
 from ._color import ImagePlanes
 
@@ -84,7 +84,7 @@ def _kernels():
     return tuple(out)
 
 
-@validate_params({"image": ["array-like"], **_CONSTRAINTS}, prefer_skip_nested_validation=True)
+@validate_arguments({"image": ["array-like"], **_CONSTRAINTS})
 def noise_residual_features(image, *, q=1.0, truncation=2):
     """Statistics of SRM high-pass residuals and of a median-filter residual.
 
@@ -123,7 +123,7 @@ def noise_residual_features(image, *, q=1.0, truncation=2):
     ------
     ValueError
         When the image is smaller than 5x5 pixels.
-    sklearn.utils._param_validation.InvalidParameterError
+    facetruth.exceptions.InvalidParameterError
         For a parameter of the wrong type or out of range (a ``ValueError``).
 
     See Also

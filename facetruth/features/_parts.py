@@ -15,23 +15,12 @@ best on crops made with ``align="canonical"``.
 from numbers import Real
 
 import numpy as np
-from sklearn.utils._param_validation import (
-    Interval,
-    InvalidParameterError,
-    StrOptions,
-    validate_params,
-)
 
-from ._cnn import (
-    _EMBEDDING_DIM,
-    _MODEL,
-    _NETWORK_CONSTRAINTS,
-    CNNEmbedding,
-    cnn_embedding,
-    resize_square,
-)
+from .._validation import Interval, InvalidParameterError, StrOptions, validate_arguments
+from ._cnn import _EMBEDDING_DIM, _NETWORK_CONSTRAINTS, CNNEmbedding, cnn_embedding
 from ._network import _torch_threads
 from ._region import _MARGIN, INNER, MIN_SIDE, REGIONS, region_boxes
+from ._torch_batches import _MODEL, resize_square
 
 #: the parts embedded by default
 PARTS = INNER
@@ -75,14 +64,13 @@ def _check_parts(parts, caller, *, allow_empty=False):
     return names
 
 
-@validate_params(
+@validate_arguments(
     {
         "images": ["array-like"],
         "part": [StrOptions(set(REGIONS))],
         "zoom": [_ZOOM],
         "margin": [_MARGIN],
-    },
-    prefer_skip_nested_validation=True,
+    }
 )
 def part_crops(images, part, *, zoom=1.5, margin=0.3):
     """Square crops around one facial part of each face crop.
@@ -108,7 +96,7 @@ def part_crops(images, part, *, zoom=1.5, margin=0.3):
     Examples
     --------
     >>> import numpy as np
-    >>> from facetruth.features import part_crops
+    >>> from facetruth.features._parts import part_crops
     >>> faces = np.zeros((2, 128, 128, 3), np.uint8)
     >>> crops = part_crops(faces, "mouth")
     >>> len(crops), crops[0].shape
@@ -145,9 +133,8 @@ def per_crop_blocks(images, parts, run, *, zoom=1.5, margin=0.3, face=False):
     return np.hstack(blocks).astype(np.float32, copy=False)
 
 
-@validate_params(
-    {"images": ["array-like"], **_CONSTRAINTS, "model": [None, _MODEL], **_NETWORK_CONSTRAINTS},
-    prefer_skip_nested_validation=True,
+@validate_arguments(
+    {"images": ["array-like"], **_CONSTRAINTS, "model": [None, _MODEL], **_NETWORK_CONSTRAINTS}
 )
 def part_embedding(
     images, *, parts=PARTS, zoom=1.5, margin=0.3, model=None, device="auto", batch_size=32, image_size=224
@@ -173,7 +160,7 @@ def part_embedding(
 
     Raises
     ------
-    sklearn.utils._param_validation.InvalidParameterError
+    facetruth.exceptions.InvalidParameterError
         For a parameter of the wrong type or out of range (a ``ValueError``).
 
     Examples

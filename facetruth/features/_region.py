@@ -25,10 +25,10 @@ References
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, validate_params
 
+from .._validation import Interval, validate_arguments
 from ._base import ImageFeatureTransformer
-from ._cnn import resize_square
+from ._torch_batches import resize_square
 
 #: region name -> (centre x, centre y, half width, half height) in the tight
 #: face square of :data:`facetruth.data.FACE_TEMPLATE` (side 1)
@@ -81,10 +81,7 @@ MIN_SIDE = 32
 _MARGIN = Interval(Real, 0, 2, closed="both")
 
 
-@validate_params(
-    {"size": [Interval(Integral, 2, None, closed="left")], "margin": [_MARGIN]},
-    prefer_skip_nested_validation=True,
-)
+@validate_arguments({"size": [Interval(Integral, 2, None, closed="left")], "margin": [_MARGIN]})
 def region_boxes(size, margin=0.3):
     """Pixel boxes ``(x0, y0, x1, y1)`` of :data:`REGIONS` in a square crop.
 
@@ -102,7 +99,7 @@ def region_boxes(size, margin=0.3):
 
     Examples
     --------
-    >>> from facetruth.features import region_boxes
+    >>> from facetruth.features._region import region_boxes
     >>> boxes = region_boxes(128)
     >>> sorted(boxes)[:3]
     ['chin', 'forehead', 'left_cheek']
@@ -161,7 +158,7 @@ def _compare(stats_a, hist_a, stats_b, hist_b):
     return np.concatenate([means, spreads, [chi2]])
 
 
-@validate_params({"image": ["array-like"], "margin": [_MARGIN]}, prefer_skip_nested_validation=True)
+@validate_arguments({"image": ["array-like"], "margin": [_MARGIN]})
 def region_features(image, *, margin=0.3):
     """Noise, sharpness, colour and LBP statistics per facial region, and their contrasts.
 
@@ -188,7 +185,7 @@ def region_features(image, *, margin=0.3):
 
     Raises
     ------
-    sklearn.utils._param_validation.InvalidParameterError
+    facetruth.exceptions.InvalidParameterError
         For a ``margin`` of the wrong type or out of range (a ``ValueError``).
 
     See Also
@@ -228,7 +225,7 @@ def region_feature_names():
 
     Examples
     --------
-    >>> from facetruth.features import region_feature_names
+    >>> from facetruth.features._region import region_feature_names
     >>> names = region_feature_names()
     >>> len(names), names[0], names[-1]
     (215, 'left_eye_y_mean', 'left_eye_vs_right_eye_lbp_chi2')

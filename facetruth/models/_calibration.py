@@ -87,7 +87,7 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
     confidence : float, default=0.95
         Share of the out-of-fold verdicts on each side that must be right:
         ``fake_cutoff_`` and ``real_cutoff_`` are chosen for it (see
-        :func:`~facetruth.models.choose_cutoffs`). ``0`` chooses no cutoffs:
+        :func:`~facetruth.models._calibrators.choose_cutoffs`). ``0`` chooses no cutoffs:
         the threshold alone decides.
     random_state : int, default=0
         Seed of the splits.
@@ -111,7 +111,7 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         one at or below ``real_cutoff_`` a confident ``real``; between them
         the verdict is inconclusive. Chosen on the out-of-fold
         probabilities, ``real_cutoff_ <= threshold_ < fake_cutoff_`` as a
-        rule, and both reachable (see :func:`~facetruth.models.choose_cutoffs`);
+        rule, and both reachable (see :func:`~facetruth.models._calibrators.choose_cutoffs`);
         ``None`` when ``confidence`` is 0.
     side_coverage_, side_precision_ : dict or None
         Out of fold, per side (``"real"``, ``"fake"``): the share of the
@@ -125,7 +125,7 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
         Range of the calibrated out-of-fold probabilities (0 when they are
         all the same: the detector tells nothing apart).
     oof_metrics_ : dict
-        :func:`~facetruth.evaluation.detection_metrics` of the calibrated
+        :func:`~facetruth.metrics.detection_metrics` of the calibrated
         out-of-fold probabilities (an honest validation estimate).
     novelty_ : FeatureNovelty
         The training features' statistics and the distance limit of
@@ -266,7 +266,7 @@ class CalibratedDetector(ClassifierMixin, BaseEstimator):
 
         Rows beyond ``novelty_.limit_`` (the 99.5th percentile of the
         training rows' distances) are out of distribution; see
-        :func:`~facetruth.models.rms_zscore`.
+        :func:`~facetruth.models._novelty.rms_zscore`.
 
         Returns
         -------

@@ -46,7 +46,7 @@ def probability_floor(n_samples):
 
     Examples
     --------
-    >>> from facetruth.models import probability_floor
+    >>> from facetruth.models._calibrators import probability_floor
     >>> probability_floor(98)
     0.01
     """
@@ -58,7 +58,7 @@ def resolve_calibration(method, n_samples):
 
     Examples
     --------
-    >>> from facetruth.models import resolve_calibration
+    >>> from facetruth.models._calibrators import resolve_calibration
     >>> resolve_calibration("auto", 200), resolve_calibration("auto", 5000)
     ('sigmoid', 'isotonic')
     """
@@ -209,7 +209,7 @@ class SideCutoffs(NamedTuple):
 
     Examples
     --------
-    >>> from facetruth.models import choose_cutoffs
+    >>> from facetruth.models._calibrators import choose_cutoffs
     >>> cut = choose_cutoffs([0, 0, 1, 1], [0.1, 0.3, 0.7, 0.9], 0.5)
     >>> cut.real, cut.fake, cut.precision, cut.reached["fake"], cut.crossed
     (0.3, 0.7, {'real': 1.0, 'fake': 1.0}, True, False)
@@ -258,7 +258,7 @@ def choose_cutoffs(y, prob, threshold, confidence=0.95):
     Examples
     --------
     >>> import numpy as np
-    >>> from facetruth.models import choose_cutoffs
+    >>> from facetruth.models._calibrators import choose_cutoffs
     >>> y = np.array([0, 0, 0, 0, 1, 0, 1, 1, 1, 1])
     >>> p = np.array([0.1, 0.2, 0.3, 0.4, 0.45, 0.55, 0.6, 0.7, 0.8, 0.9])
     >>> cut = choose_cutoffs(y, p, 0.5, confidence=0.9)

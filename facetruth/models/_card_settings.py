@@ -44,7 +44,7 @@ def input_settings(pipeline):
     Examples
     --------
     >>> import facetruth
-    >>> from facetruth.models import input_settings
+    >>> from facetruth.models._card_settings import input_settings
     >>> pipe = facetruth.build_pipeline("fft", "logistic", face="off", image_size=64, align="eyes")
     >>> settings = input_settings(pipe)
     >>> settings["loader"]

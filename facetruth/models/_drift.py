@@ -1,5 +1,6 @@
 """Comparing a detector's features here with the fingerprint in its model card, and the check at load."""
 
+import binascii
 import dataclasses
 import warnings
 
@@ -13,6 +14,7 @@ from ._fingerprint import (
     DRIFT_MIN_COSINE,
     _decode,
     _probe_features,
+    decode_features,
     is_detector_pipeline,
     library_versions,
 )
@@ -31,7 +33,7 @@ class FeatureDrift:
         Whether they differ: a family's cosine below
         :data:`~facetruth.models.DRIFT_MIN_COSINE` on some probe, a probe's
         ``P(fake)`` moved by more than
-        :data:`~facetruth.models.DRIFT_MAX_PROB_DELTA`, or another feature layout.
+        :data:`~facetruth.models._fingerprint.DRIFT_MAX_PROB_DELTA`, or another feature layout.
     cosine : dict of str to float
         Per feature family, the smallest cosine over the probes between the
         stored and the recomputed features, both centred on the stored
@@ -135,6 +137,65 @@ def _where(stored, families):
     return f"Saved on {there_machine} with {with_versions(saved)}; here {here_machine} with {with_versions(here)}."
 
 
+def probe_agreement(stored, features, family="features"):
+    """Whether features computed here on the probe images agree with a :func:`probe_fingerprint`.
+
+    The rule a loaded model is held to (:func:`compare_fingerprint`): on every
+    probe, the cosine of the stored and the new features, both centred on the
+    stored probes' mean (:func:`family_cosines`), is at least
+    :data:`~facetruth.models.DRIFT_MIN_COSINE`.
+
+    Parameters
+    ----------
+    stored : dict
+        From :func:`~facetruth.models.probe_fingerprint`.
+    features : array-like of shape (n_probes, n_columns)
+        The same features computed here.
+    family : str, default="features"
+        The name the message and ``cosine`` give them.
+
+    Returns
+    -------
+    drift : FeatureDrift
+        ``checked=False`` when the probe images here are not those of the fingerprint.
+
+    Raises
+    ------
+    ModelIntegrityError
+        ``stored`` is not a readable fingerprint.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.models import probe_agreement, probe_fingerprint
+    >>> features = np.random.default_rng(0).normal(size=(4, 8))
+    >>> probe_agreement(probe_fingerprint(features), features, "fft").drift
+    False
+    >>> probe_agreement(probe_fingerprint(features), features[::-1], "fft").message[:36]
+    'fft: features on the probe images mo'
+    """
+    from ..data import probe_digest
+
+    try:
+        before = decode_features(stored["features"]).astype(np.float64)
+    except (AttributeError, KeyError, TypeError, ValueError, binascii.Error) as exc:
+        raise ModelIntegrityError(f"unreadable feature fingerprint ({exc}).") from None
+    here = np.asarray(features, dtype=np.float64)
+    if stored.get("probes") != probe_digest():
+        message = f"{family}: the probe images differ from those of the fingerprint; features unchecked"
+        return FeatureDrift(False, False, {}, None, message)
+    if before.shape != here.shape:
+        message = f"{family}: {here.shape[-1]} feature columns here, {before.shape[-1]} in the fingerprint"
+        return FeatureDrift(True, True, {}, None, message)
+    cosine = float(family_cosines(before, here).min(initial=1.0))
+    drift = cosine < DRIFT_MIN_COSINE
+    verb = "moved" if drift else "agree"
+    message = (
+        f"{family}: features on the probe images {verb} (cosine {cosine:.4f}, at least {DRIFT_MIN_COSINE})"
+    )
+    return FeatureDrift(True, drift, {family: cosine}, None, message)
+
+
 def compare_fingerprint(pipeline, stored):
     """Compute a detector's fingerprint again and compare it with a stored one.
 
@@ -161,7 +222,8 @@ def compare_fingerprint(pipeline, stored):
     --------
     >>> import numpy as np
     >>> import facetruth
-    >>> from facetruth.models import compare_fingerprint, feature_fingerprint
+    >>> from facetruth.models import feature_fingerprint
+    >>> from facetruth.models._drift import compare_fingerprint
     >>> images = np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
     >>> pipe = facetruth.build_pipeline("fft", "logistic", face="off", image_size=32, cv=2)
     >>> fingerprint = feature_fingerprint(pipe.fit(list(images), [0, 1] * 4))

@@ -51,7 +51,7 @@ class FamilyContributions:
     Examples
     --------
     >>> import numpy as np
-    >>> from facetruth.models import FamilyContributions
+    >>> from facetruth.models._explain import FamilyContributions
     >>> result = FamilyContributions(["fft", "lbp"], np.array([[0.25, -0.5]]), "occlusion", "probability")
     >>> result.as_dicts()
     [{'fft': 0.25, 'lbp': -0.5}]

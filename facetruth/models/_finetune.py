@@ -1,10 +1,14 @@
 """Transfer learning: fine-tune the ImageNet EfficientNet-Lite0 to tell fake faces from real ones.
 
-The network is the pretrained backbone (see :mod:`facetruth.features._backbone`)
+The network is the pretrained backbone (see :func:`facetruth.features.load_backbone`)
 with a binary head (dropout, then one linear unit giving the logit of
 "fake"), trained end to end with binary cross-entropy, Adam with weight decay
 and a cosine learning-rate schedule, and stopped early on the validation
-ROC-AUC of a stratified split.
+ROC-AUC of a stratified split. Images reach it as they reach the CNN
+features: resized, normalised and batched by the torch helpers of
+:mod:`facetruth.features` (:func:`~facetruth.features.run_batches`,
+:func:`~facetruth.features.images_to_tensor`,
+:func:`~facetruth.features.autocast_context`).
 
 Files written by :func:`finetune` for ``out="tuned.pt"``:
 
@@ -77,7 +81,7 @@ class FineTuneResult:
     Examples
     --------
     >>> from pathlib import Path
-    >>> from facetruth.models import FineTuneResult
+    >>> from facetruth.models._finetune import FineTuneResult
     >>> result = FineTuneResult(
     ...     Path("tuned.pt"), Path("tuned.head.pt"), Path("tuned.json"),
     ...     best_val_auc=0.93, best_epoch=2, epochs_run=4, history=(),
@@ -170,7 +174,7 @@ def finetune(
         Random flips, colour jitter, JPEG re-encoding, blur and noise on the
         training split (:func:`facetruth.models._finetune_data.augment_image`).
     device : str, default="auto"
-        See :func:`facetruth.models.resolve_device`; CUDA trains under autocast.
+        See :func:`facetruth.features.resolve_device`; CUDA trains under autocast.
     random_state : int, default=0
         Seeds the split, the shuffling, the augmentation and torch.
     max_items : int, optional

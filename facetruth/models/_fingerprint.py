@@ -6,7 +6,7 @@ int8 kernels give other CLIP embeddings on x86 CPUs without AVX-512 VNNI,
 and a new OpenCV, scikit-image or dlib can move the handcrafted families.
 :func:`feature_fingerprint` records the features and ``P(fake)`` of the
 probe images (:func:`facetruth.data.probe_images`) with the machine and the
-library versions; :func:`~facetruth.models.compare_fingerprint` computes them
+library versions; :func:`~facetruth.models._drift.compare_fingerprint` computes them
 again and says whether they still agree within :data:`DRIFT_MIN_COSINE` and
 :data:`DRIFT_MAX_PROB_DELTA`.
 """
@@ -83,7 +83,12 @@ def _quiet_copy(pipeline):
     caller's pipeline is left as it is, so that another thread may score
     with it meanwhile.
     """
-    features = _detached(pipeline[:-1])
+    return quiet_features(pipeline[:-1])
+
+
+def quiet_features(steps):
+    """``steps`` (a fitted loader and feature union), detached, with every cache off and one job each."""
+    features = _detached(steps)
     params = features.get_params(deep=True)
     changes = {key: None for key, value in params.items() if key.endswith("cache") and value is not None}
     changes.update({key: 1 for key, value in params.items() if key.endswith("n_jobs") and value != 1})
@@ -112,7 +117,8 @@ def _probe_features(pipeline, images):
     return np.asarray(features, dtype=np.float64), prob, families
 
 
-def _encode(array):
+def encode_features(array):
+    """A float array as JSON: little-endian float32, base64, with its shape."""
     array = np.ascontiguousarray(array, dtype="<f4")
     return {
         "dtype": "<f4",
@@ -167,9 +173,54 @@ def feature_fingerprint(pipeline):
     return {
         "format": FINGERPRINT_FORMAT,
         "probes": probe_digest(images),
-        "features": _encode(features),
+        "features": encode_features(features),
         "families": families,
         "prob_fake": [float(p) for p in prob],
+        "machine": cpu_info(),
+        "versions": library_versions(),
+    }
+
+
+def decode_features(blob):
+    """The array of :func:`encode_features`; raises ``ValueError`` (or ``binascii.Error``) if malformed."""
+    if blob.get("dtype") != "<f4":
+        raise ValueError(f"features of dtype {blob.get('dtype')!r}")
+    raw = base64.b64decode(blob["data"], validate=True)
+    return np.frombuffer(raw, dtype="<f4").reshape([int(n) for n in blob["shape"]])
+
+
+def probe_fingerprint(features):
+    """A fingerprint of features computed on the probe images, with the machine and library versions.
+
+    The form of :func:`feature_fingerprint` without a classifier, for a
+    feature family alone (a result's provenance records one per family):
+    compare it with :func:`~facetruth.models.probe_agreement`.
+
+    Parameters
+    ----------
+    features : array-like of shape (n_probes, n_columns)
+        The features of :func:`facetruth.data.probe_images`.
+
+    Returns
+    -------
+    fingerprint : dict
+        ``"format"``, ``"probes"`` (sha256 of the probe images),
+        ``"features"`` (little-endian float32, base64, with its shape),
+        ``"machine"`` and ``"versions"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facetruth.models import probe_fingerprint
+    >>> probe_fingerprint(np.ones((4, 3)))["features"]["shape"]
+    [4, 3]
+    """
+    from ..data import probe_digest
+
+    return {
+        "format": FINGERPRINT_FORMAT,
+        "probes": probe_digest(),
+        "features": encode_features(features),
         "machine": cpu_info(),
         "versions": library_versions(),
     }
@@ -180,11 +231,7 @@ def _decode(stored):
     try:
         if stored.get("format") != FINGERPRINT_FORMAT:
             raise ValueError(f"format {stored.get('format')!r}, expected {FINGERPRINT_FORMAT!r}")
-        blob = stored["features"]
-        if blob.get("dtype") != "<f4":
-            raise ValueError(f"features of dtype {blob.get('dtype')!r}")
-        raw = base64.b64decode(blob["data"], validate=True)
-        features = np.frombuffer(raw, dtype="<f4").reshape([int(n) for n in blob["shape"]])
+        features = decode_features(stored["features"])
         prob = np.asarray(stored["prob_fake"], dtype=np.float64)
         families = [[str(f), int(n)] for f, n in stored["families"]]
         if features.ndim != 2 or prob.shape != (features.shape[0],):

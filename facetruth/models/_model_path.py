@@ -104,7 +104,7 @@ def check_model_path(path):
     --------
     >>> import os, tempfile
     >>> from facetruth.exceptions import NotAModelError
-    >>> from facetruth.models import check_model_path
+    >>> from facetruth.models._model_path import check_model_path
     >>> folder = tempfile.mkdtemp()
     >>> photo = os.path.join(folder, "photo.jpg")
     >>> with open(photo, "wb") as fh:

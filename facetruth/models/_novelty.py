@@ -36,7 +36,7 @@ def rms_zscore(X, mean, scale):
     Examples
     --------
     >>> import numpy as np
-    >>> from facetruth.models import rms_zscore
+    >>> from facetruth.models._novelty import rms_zscore
     >>> rms_zscore(np.array([[0.0, 0.0], [3.0, 4.0]]), np.zeros(2), np.array([1.0, 2.0])).round(3).tolist()
     [0.0, 2.55]
     """
@@ -70,7 +70,7 @@ class FeatureNovelty:
     Examples
     --------
     >>> import numpy as np
-    >>> from facetruth.models import FeatureNovelty
+    >>> from facetruth.models._novelty import FeatureNovelty
     >>> X = np.random.default_rng(0).normal(size=(500, 4))
     >>> novelty = FeatureNovelty().fit(X)
     >>> novelty.is_novel(np.array([[0.0, 0.0, 0.0, 0.0], [9.0, -9.0, 9.0, 0.0]])).tolist()

@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import os
-import subprocess
 import warnings
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import joblib
 import numpy as np
 
 from .._atomic import atomic_open, atomic_write_json
-from .._version import __version__, installed_versions
+from .._version import __version__, installed_versions, source_commit
 from ..exceptions import ModelIntegrityError
 from ._card_settings import input_settings
 from ._drift import check_features
@@ -50,7 +49,7 @@ def sha256_file(path, chunk_size=1 << 20):
     Examples
     --------
     >>> import os, tempfile
-    >>> from facetruth.models import sha256_file
+    >>> from facetruth.models._persistence import sha256_file
     >>> path = os.path.join(tempfile.mkdtemp(), "empty.bin")
     >>> open(path, "wb").close()
     >>> sha256_file(path)
@@ -80,40 +79,6 @@ def package_versions():
     (True, True)
     """
     return {"facetruth": __version__, **installed_versions(_TRACKED)}
-
-
-def source_commit():
-    """The git commit of FaceTruth's source, with ``+changes`` when tracked files differ from it.
-
-    Returns
-    -------
-    commit : str or None
-        ``None`` when FaceTruth does not run from a git checkout (an installed
-        wheel) or git is missing.
-
-    Examples
-    --------
-    >>> from facetruth.models import source_commit
-    >>> commit = source_commit()
-    >>> commit is None or len(commit.split("+")[0]) == 40
-    True
-    """
-    here = Path(__file__).resolve().parent
-
-    def git(*args):
-        try:
-            out = subprocess.run(
-                ["git", *args], cwd=here, capture_output=True, text=True, timeout=5, check=False
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return out.stdout.strip() if out.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    if not commit:
-        return None
-    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".")
-    return f"{commit}+changes" if changed else commit
 
 
 def metadata_path(path):
@@ -252,7 +217,8 @@ def read_model_card(path):
     --------
     >>> import os, tempfile
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from facetruth.models import read_model_card, save
+    >>> from facetruth.models import save
+    >>> from facetruth.models._persistence import read_model_card
     >>> path = os.path.join(tempfile.mkdtemp(), "model.joblib")
     >>> _ = save(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), path)
     >>> card = read_model_card(path)
@@ -315,7 +281,7 @@ def load(path, *, trust=False, allow_drift=False):
         off), differ from the card's fingerprint: a family's cosine below
         :data:`~facetruth.models.DRIFT_MIN_COSINE` on some probe or a
         probe's ``P(fake)`` moved by more than
-        :data:`~facetruth.models.DRIFT_MAX_PROB_DELTA` (without
+        :data:`~facetruth.models._fingerprint.DRIFT_MAX_PROB_DELTA` (without
         ``allow_drift``). The message names the families and what differs
         between the machines.
 
@@ -324,7 +290,7 @@ def load(path, *, trust=False, allow_drift=False):
     UserWarning
         A model loaded without its card (``trust=True``), saved with other
         package versions, whose calibration decreases (saved by an older
-        FaceTruth: see :func:`~facetruth.models.detector_weaknesses`), whose
+        FaceTruth: see :func:`~facetruth.models._strength.detector_weaknesses`), whose
         features drift (``allow_drift=True``), or a detector whose card has
         no fingerprint (saved by an older FaceTruth).
 

@@ -37,7 +37,8 @@ def calibration_decreases(detector):
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from facetruth.models import CalibratedDetector, calibration_decreases
+    >>> from facetruth.models import CalibratedDetector
+    >>> from facetruth.models._strength import calibration_decreases
     >>> rng = np.random.default_rng(0)
     >>> y = np.repeat([0, 1], 60)
     >>> X = rng.normal(size=(120, 3)) + 2 * y[:, None]
@@ -76,7 +77,8 @@ def detector_weaknesses(detector, *, min_auc=MIN_OOF_AUC):
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from facetruth.models import CalibratedDetector, detector_weaknesses
+    >>> from facetruth.models import CalibratedDetector
+    >>> from facetruth.models._strength import detector_weaknesses
     >>> rng = np.random.default_rng(0)
     >>> X, y = rng.normal(size=(120, 3)), np.repeat([0, 1], 60)
     >>> detector_weaknesses(CalibratedDetector(LogisticRegression(), cv=3).fit(X, y))

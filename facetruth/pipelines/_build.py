@@ -280,7 +280,7 @@ def build_pipeline(
     classifier : str or estimator, default="auto"
         Passed to :func:`build_detector`; ``"auto"`` is a linear probe for an
         embedding alone (``"clip"``) and XGBoost otherwise
-        (:func:`~facetruth.pipelines.default_classifier`).
+        (:func:`~facetruth.pipelines._registry.default_classifier`).
     face, image_size, align, native :
         Passed to :func:`build_loader`.
     cache : str or os.PathLike, default=None

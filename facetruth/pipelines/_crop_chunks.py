@@ -132,6 +132,7 @@ def _load_chunk(items, params, cache_dir):
 
     cache = ArrayCache(cache_dir) if cache_dir else None
     tag = hash_params(params)[:8]
+    shape = (params["size"], params["size"], 3)
     reader = _ChunkReader(items, params["max_pixels"])
     out = []
     for position, item in enumerate(items):
@@ -139,7 +140,7 @@ def _load_chunk(items, params, cache_dir):
             key = _item_key(item, tag) if cache is not None else None
             if cache is not None:
                 crop, info = cache.get("crops", key), cache.get("crop_info", key)
-                if crop is not None and info is not None:
+                if _usable(crop, info, shape):
                     out.append((crop, _decode_info(info), None))
                     continue
             image = reader.read(position)
@@ -162,6 +163,18 @@ def _load_chunk(items, params, cache_dir):
         except OSError as exc:  # unreadable file while hashing: worded as read_image words it
             out.append((None, None, str(ImageDecodeError.from_os_error(describe_item(item), exc))))
     return out
+
+
+def _usable(crop, info, shape):
+    """Whether a cached crop and its info are whole: an entry of another shape is cropped again."""
+    return (
+        crop is not None
+        and info is not None
+        and crop.shape == shape
+        and crop.dtype == np.uint8
+        and info.ndim == 1
+        and len(info) >= 5
+    )
 
 
 def _video_of(item):

@@ -125,7 +125,7 @@ class DistributedXGBClassifier(XGBClassifier):
     Without a Dask client it trains in this process:
 
     >>> import numpy as np
-    >>> from facetruth.pipelines import DistributedXGBClassifier
+    >>> from facetruth.pipelines._dask import DistributedXGBClassifier
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0]] * 5)
     >>> y = np.array([0, 0, 1, 1] * 5)
     >>> clf = DistributedXGBClassifier(n_estimators=5, max_depth=2).fit(X, y)

@@ -37,7 +37,7 @@ class ExtraRows:
     Examples
     --------
     >>> import numpy as np
-    >>> from facetruth.pipelines import ExtraRows
+    >>> from facetruth.pipelines._extras import ExtraRows
     >>> crops = np.zeros((2, 8, 8, 3), np.uint8)
     >>> extra = ExtraRows(crops[1:], np.array([1]), np.array([1]), np.array(["sbi"]))
     >>> images, labels, groups = extra.append_to(crops, [0, 0], ["a", "b"])
@@ -95,7 +95,7 @@ def parse_augment(spec):
 
     Examples
     --------
-    >>> from facetruth.pipelines import parse_augment
+    >>> from facetruth.pipelines._extras import parse_augment
     >>> parse_augment("robust:3"), parse_augment("robust"), parse_augment(None)
     (3, 1, 0)
     """

@@ -1,8 +1,10 @@
 """The pipeline's first step: decode images, crop the face, resize.
 
 :class:`ImageLoader` turns paths (or arrays, or video frames) into a batch of
-``(image_size, image_size, 3) uint8`` face crops, with an optional on-disk
-crop cache keyed by the file's content hash and the loader's parameters.
+``(image_size, image_size, 3) uint8`` face crops of
+:func:`facetruth.data.crop_face`, with an optional on-disk crop cache keyed by
+the file's content hash, the loader's parameters and
+:data:`facetruth.data.CROP_VERSION`.
 """
 
 import logging
@@ -13,7 +15,7 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ..data import DETECT_SIDE, check_align, check_max_side, is_chain
+from ..data import CROP_VERSION, DETECT_SIDE, check_align, check_max_side, is_chain
 from ..exceptions import ImageDecodeError
 from ._crop_chunks import _LEGACY_DETECT_SIDE, _chunks, _load_chunk
 from ._verdicts import face_size_limit
@@ -22,9 +24,6 @@ logger = logging.getLogger(__name__)
 
 _FACE_CHOICES = ("auto", "off", "dlib", "haar", "lbp")
 
-#: bump when the crops change for the same parameters (3: the square stays inside the image,
-#: no mirror padding), so that cached crops of an older version are not reused
-CROP_VERSION = 3
 #: the detectors after dlib of a loader pickled before ``fallback`` existed
 _LEGACY_FALLBACK = ("haar", "lbp")
 
@@ -133,7 +132,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     ----------
     min_face_side_ : int or None
         The smallest face side (source pixels) the training faces cover
-        (:func:`~facetruth.pipelines.face_size_limit`), learnt by
+        (:func:`~facetruth.pipelines._verdicts.face_size_limit`), learnt by
         :meth:`fit_transform` or set by the training code; smaller faces get
         an inconclusive verdict. ``None`` when no training image had a face
         or ``face="off"``.

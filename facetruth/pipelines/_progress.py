@@ -80,7 +80,7 @@ def progress_stage(desc, *, progress=False, interval=1.0):
 
     Examples
     --------
-    >>> from facetruth.pipelines import progress_stage
+    >>> from facetruth.pipelines._progress import progress_stage
     >>> with progress_stage("detector fit", progress=False):
     ...     total = sum(range(10))
     >>> total

@@ -6,8 +6,6 @@ A user can say ``features="handcrafted"`` or ``features="fft,lbp"``;
 
 from importlib import import_module
 
-from ..models import CLASSIFIERS, make_classifier  # noqa: F401  (re-exported)
-
 #: family name -> (module, transformer class)
 FAMILIES = {
     "fft": ("facetruth.features._fft", "FFTFeatures"),
@@ -91,7 +89,7 @@ def default_classifier(features):
 
     Examples
     --------
-    >>> from facetruth.pipelines import default_classifier
+    >>> from facetruth.pipelines._registry import default_classifier
     >>> default_classifier("clip"), default_classifier("clip+handcrafted")
     ('linear_probe', 'xgboost')
     """
@@ -116,7 +114,7 @@ def make_transformer(family, **params):
 
     Examples
     --------
-    >>> from facetruth.pipelines import make_transformer
+    >>> from facetruth.pipelines._registry import make_transformer
     >>> make_transformer("fft", n_bins=32)
     FFTFeatures(n_bins=32)
     """

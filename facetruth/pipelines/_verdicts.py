@@ -80,7 +80,7 @@ def face_side(info):
 
     Examples
     --------
-    >>> from facetruth.pipelines import face_side
+    >>> from facetruth.pipelines._verdicts import face_side
     >>> face_side({"face_found": True, "box": [10, 20, 50, 80]}), face_side({"face_found": False})
     (60, None)
     """
@@ -115,7 +115,7 @@ def face_size_limit(infos, *, percentile=FACE_SIZE_PERCENTILE):
 
     Examples
     --------
-    >>> from facetruth.pipelines import face_size_limit
+    >>> from facetruth.pipelines._verdicts import face_size_limit
     >>> infos = [{"face_found": True, "face_side": s} for s in range(100, 300)]
     >>> face_size_limit(infos), face_size_limit([{"face_found": False}])
     (101, None)
@@ -156,7 +156,7 @@ class VerdictRules:
 
     Examples
     --------
-    >>> from facetruth.pipelines import VerdictRules
+    >>> from facetruth.pipelines._verdicts import VerdictRules
     >>> rules = VerdictRules(threshold=0.56, real_cutoff=0.31, fake_cutoff=0.81)
     >>> rules.judge(0.9, {})[:2], rules.judge(0.2, {})[:2], rules.judge(0.62, {})[:2]
     (('fake', None), ('real', None), ('inconclusive', 'uncertain'))
@@ -280,7 +280,7 @@ def verdict_for(prob_fake, threshold):
 
     Examples
     --------
-    >>> from facetruth.pipelines import verdict_for
+    >>> from facetruth.pipelines._verdicts import verdict_for
     >>> verdict_for(0.7, 0.5), verdict_for(0.5, 0.5)
     ('fake', 'real')
     """

@@ -4,14 +4,6 @@
 runs it under waitress. Flask is imported on first use, not here.
 """
 
-from .._lazy import attach
+import lazy_loader as _lazy
 
-__getattr__, __dir__, __all__ = attach(
-    __name__,
-    {
-        ".app": ["create_app", "DEFAULT_CONFIG"],
-        "._service": ["DetectorService", "sniff_format"],
-        "._card": ["card_summary"],
-        "._server": ["make_server"],
-    },
-)
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

@@ -114,7 +114,7 @@ def card_summary(card, *, threshold, band, real_cutoff=None, fake_cutoff=None):
 
     Examples
     --------
-    >>> from facetruth.web import card_summary
+    >>> from facetruth.web._card import card_summary
     >>> card = {"features": ["fft"], "validation_metrics": {"auc": 0.91}, "feature_names": ["f0"] * 500}
     >>> summary = card_summary(card, threshold=0.30000000000000004, band=0, real_cutoff=0.1, fake_cutoff=0.8)
     >>> summary["features"], summary["validation_auc"], summary["threshold"], "feature_names" in summary

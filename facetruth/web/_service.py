@@ -37,7 +37,7 @@ def sniff_format(data):
 
     Examples
     --------
-    >>> from facetruth.web import sniff_format
+    >>> from facetruth.web._service import sniff_format
     >>> png = bytes.fromhex("89504e470d0a1a0a") + b"rest of the file"
     >>> sniff_format(png), sniff_format(b"GIF89a..."), sniff_format(b"<html>")
     ('PNG', 'GIF', None)

@@ -35,7 +35,7 @@ def test_demo_writes_model_and_report(demo):
 
 
 def test_the_demo_model_card_marks_a_demo(demo, tiny_set, tmp_path):
-    from facetruth.models import read_model_card
+    from facetruth.models._persistence import read_model_card
 
     out, _ = demo
     card = read_model_card(out / "model.joblib")

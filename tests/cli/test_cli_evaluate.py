@@ -1,11 +1,9 @@
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 
 from facetruth.cli import main
-from facetruth.cli.main import build_parser
 
 
 def test_evaluate_json(trained, tiny_set, capsys):
@@ -134,22 +132,6 @@ def test_undefined_metrics_are_null_in_json_and_na_in_text(trained, tiny_set, tm
     for key in ("auc", "ap", "eer", "balanced_accuracy", "recall", "f1", "flag_rate_fake"):
         assert shown[key] == "n/a", key
     assert float(shown["accuracy"]) >= 0 and "0.0000" not in (shown["recall"], shown["f1"])
-
-
-def test_the_readme_synopsis_of_evaluate_names_only_real_options():
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    lines = readme[readme.index("\nfacetruth evaluate ") + 1 :].splitlines()
-    synopsis = lines[0]
-    for line in lines[1:]:  # its indented continuation lines
-        if not line.startswith(" "):
-            break
-        synopsis += line
-    assert synopsis.startswith("facetruth evaluate MODEL.joblib DATA...")
-    parser = build_parser()._subparsers._group_actions[0].choices["evaluate"]
-    known = {flag for action in parser._actions for flag in action.option_strings}
-    flags = set(re.findall(r"--[a-z][a-z-]*", synopsis))
-    assert flags and flags <= known, flags - known
-    assert {"--label", "--data", "--json"} <= flags
 
 
 def test_evaluate_both_classes_gives_flag_rates_per_class_and_per_source(trained, three_sources, capsys):

@@ -5,8 +5,8 @@ import pickle
 import numpy as np
 import pytest
 
-from facetruth.data import FaceCropper, crop_face, crop_faces, detect_face
 from facetruth.data import _landmarks as lm
+from facetruth.data import crop_face, detect_face
 from facetruth.pipelines import ImageLoader
 from facetruth.pipelines._loader import check_fallback
 
@@ -65,10 +65,6 @@ def test_bad_chains_are_refused_everywhere(bad):
         detect_face(image, method=bad)
     with pytest.raises(ValueError, match="method must be one of"):
         crop_face(image, method=bad)
-    with pytest.raises(ValueError, match="method must be one of"):
-        crop_faces([image], method=bad)
-    with pytest.raises(ValueError, match="method must be one of"):
-        FaceCropper(method=bad).fit([image])
 
 
 def test_crop_face_passes_a_chain_on(recorded):

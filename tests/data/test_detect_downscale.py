@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from skimage.data import astronaut
 
-from facetruth.data import FaceCropper, crop_face, crop_faces, detect_face
 from facetruth.data import _landmarks as lm
+from facetruth.data import crop_face, detect_face
 from facetruth.data._landmarks import detection_shape, to_full_resolution
 
 
@@ -105,10 +105,6 @@ def test_max_side_is_validated(bad):
         detect_face(image, max_side=bad)
     with pytest.raises(ValueError, match="detect_max_side"):
         crop_face(image, detect_max_side=bad)
-    with pytest.raises(ValueError, match="detect_max_side"):
-        crop_faces([image], detect_max_side=bad)
-    with pytest.raises(ValueError, match="detect_max_side"):
-        FaceCropper(detect_max_side=bad).fit([image])
 
 
 def test_loader_validates_it_and_keys_its_cache_on_it():

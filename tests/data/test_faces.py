@@ -1,16 +1,17 @@
-"""Face detection and cropping on a real photograph, noise, tiny images and real data sets."""
+"""Face detection and ``crop_face`` on a real photograph, noise and tiny images.
+
+The batch, its cache and the real data sets are tested through ``ImageLoader``
+(``tests/pipelines/test_loader_crops.py``).
+"""
 
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 from skimage.data import astronaut
 
-from facetruth._cache import ArrayCache
-from facetruth.data import FaceCropper, crop_face, detect_face
-from facetruth.data._faces import crop_faces
+from facetruth.data import crop_face, detect_face
 from facetruth.data._landmarks import backend_available, eye_angle
 from facetruth.exceptions import FaceTruthError
 
@@ -170,54 +171,3 @@ def test_align_levels_the_eyes(face_image):
 def test_invalid_parameters(kwargs, noise_image):
     with pytest.raises(ValueError):
         crop_face(noise_image, **kwargs)
-    with pytest.raises(ValueError):
-        FaceCropper(**kwargs).fit([noise_image])
-
-
-def test_face_cropper_batch_and_cache(tmp_path, face_image, noise_image):
-    batch = [face_image, noise_image, face_image[:200, :300]]
-    cache = ArrayCache(tmp_path / "crops")
-    crops, infos = crop_faces(batch, size=40, cache=cache)
-    assert crops.shape == (3, 40, 40, 3) and crops.dtype == np.uint8
-    assert [i["face_found"] for i in infos] == [True, False, True]
-    assert cache.writes == 6 and cache.hits == 0  # crop + info per image
-    again, infos_again = crop_faces(batch, size=40, cache=cache)
-    assert cache.writes == 6 and cache.hits == 6
-    np.testing.assert_array_equal(again, crops)
-    assert infos_again == infos
-    assert not list(Path(tmp_path).rglob("*.tmp"))  # atomic writes leave no temporary file
-    crop_faces(batch, size=32, cache=cache)  # other parameters: other entries
-    assert cache.writes == 12
-
-    cropper = FaceCropper(size=40, cache=str(tmp_path / "crops"))
-    np.testing.assert_array_equal(cropper.fit(batch).transform(batch), crops)
-    np.testing.assert_array_equal(cropper.fit_transform(np.stack([noise_image] * 2))[1], crops[1])
-
-
-def test_damaged_cache_entry_is_recomputed(tmp_path, face_image):
-    crops, _ = crop_faces([face_image], size=24, cache=tmp_path)
-    for entry in tmp_path.rglob("*.npy"):
-        entry.write_bytes(b"garbage")
-    again, infos = crop_faces([face_image], size=24, cache=tmp_path)
-    np.testing.assert_array_equal(again, crops)
-    assert infos[0]["face_found"]
-
-
-def test_parallel_crops_match_serial(face_image, noise_image):
-    batch = [face_image[::2, ::2], noise_image] * 5
-    serial, infos = crop_faces(batch, size=24, n_jobs=1)
-    parallel, infos_p = crop_faces(batch, size=24, n_jobs=2)
-    np.testing.assert_array_equal(serial, parallel)
-    assert infos == infos_p
-
-
-@pytest.mark.shared_data
-def test_faces_found_on_most_hardfake_images(hardfake_dir):
-    files = (
-        sorted((hardfake_dir / "real").glob("*.jpg"))[:6] + sorted((hardfake_dir / "fake").glob("*.jpg"))[:6]
-    )
-    images = [cv2.imread(str(f))[:, :, ::-1] for f in files]
-    crops, infos = crop_faces(images, size=64)
-    found = sum(i["face_found"] for i in infos)
-    assert found >= 10, [i["method"] for i in infos]
-    assert crops.shape == (12, 64, 64, 3)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facetruth.data import InputItem, expand_inputs
+from facetruth.data import expand_inputs
+from facetruth.data._inputs import InputItem
 from facetruth.exceptions import ImageDecodeError
 
 

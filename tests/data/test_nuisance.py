@@ -7,15 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facetruth.data import (
-    CROP_GEOMETRY,
-    NUISANCE_PROPERTIES,
-    crop_face,
-    crop_geometry,
-    crop_square,
-    jpeg_quality,
-    nuisance_properties,
-)
+from facetruth.data import CROP_GEOMETRY, NUISANCE_PROPERTIES, crop_face, crop_geometry, nuisance_properties
+from facetruth.data._crop_geometry import crop_square
+from facetruth.data._nuisance import jpeg_quality
 from facetruth.exceptions import ImageDecodeError
 from facetruth.pipelines import ImageLoader
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from facetruth.data import PROBES, probe_digest, probe_images
+from facetruth.data import probe_digest, probe_images
+from facetruth.data._probes import PROBES
 
 #: sha256 of the probe images' pixels: a changed photograph or pattern moves every saved fingerprint
 PROBE_DIGEST = "f0ecd1f3c5b2ad4cf714be1a64e8aa6d41a5a53112fdbe0828a1061868800376"

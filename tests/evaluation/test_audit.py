@@ -7,7 +7,9 @@ import pytest
 from PIL import Image, ImageFilter
 
 from facetruth.data import CROP_GEOMETRY, NUISANCE_PROPERTIES, Dataset, load_dataset
-from facetruth.evaluation import WARN_AUC, audit_dataset, shortcut_aucs, single_feature_aucs
+from facetruth.evaluation import audit_dataset
+from facetruth.evaluation._audit import WARN_AUC
+from facetruth.evaluation._shortcuts import shortcut_aucs, single_feature_aucs
 from facetruth.exceptions import DatasetLayoutError
 from facetruth.pipelines import ImageLoader
 

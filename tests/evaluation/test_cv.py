@@ -6,13 +6,12 @@ import numpy as np
 import pytest
 
 from facetruth.data import load_dataset
-from facetruth.evaluation import (
+from facetruth.evaluation import make_detector, run_experiment
+from facetruth.evaluation._cv import (
     FoldLeakError,
     check_no_leak,
     cross_validate_features,
     cv_splits,
-    make_detector,
-    run_experiment,
     video_scores,
 )
 from facetruth.pipelines import build_features, build_loader
@@ -161,8 +160,8 @@ def test_results_are_json_and_hold_the_metadata(tiny_results, tiny_set):
 
 def test_metadata_records_the_clip_options():
     from facetruth.evaluation._features import describe_estimators
-    from facetruth.evaluation._report_tables import metadata_rows
     from facetruth.pipelines import build_detector, build_features, build_loader
+    from facetruth.reports._metadata import metadata_rows
 
     features = build_features("fft,clip", clip__blocks=(8, 3), clip__flip=True)
     described = describe_estimators(build_loader("off", 64), features, build_detector("linear_probe"))

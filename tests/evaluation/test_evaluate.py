@@ -5,8 +5,9 @@ import pytest
 
 from facetruth import predict_items
 from facetruth.data import Dataset, load_dataset
-from facetruth.evaluation import detection_metrics, evaluate_model
+from facetruth.evaluation import evaluate_model
 from facetruth.exceptions import ImageDecodeError
+from facetruth.metrics import detection_metrics
 from facetruth.pipelines import build_pipeline, decision_threshold
 
 
@@ -57,7 +58,7 @@ def test_coverage_and_the_accuracy_of_the_verdicts_given(model, tiny_set):
 
 
 def test_verdict_coverage_counts_failed_items_as_not_covered():
-    from facetruth.evaluation import verdict_coverage
+    from facetruth.evaluation._evaluate import verdict_coverage
     from facetruth.pipelines import Prediction
 
     rows = [

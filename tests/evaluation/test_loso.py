@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from facetruth.data import Dataset
-from facetruth.evaluation import extract_families, load_crops, make_detector, run_loso
+from facetruth.evaluation import make_detector, run_loso
+from facetruth.evaluation._features import extract_families, load_crops
 from facetruth.models import CalibratedDetector
 from facetruth.pipelines import build_extras, build_features, build_loader
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from facetruth.evaluation import (
+from facetruth.metrics import (
     coverage_curve,
     detection_metrics,
     equal_error_rate,

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from facetruth.data import load_dataset
-from facetruth.evaluation import make_detector, render_markdown, run_experiment
+from facetruth.evaluation import make_detector, run_experiment
 from facetruth.evaluation._experiment import confident_errors
 from facetruth.pipelines import build_features, build_loader
+from facetruth.reports import render_markdown
 
 
 @pytest.fixture

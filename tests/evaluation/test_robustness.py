@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from facetruth.data import load_dataset
-from facetruth.evaluation import PERTURBATIONS, cross_dataset, make_detector, perturb, run_robustness
+from facetruth.evaluation import cross_dataset, make_detector, run_robustness
+from facetruth.evaluation._robustness import PERTURBATIONS, perturb
 from facetruth.pipelines import build_extras, build_features, build_loader
 
 

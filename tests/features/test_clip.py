@@ -16,10 +16,10 @@ from facetruth.features import (
     _clip_torch,
     _clip_weights,
     clip_embedding,
-    clip_feature_names,
     clip_preprocess,
     load_clip_encoder,
 )
+from facetruth.features._clip import clip_feature_names
 from facetruth.features._clip_encoder import CLIP_MEAN, CLIP_STD
 from facetruth.features._clip_torch import clip_state_dict
 from facetruth.features._clip_weights import (

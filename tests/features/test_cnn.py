@@ -9,8 +9,9 @@ from skimage import data
 from sklearn.base import clone
 
 from facetruth._cache import ArrayCache
+from facetruth.features import resize_square
 from facetruth.features._backbone import load_backbone
-from facetruth.features._cnn import CNNEmbedding, cnn_embedding, resize_square
+from facetruth.features._cnn import CNNEmbedding, cnn_embedding
 
 
 @pytest.fixture(scope="module")

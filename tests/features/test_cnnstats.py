@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from facetruth.features import CNNStats, cnn_stats, part_crops, stats_feature_names
-from facetruth.features._cnnstats import N_STATS
+from facetruth.features import CNNStats, cnn_stats
+from facetruth.features._cnnstats import N_STATS, stats_feature_names
+from facetruth.features._parts import part_crops
 
 
 def test_names_and_layout(rng):

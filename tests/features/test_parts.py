@@ -3,16 +3,10 @@
 import numpy as np
 import pytest
 
-from facetruth.features import (
-    CNNStats,
-    PartEmbedding,
-    cnn_embedding,
-    part_crops,
-    part_embedding,
-    region_boxes,
-)
+from facetruth.features import CNNStats, PartEmbedding, cnn_embedding, part_embedding
 from facetruth.features._cnnstats import N_STATS
-from facetruth.features._parts import PARTS
+from facetruth.features._parts import PARTS, part_crops
+from facetruth.features._region import region_boxes
 
 
 def _window(part, size=128, zoom=1.5):

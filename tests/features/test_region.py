@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from facetruth.features import RegionFeatures, region_boxes, region_feature_names, region_features
-from facetruth.features._region import INNER, REGIONS, SKIN
+from facetruth.features import RegionFeatures, region_features
+from facetruth.features._region import INNER, REGIONS, SKIN, region_boxes, region_feature_names
 
 
 def _names():

@@ -1,8 +1,8 @@
 """Parameter validation of the feature functions and transformers, as scikit-learn validates.
 
-Invalid values raise scikit-learn's ``InvalidParameterError`` (a
-``ValueError``) naming the parameter and the function or class, before any
-work is done (no network is loaded for the CNN functions).
+Invalid values raise FaceTruth's ``InvalidParameterError`` (a ``ValueError``)
+naming the parameter and the function or class in scikit-learn's words,
+before any work is done (no network is loaded for the CNN functions).
 """
 
 import numpy as np
@@ -10,9 +10,8 @@ import pytest
 from feature_transformers import feature_transformers
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import check_param_validation
 
+from facetruth._validation import InvalidParameterError, generate_invalid_value
 from facetruth.features import (
     CNNEmbedding,
     CNNStats,
@@ -29,15 +28,15 @@ from facetruth.features import (
     fft_spectrum,
     lbp_histograms,
     noise_residual_features,
-    part_crops,
     part_embedding,
-    region_boxes,
     region_features,
     resize_square,
     run_batches,
-    stats_feature_names,
 )
+from facetruth.features._cnnstats import stats_feature_names
 from facetruth.features._lbp import lbp_codes
+from facetruth.features._parts import part_crops
+from facetruth.features._region import region_boxes
 
 IMAGE = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
 
@@ -161,10 +160,37 @@ TRANSFORMERS = feature_transformers()
 STATELESS = [est for est in TRANSFORMERS if not est.__sklearn_tags__().requires_fit]
 
 
+def check_param_validation(name, estimator):
+    """scikit-learn's ``check_param_validation`` on FaceTruth's constraints.
+
+    One constraint per parameter, and ``fit`` raises InvalidParameterError
+    for a value of the wrong type and for one out of range of each constraint.
+    """
+    params = estimator.get_params(deep=False)
+    assert set(estimator._parameter_constraints) == set(params)
+    rng = np.random.RandomState(0)
+    X, y = rng.uniform(size=(20, 5)), rng.randint(0, 2, size=20)
+    bad_type = type("BadType", (), {})()
+    for param in params:
+        constraints = estimator._parameter_constraints[param]
+        if constraints == "no_validation":
+            continue
+        bad_values = [bad_type]
+        for constraint in constraints:
+            try:
+                bad_values.append(generate_invalid_value(constraint))
+            except NotImplementedError:
+                pass
+        match = rf"The '{param}' parameter of {name} must be .* Got .* instead."
+        for value in bad_values:
+            bad = clone(estimator).set_params(**{param: value})
+            for method in ("fit", "fit_transform"):
+                with pytest.raises(InvalidParameterError, match=match):
+                    getattr(bad, method)(X, y)
+
+
 @pytest.mark.parametrize("est", TRANSFORMERS, ids=lambda e: type(e).__name__)
 def test_transformers_validate_every_parameter_in_fit(est):
-    # scikit-learn's own check: one constraint per parameter, and fit raises
-    # InvalidParameterError for a value of the wrong type or out of range
     check_param_validation(type(est).__name__, clone(est))
 
 

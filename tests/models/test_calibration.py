@@ -3,7 +3,7 @@ import pytest
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
-from facetruth.evaluation import equal_error_rate
+from facetruth.metrics import equal_error_rate
 from facetruth.models import CalibratedDetector
 
 

@@ -6,8 +6,9 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import KNeighborsClassifier
 
 import facetruth
-from facetruth.models import CalibratedDetector, calibration_decreases, detector_weaknesses
+from facetruth.models import CalibratedDetector
 from facetruth.models._calibrators import apply_calibrator, fit_calibrator
+from facetruth.models._strength import calibration_decreases, detector_weaknesses
 
 
 def _alternating(n=24):

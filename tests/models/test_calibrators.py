@@ -5,9 +5,9 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from xgboost import XGBClassifier
 
-from facetruth.models import (
+from facetruth.models import CalibratedDetector
+from facetruth.models._calibrators import (
     ISOTONIC_MIN_SAMPLES,
-    CalibratedDetector,
     SmoothIsotonic,
     choose_band,
     probability_floor,

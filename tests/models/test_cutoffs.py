@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from facetruth.models import CalibratedDetector, choose_band, choose_cutoffs
-from facetruth.pipelines import VerdictRules
+from facetruth.models import CalibratedDetector
+from facetruth.models._calibrators import choose_band, choose_cutoffs
+from facetruth.pipelines._verdicts import VerdictRules
 
 
 class ColumnScore(ClassifierMixin, BaseEstimator):

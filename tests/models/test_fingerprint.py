@@ -12,13 +12,10 @@ import facetruth
 from facetruth.data import probe_digest
 from facetruth.exceptions import FeatureDriftError, ModelIntegrityError
 from facetruth.features import FFTFeatures
-from facetruth.models import (
-    DRIFT_MAX_PROB_DELTA,
-    DRIFT_MIN_COSINE,
-    compare_fingerprint,
-    feature_fingerprint,
-    read_model_card,
-)
+from facetruth.models import DRIFT_MIN_COSINE, feature_fingerprint
+from facetruth.models._drift import compare_fingerprint
+from facetruth.models._fingerprint import DRIFT_MAX_PROB_DELTA
+from facetruth.models._persistence import read_model_card
 
 
 def _images(folder):

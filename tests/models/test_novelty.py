@@ -5,7 +5,8 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
-from facetruth.models import NOVELTY_PERCENTILE, CalibratedDetector, FeatureNovelty, rms_zscore
+from facetruth.models import CalibratedDetector
+from facetruth.models._novelty import NOVELTY_PERCENTILE, FeatureNovelty, rms_zscore
 
 
 def test_rms_zscore_is_the_root_mean_square_of_standardised_features(rng):

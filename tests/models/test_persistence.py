@@ -9,7 +9,8 @@ from sklearn.linear_model import LogisticRegression
 
 import facetruth
 from facetruth.exceptions import ModelIntegrityError
-from facetruth.models import CalibratedDetector, read_model_card, sha256_file
+from facetruth.models import CalibratedDetector
+from facetruth.models._persistence import read_model_card, sha256_file
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from facetruth.exceptions import WeakModelError
-from facetruth.models import CalibratedDetector, check_detector, detector_weaknesses
+from facetruth.models import CalibratedDetector, check_detector
+from facetruth.models._strength import detector_weaknesses
 
 
 def test_random_labels_are_refused(rng):

@@ -13,12 +13,12 @@ from sklearn.metrics import roc_auc_score
 import facetruth
 from facetruth.cli import main
 from facetruth.data import Dataset, load_dataset
+from facetruth.models import make_classifier
 from facetruth.pipelines import (
     build_features,
     build_loader,
     build_pipeline,
     extract_features,
-    make_classifier,
     train_detector,
     train_on_shards,
 )
@@ -84,7 +84,8 @@ def test_in_process_extraction_resumes_and_reports_bad_items(tiny_set, tmp_path)
 def test_distributed_xgboost_without_a_client_trains_locally():
     from xgboost import XGBClassifier
 
-    from facetruth.pipelines import DistributedXGBClassifier, dask_client
+    from facetruth.pipelines import dask_client
+    from facetruth.pipelines._dask import DistributedXGBClassifier
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 5))

@@ -13,7 +13,6 @@ from facetruth.pipelines import (
     CLI_N_JOBS,
     DEFAULT_CLASSIFIER,
     DEFAULT_CONFIDENCE,
-    DEFAULT_CV,
     DEFAULT_FACE,
     DEFAULT_FEATURES,
     DEFAULT_IMAGE_SIZE,
@@ -21,6 +20,7 @@ from facetruth.pipelines import (
     build_detector,
     build_pipeline,
 )
+from facetruth.pipelines._defaults import DEFAULT_CV
 
 
 class _Stop(BaseException):

@@ -10,7 +10,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from facetruth.data import load_dataset
 from facetruth.exceptions import ImageDecodeError
-from facetruth.pipelines import DetectorPipeline, build_pipeline, progress_stage, train_detector
+from facetruth.pipelines import DetectorPipeline, build_pipeline, train_detector
+from facetruth.pipelines._progress import progress_stage
 
 
 def _tiny_pipeline(**kwargs):

@@ -7,9 +7,9 @@ import pytest
 
 from facetruth.cli import main
 from facetruth.data import load_dataset
-from facetruth.evaluation import cv_splits
-from facetruth.pipelines import TrainingExtras, build_extras, parse_augment
-from facetruth.pipelines._extras import fold_extras, robust_copy
+from facetruth.evaluation._cv import cv_splits
+from facetruth.pipelines import TrainingExtras, build_extras
+from facetruth.pipelines._extras import fold_extras, parse_augment, robust_copy
 
 
 def training_extras(images, labels, *, pseudo_fakes=None, augment=None, random_state=0):

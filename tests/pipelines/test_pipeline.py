@@ -4,15 +4,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 import facetruth
 from facetruth.data import load_dataset
-from facetruth.models import CalibratedDetector
-from facetruth.pipelines import (
-    FEATURE_SETS,
-    ImageLoader,
-    build_pipeline,
-    make_classifier,
-    resolve_features,
-    train_detector,
-)
+from facetruth.models import CalibratedDetector, make_classifier
+from facetruth.pipelines import FEATURE_SETS, ImageLoader, build_pipeline, resolve_features, train_detector
 
 
 def test_registry_resolves_names_and_lists():

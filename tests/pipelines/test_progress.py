@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from facetruth.evaluation import cross_validate_features, cv_splits, make_detector
+from facetruth.evaluation import make_detector
+from facetruth.evaluation._cv import cross_validate_features, cv_splits
 from facetruth.pipelines import build_features, transform_batches
 
 

@@ -82,7 +82,7 @@ def test_training_on_shards_from_real_images_only(tiny_set, tmp_path):
 @pytest.mark.slow
 def test_alignment_backbone_and_extra_rows_on_the_cluster(cluster_client, hardfake_dir, tmp_path):
     torch = pytest.importorskip("torch")
-    from facetruth.models import load_backbone
+    from facetruth.features import load_backbone
 
     dataset = load_dataset(hardfake_dir)
     dataset = dataset.subset(np.r_[0:3, len(dataset) - 3 : len(dataset)])

@@ -8,17 +8,14 @@ from PIL import Image
 from skimage import data as skdata
 
 from facetruth import predict_items
-from facetruth.pipelines import (
+from facetruth.pipelines import INCONCLUSIVE_REASONS, UNCERTAIN, build_pipeline, split_pipeline
+from facetruth.pipelines._verdicts import (
     FACE_TOO_SMALL,
-    INCONCLUSIVE_REASONS,
     NO_FACE,
     OUT_OF_DISTRIBUTION,
-    UNCERTAIN,
     VerdictRules,
-    build_pipeline,
     face_side,
     face_size_limit,
-    split_pipeline,
 )
 
 
@@ -208,7 +205,7 @@ def test_an_image_far_from_the_training_data_is_out_of_distribution(noise_model)
 
 
 def test_the_model_card_records_the_limits(face_model, face_model_file):
-    from facetruth.models import read_model_card
+    from facetruth.models._persistence import read_model_card
 
     card = read_model_card(face_model_file)
     loader, _, detector = split_pipeline(face_model)
@@ -222,7 +219,7 @@ def test_the_model_card_records_the_limits(face_model, face_model_file):
 def test_training_learns_the_face_size_limit_and_the_card_records_it(astronaut, tmp_path):
     import facetruth
     from facetruth.data import load_dataset
-    from facetruth.models import read_model_card
+    from facetruth.models._persistence import read_model_card
     from facetruth.pipelines import train_detector
 
     for k, cls in enumerate(["real", "fake"] * 3):

@@ -104,7 +104,7 @@ def test_failed_rows_have_the_keys_of_good_rows_with_null_values(client, good):
 
 
 def test_the_page_does_not_carry_the_model_card(client, tiny_model):
-    from facetruth.models import read_model_card
+    from facetruth.models._persistence import read_model_card
 
     card = read_model_card(tiny_model)
     page = client.get("/").get_data(as_text=True)

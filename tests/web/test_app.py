@@ -58,7 +58,7 @@ def bomb_png(width=100_000, height=100_000):
 
 
 def test_healthz(client, tiny_model):
-    from facetruth.models import read_model_card
+    from facetruth.models._persistence import read_model_card
 
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok"
@@ -86,7 +86,7 @@ def test_model_card_keeps_no_backbone_path():
 
 
 def test_model_card(client, tiny_model):
-    from facetruth.models import read_model_card
+    from facetruth.models._persistence import read_model_card
 
     card = read_model_card(tiny_model)
     body = client.get("/api/v1/model").get_json()

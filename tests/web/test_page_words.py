@@ -85,7 +85,7 @@ def _visible(html):
 
 
 def test_the_page_states_cutoffs_and_a_readable_date_and_no_jargon(client, tiny_model):
-    from facetruth.models import read_model_card
+    from facetruth.models._persistence import read_model_card
 
     card = read_model_card(tiny_model)
     page = client.get("/").get_data(as_text=True)

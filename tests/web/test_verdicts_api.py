@@ -75,7 +75,7 @@ def test_band_setting_reaches_the_service(face_model_file, tiny_model):
 
 
 def test_healthz_and_the_summary_report_both_cutoffs(tiny_model, tiny_set):
-    from facetruth.models import read_model_card
+    from facetruth.models._persistence import read_model_card
 
     card = read_model_card(tiny_model)
     assert card["real_cutoff"] < card["fake_cutoff"]

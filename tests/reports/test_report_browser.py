@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from facetruth.data import load_dataset
-from facetruth.evaluation import make_detector, run_experiment, write_report
+from facetruth.evaluation import make_detector, run_experiment
 from facetruth.pipelines import build_features, build_loader
+from facetruth.reports import write_report
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 

@@ -6,8 +6,9 @@ import re
 import pytest
 
 from facetruth.cli import main
-from facetruth.evaluation import make_detector, render_markdown, run_loso, write_report
+from facetruth.evaluation import make_detector, run_loso
 from facetruth.pipelines import build_features, build_loader
+from facetruth.reports import render_markdown, write_report
 
 SOURCES = ("gan", "blend", "swap")
 

@@ -1,10 +1,11 @@
 """The tables of an experiment report as plain rows of ``(text, is_best)`` cells.
 
-Both renderers, Markdown (:mod:`._report`) and HTML (:mod:`._report_html`),
-draw their tables from here.
+Both renderers, Markdown (:func:`~facetruth.reports.render_markdown`) and
+HTML (:func:`~facetruth.reports.render_html`), draw their tables from here.
 """
 
-from ._audit_report import AUDIT_LABEL, audit_tables
+from ._audit import AUDIT_LABEL, auc_text, audit_tables
+from ._cells import NO_VALUE, UNDEFINED, best_value, fmt, is_best
 
 #: the comparison's first table, what a reader looks at first: (key, header, higher is better);
 #: the verdicts' coverage stands after accuracy
@@ -24,55 +25,15 @@ MORE_COLUMNS = (
 )
 METRIC_COLUMNS = MAIN_COLUMNS + MORE_COLUMNS
 
-#: a metric that is undefined on the data (one class in every fold, nothing called fake): ``null`` in JSON
-UNDEFINED = "n/a"
-#: a cell with nothing to show (a metric the audit row has no counterpart for, a value not recorded)
-NO_VALUE = "–"
-
 _COVERAGE = "coverage"
 
 
-def _fmt(stat):
+def _fmt_stat(stat):
     if stat is None:
         return NO_VALUE
     if stat.get("mean") is None:
         return UNDEFINED
     return f"{stat['mean']:.3f} ± {stat['std']:.3f}"
-
-
-def best_value(values, higher=True):
-    """The value to put in bold among ``values``: ``None`` unless there is something to compare.
-
-    Values are compared as shown, to three decimals; at least two must be
-    known and differ.
-
-    Parameters
-    ----------
-    values : iterable of (float or None)
-    higher : bool, default=True
-        Whether a higher value is better.
-
-    Returns
-    -------
-    best : float or None
-
-    Examples
-    --------
-    >>> from facetruth.evaluation._report_tables import best_value
-    >>> best_value([0.91, 0.8]), best_value([0.2, 0.1, None], higher=False)
-    (0.91, 0.1)
-    >>> best_value([0.91]) is None, best_value([0.9, 0.9004]) is None  # one value, or a tie as shown
-    (True, True)
-    """
-    known = {round(v, 3) for v in values if v is not None}
-    if len(known) < 2:
-        return None
-    return max(known) if higher else min(known)
-
-
-def is_best(value, best):
-    """Whether ``value`` (shown to three decimals) is :func:`best_value`'s ``best``."""
-    return best is not None and value is not None and round(value, 3) == best
 
 
 def metric_table(feature_sets, summary_key="summary", columns=MAIN_COLUMNS, coverage=None):
@@ -123,7 +84,7 @@ def metric_table(feature_sets, summary_key="summary", columns=MAIN_COLUMNS, cove
                 row.append((NO_VALUE if value is None else f"{value:.3f}", False))
                 continue
             stat = summary.get(key)
-            row.append((_fmt(stat), is_best((stat or {}).get("mean"), best[key])))
+            row.append((_fmt_stat(stat), is_best((stat or {}).get("mean"), best[key])))
         rows.append(row)
     return ["feature set"] + [head for _, head in keys], rows
 
@@ -151,21 +112,12 @@ def feature_set_table(feature_sets, audit=None):
     return "Feature sets: families, size and extraction time", header, rows
 
 
-def md_table(header, rows):
-    """A GitHub Markdown table of ``(text, bold)`` cells."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in rows:
-        lines.append("| " + " | ".join(f"**{t}**" if b else t for t, b in row) + " |")
-    return "\n".join(lines)
-
-
 def audit_row(audit, header):
     """The shortcut audit as a row of the comparison table: its AUC under ROC-AUC, dashes elsewhere.
 
     Never in bold: bold marks the best feature set, and the audit is none.
     """
-    auc = f"{audit['nuisance_auc']:.3f}" + (" (warning)" if audit.get("warning") else "")
-    cells = {"feature set": AUDIT_LABEL, "ROC-AUC": auc}
+    cells = {"feature set": AUDIT_LABEL, "ROC-AUC": auc_text(audit)}
     return [(cells.get(h, NO_VALUE), False) for h in header]
 
 
@@ -242,7 +194,7 @@ def fold_label(fold, n_repeats=1):
 
     Examples
     --------
-    >>> from facetruth.evaluation._report_tables import fold_label
+    >>> from facetruth.reports._tables import fold_label
     >>> fold_label({"repeat": 0, "fold": 2}), fold_label({"repeat": 1, "fold": 0}, n_repeats=2)
     ('fold 3', 'repeat 2, fold 1')
     """
@@ -256,25 +208,37 @@ def fold_table(sets):
     n_repeats = len({f["repeat"] for f in folds})
     n_folds = len({f["fold"] for f in folds})
     header = ["feature set"] + [fold_label(f, n_repeats) for f in folds]
-    rows = [[(n, False)] + [(_fmt_opt(f.get("auc")), False) for f in r["folds"]] for n, r in sets.items()]
+    rows = [[(n, False)] + [(fmt(f.get("auc")), False) for f in r["folds"]] for n, r in sets.items()]
     title = f"ROC-AUC per fold ({n_folds} folds" + (f" × {n_repeats} repeats)" if n_repeats > 1 else ")")
     return title, header, rows
 
 
-def counts_text(counts, empty="–"):
-    """Counts as prose: ``{"real": 539, "fake": 650}`` reads ``"real: 539, fake: 650"``.
+def robustness_tables(robustness):
+    """One ROC-AUC table per perturbation: feature set × level.
+
+    Parameters
+    ----------
+    robustness : dict
+        The ``robustness`` entry of a results dict: ``curves`` maps each
+        feature set to ``{perturbation: {"levels": [...], "auc": [...]}}``.
+
+    Returns
+    -------
+    tables : list of (str, list of str, list of list of (str, bool))
+        ``(title, header, rows)``, one per perturbation, nothing in bold.
 
     Examples
     --------
-    >>> from facetruth.evaluation._report_tables import counts_text
-    >>> counts_text({"real": 539, "fake": 650}), counts_text({}, empty="none")
-    ('real: 539, fake: 650', 'none')
+    >>> from facetruth.reports import markdown_table, robustness_tables
+    >>> curves = {"fft": {"jpeg": {"levels": [100, 50], "auc": [0.99, 0.7]}}}
+    >>> [(title, header) for title, header, _ in robustness_tables({"curves": curves})]
+    [('Robustness: ROC-AUC under jpeg', ['feature set', 'jpeg 100', 'jpeg 50'])]
+    >>> print(markdown_table(*robustness_tables({"curves": curves})[0][1:]))
+    | feature set | jpeg 100 | jpeg 50 |
+    |---|---|---|
+    | fft | 0.990 | 0.700 |
     """
-    return ", ".join(f"{k}: {v}" for k, v in (counts or {}).items()) or empty
-
-
-def robustness_tables(rob):
-    """One AUC table per perturbation: feature set × level."""
+    rob = robustness
     out = []
     curves = rob["curves"]
     for kind in next(iter(curves.values())):
@@ -283,69 +247,6 @@ def robustness_tables(rob):
         rows = [[(n, False)] + [(f"{a:.3f}", False) for a in c[kind]["auc"]] for n, c in curves.items()]
         out.append((f"Robustness: ROC-AUC under {kind}", header, rows))
     return out
-
-
-def metadata_rows(results):
-    """Run metadata as ``(key, value)`` pairs."""
-    meta = results.get("meta", {})
-    versions = meta.get("versions", {})
-    pairs = [
-        ("data", f"{meta.get('data_name', '')} ({meta.get('layout', '')})"),
-        ("manifest sha256", meta.get("manifest_sha256", "")),
-        (
-            "items",
-            f"{counts_text(meta.get('counts'))} ({meta.get('n_groups', '?')} groups; "
-            f"{meta.get('n_skipped', 0)} skipped)",
-        ),
-        (
-            "face crop",
-            f"{meta.get('face')} at {meta.get('image_size')} px, face found {meta.get('face_found_rate')}",
-        ),
-        ("folds", _folds_text(meta)),
-        ("classifier", f"{meta.get('classifier', '')}; inner cv {meta.get('inner_cv')}"),
-        *([("clip family", clip_text(meta["clip"]))] if meta.get("clip") else []),
-        ("seed", str(meta.get("seed"))),
-        (
-            "wall time",
-            f"{results.get('wall_seconds', '?')} s (decode+crop {meta.get('load_seconds', '?')} s)",
-        ),
-        ("date", meta.get("date", "")),
-        ("versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
-    ]
-    return pairs
-
-
-def clip_text(clip):
-    """How a report describes the clip family's options.
-
-    Examples
-    --------
-    >>> from facetruth.evaluation._report_tables import clip_text
-    >>> clip_text({"blocks": [], "flip": False, "precision": "float32"})
-    'final embedding'
-    >>> clip_text({"blocks": list(range(12)), "flip": True, "precision": "float32"})
-    'final embedding + CLS tokens of blocks 0-11; each image averaged with its mirror image'
-    >>> clip_text({"blocks": [4, 8], "flip": False, "precision": "int8"})
-    'final embedding + CLS tokens of blocks 4, 8; int8'
-    """
-    blocks = list(clip.get("blocks") or [])
-    text = "final embedding"
-    consecutive = len(blocks) > 2 and blocks == list(range(blocks[0], blocks[-1] + 1))
-    if consecutive:
-        text += f" + CLS tokens of blocks {blocks[0]}-{blocks[-1]}"
-    elif blocks:
-        text += " + CLS tokens of blocks " + ", ".join(str(b) for b in blocks)
-    if clip.get("flip"):
-        text += "; each image averaged with its mirror image"
-    if clip.get("precision", "int8") == "int8":  # results recorded before float32 existed were int8
-        text += "; int8"
-    return text
-
-
-def _folds_text(meta):
-    repeats = meta.get("repeats") or 1
-    text = f"{meta.get('folds')} folds" + (f" × {repeats} repeats" if repeats > 1 else "")
-    return f"{text}, {meta['split']}" if meta.get("split") else text
 
 
 def coverage_tables(sets):
@@ -367,16 +268,12 @@ def coverage_tables(sets):
         rule = f"{at['band']:.3f}"
         if at.get("fake_cutoff") is not None:  # folds with one cutoff per side
             rule = f"real ≤ {at['real_cutoff']:.3f}, fake ≥ {at['fake_cutoff']:.3f}"
-        cells = [name, rule, f"{at['coverage']:.3f}", _fmt_opt(at["accuracy_covered"])]
-        cells.append(_fmt_opt(at["accuracy_all"]))
+        cells = [name, rule, f"{at['coverage']:.3f}", fmt(at["accuracy_covered"])]
+        cells.append(fmt(at["accuracy_all"]))
         cov = curves["coverage"]
         for band in (0.1, 0.2):
             i = min(range(len(cov["band"])), key=lambda k: abs(cov["band"][k] - band))
-            cells.append(f"{cov['coverage'][i]:.3f} / {_fmt_opt(cov['accuracy'][i])}")
+            cells.append(f"{cov['coverage'][i]:.3f} / {fmt(cov['accuracy'][i])}")
         rows.append([(c, False) for c in cells])
     title = "Verdict coverage: share of out-of-fold images given a verdict, and its accuracy"
     return [(title, header, rows)]
-
-
-def _fmt_opt(value):
-    return UNDEFINED if value is None else f"{value:.3f}"

@@ -1,4 +1,4 @@
-"""Figures of the evaluation reports, rendered to PNG bytes with Matplotlib's Agg backend.
+"""Figures of the reports, rendered to PNG bytes with Matplotlib's Agg backend.
 
 Each function takes plain lists and dicts (as stored in ``results.json``)
 and returns the PNG file's bytes, so figures can be embedded in HTML or
@@ -31,7 +31,7 @@ def sets_title(what, names, width=48):
 
     Examples
     --------
-    >>> from facetruth.evaluation._plots import sets_title
+    >>> from facetruth.reports._plots import sets_title
     >>> sets_title("ROC", ["fft", "dct"])
     'ROC: fft, dct'
     """
@@ -45,7 +45,7 @@ def roc_legend(name, curves, summary=None):
 
     Examples
     --------
-    >>> from facetruth.evaluation._plots import roc_legend
+    >>> from facetruth.reports._plots import roc_legend
     >>> roc_legend("fft", {"oof_auc": 0.97}, {"auc": {"mean": 0.962, "std": 0.011}})
     'fft: pooled over folds 0.970; mean of folds 0.962 ± 0.011'
     """
@@ -163,7 +163,29 @@ def spectrum_png(spectrum):
 
 
 def robustness_png(robustness, title=None):
-    """AUC against perturbation strength, one panel per perturbation and a line per feature set."""
+    """ROC-AUC against perturbation strength, one panel per perturbation and a line per feature set.
+
+    Parameters
+    ----------
+    robustness : dict
+        The ``robustness`` entry of a results dict: ``curves`` maps each
+        feature set to ``{perturbation: {"levels": [...], "auc": [...]}}``;
+        the optional ``labels`` name each perturbation's axis.
+    title : str, default=None
+        By default, the feature sets shown.
+
+    Returns
+    -------
+    png : bytes
+        The PNG file's bytes.
+
+    Examples
+    --------
+    >>> from facetruth.reports import robustness_png
+    >>> curves = {"fft": {"jpeg": {"levels": [100, 50], "auc": [0.99, 0.7]}}}
+    >>> robustness_png({"curves": curves, "labels": {"jpeg": "JPEG quality"}})[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
     curves = robustness["curves"]
     kinds = list(next(iter(curves.values())))
     from matplotlib.figure import Figure

@@ -1,21 +1,16 @@
-"""The leave-one-source-out report, in Markdown and self-contained HTML.
+"""The leave-one-source-out report, in Markdown and as one self-contained HTML page.
 
 Feature sets are rows, held-out sources columns, the mean over sources last;
 under the ROC-AUC of the feature sets stands the AUC that nuisance properties
 alone reach on each source, so that a figure is read against its shortcut.
 """
 
-import html
-
-from ._audit_report import source_audit_table
-from ._report_html import _CSS, _HEAD, _table
-from ._report_tables import UNDEFINED, best_value, counts_text, is_best, md_table
+from ._audit import source_audit_table
+from ._cells import UNDEFINED, best_value, fmt, is_best, markdown_table, plain
+from ._html import render_page, table_view
+from ._metadata import loso_metadata_rows
 
 _AUDIT_ROW = "shortcut audit (nuisance AUC of the source)"
-
-
-def _fmt(value, digits=3):
-    return UNDEFINED if value is None else f"{value:.{digits}f}"
 
 
 def source_table(results, key, title, *, with_audit=False):
@@ -24,7 +19,7 @@ def source_table(results, key, title, *, with_audit=False):
     Parameters
     ----------
     results : dict
-        From :func:`~facetruth.evaluation.run_loso`.
+        A leave-one-source-out results dict.
     key : str
         A :func:`~facetruth.metrics.detection_metrics` key with a ``mean_``
         entry per set (``"auc"``, ``"ap"``, ``"balanced_accuracy"``).
@@ -40,7 +35,7 @@ def source_table(results, key, title, *, with_audit=False):
 
     Examples
     --------
-    >>> from facetruth.evaluation._report_loso import source_table
+    >>> from facetruth.reports._loso import source_table
     >>> results = {"sources": {"gan": {"audit": {"nuisance_auc": 0.6}}},
     ...            "feature_sets": {"fft": {"held_out": {"gan": {"auc": 0.8}}, "mean_auc": 0.8}}}
     >>> source_table(results, "auc", "AUC", with_audit=True)[2]  # one set: nothing to compare
@@ -58,14 +53,14 @@ def source_table(results, key, title, *, with_audit=False):
     columns = list(zip(*values.values())) if values else []
     best = [best_value(col) for col in columns]
     rows = [
-        [(name, False)] + [(_fmt(v), is_best(v, b)) for v, b in zip(vals, best)]
+        [(name, False)] + [(fmt(v), is_best(v, b)) for v, b in zip(vals, best)]
         for name, vals in values.items()
     ]
     if with_audit:
         aucs = [(results["sources"][s].get("audit") or {}).get("nuisance_auc") for s in sources]
         known = [a for a in aucs if a is not None]
         mean = sum(known) / len(known) if known else None
-        rows.append([(_AUDIT_ROW, False)] + [(_fmt(a), False) for a in [*aucs, mean]])
+        rows.append([(_AUDIT_ROW, False)] + [(fmt(a), False) for a in [*aucs, mean]])
     return title, ["feature set", *sources, "mean"], rows
 
 
@@ -84,7 +79,7 @@ def flag_table(results):
     return _held_out_table(
         results,
         "Flag rate on the held-out source: fakes called fake / reals called fake",
-        lambda m: f"{_fmt(m.get('flag_rate_fake'), 2)} / {_fmt(m.get('flag_rate_real'), 2)}",
+        lambda m: f"{fmt(m.get('flag_rate_fake'), 2)} / {fmt(m.get('flag_rate_real'), 2)}",
     )
 
 
@@ -96,7 +91,7 @@ def training_table(results):
         lambda m: (
             m["skipped"]
             if "skipped" in m
-            else f"{_fmt(m.get('train_oof_auc'))} @ {_fmt(m.get('threshold'))} ({m.get('n_train')} rows)"
+            else f"{fmt(m.get('train_oof_auc'))} @ {fmt(m.get('threshold'))} ({m.get('n_train')} rows)"
         ),
     )
 
@@ -110,8 +105,8 @@ def sides_table(results):
             return UNDEFINED
         fake, real = sides["fake"], sides["real"]
         return (
-            f"fake {_fmt(fake['coverage'], 2)} ({_fmt(fake['precision'], 2)}) / "
-            f"real {_fmt(real['coverage'], 2)} ({_fmt(real['precision'], 2)})"
+            f"fake {fmt(fake['coverage'], 2)} ({fmt(fake['precision'], 2)}) / "
+            f"real {fmt(real['coverage'], 2)} ({fmt(real['precision'], 2)})"
         )
 
     return _held_out_table(
@@ -168,30 +163,6 @@ def loso_tables(results):
     return out
 
 
-def loso_metadata_rows(results):
-    """Run metadata as ``(key, value)`` pairs."""
-    meta = results.get("meta", {})
-    return [
-        ("protocol", meta.get("protocol", "")),
-        ("data", f"{meta.get('data_name', '')} ({meta.get('layout', '')}) in {meta.get('data', '')}"),
-        ("manifest sha256", meta.get("manifest_sha256", "")),
-        ("items", f"{counts_text(meta.get('counts'))} ({meta.get('n_skipped', 0)} skipped)"),
-        (
-            "face crop",
-            f"{meta.get('face')} at {meta.get('image_size')} px, face found {meta.get('face_found_rate')}",
-        ),
-        ("classifier", f"{meta.get('classifier', '')}; inner cv {meta.get('inner_cv')}"),
-        ("extra training rows", counts_text(meta.get("extra_training_rows"), empty="none")),
-        ("seed", str(meta.get("seed"))),
-        (
-            "wall time",
-            f"{results.get('wall_seconds', '?')} s (decode+crop {meta.get('load_seconds', '?')} s)",
-        ),
-        ("date", meta.get("date", "")),
-        ("versions", ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items())),
-    ]
-
-
 def _advice(results):
     return [
         (source, entry["audit"]["advice"])
@@ -210,79 +181,46 @@ def _summary(results):
     compared = len(results["feature_sets"]) > 1
     lead = "Best feature set by mean held-out ROC-AUC" if compared else "Feature set, mean held-out ROC-AUC"
     return (
-        f"{lead}: {best} ({_fmt(mean)}). Each column is a source the "
+        f"{lead}: {best} ({fmt(mean)}). Each column is a source the "
         "detector never saw: it was fitted, calibrated and given its threshold on the other sources."
         + (" Best value per column in bold." if compared else "")
     )
 
 
-def render_loso_markdown(results):
-    """The leave-one-source-out report in Markdown.
-
-    Parameters
-    ----------
-    results : dict
-        From :func:`~facetruth.evaluation.run_loso` (or its ``results.json``).
-
-    Returns
-    -------
-    text : str
-    """
+def loso_markdown(results):
+    """The leave-one-source-out report in Markdown."""
     parts = [
         f"# {_title(results)}",
         "",
         _summary(results).replace(results["best"], f"**{results['best']}**", 1),
     ]
     for title, header, rows in loso_tables(results):
-        parts += ["", f"## {title}", "", md_table(header, rows)]
+        parts += ["", f"## {title}", "", markdown_table(header, rows)]
     advice = _advice(results)
     if advice:
         parts += ["", "## What the shortcut audit says per source", ""]
         parts += [f"- **{source}**: {text}" for source, text in advice]
-    pairs = [[(k, False), (str(v), False)] for k, v in loso_metadata_rows(results)]
-    parts += ["", "## Run metadata", "", md_table(["setting", "value"], pairs)]
+    parts += [
+        "",
+        "## Run metadata",
+        "",
+        markdown_table(["setting", "value"], plain(loso_metadata_rows(results))),
+    ]
     return "\n".join(parts) + "\n"
 
 
-def render_loso_html(results):
-    """The leave-one-source-out report as one self-contained HTML document.
-
-    Parameters
-    ----------
-    results : dict
-        From :func:`~facetruth.evaluation.run_loso`.
-
-    Returns
-    -------
-    text : str
-    """
-    title = _title(results)
-    out = [
-        "<!DOCTYPE html>",
-        _HEAD,
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-        f"<p>{html.escape(_summary(results))}</p>",
+def loso_html(results):
+    """The leave-one-source-out report as one self-contained HTML page."""
+    errors = [
+        dict(e, source=e.get("source", "")) for e in results.get("errors", []) if e.get("thumbnail_jpeg_b64")
     ]
-    for t, header, rows in loso_tables(results):
-        out += [f"<h2>{html.escape(t)}</h2>", _table(header, rows)]
-    shown = [e for e in results.get("errors", []) if e.get("thumbnail_jpeg_b64")]
-    if shown:
-        out.append(f"<h2>{html.escape(errors_table(results)[0])}</h2><div class='gallery'>")
-        for e in shown:
-            cap = f"{html.escape(e.get('source', ''))}, {e['kind']}: P(fake)&nbsp;=&nbsp;{e['prob_fake']:.3f}"
-            src = f"data:image/jpeg;base64,{e['thumbnail_jpeg_b64']}"
-            out.append(
-                f'<figure><img src="{src}" alt="{html.escape(e["path"])}"><figcaption>{cap}</figcaption></figure>'
-            )
-        out.append("</div>")
-    advice = _advice(results)
-    if advice:
-        out.append("<h2>What the shortcut audit says per source</h2><ul>")
-        out += [f"<li><b>{html.escape(s)}</b>: {html.escape(text)}</li>" for s, text in advice]
-        out.append("</ul>")
-    out.append("<h2>Run metadata</h2>")
-    pairs = [[(k, False), (str(v), False)] for k, v in loso_metadata_rows(results)]
-    out.append(_table(["setting", "value"], pairs))
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    return render_page(
+        "loso.html",
+        title=_title(results),
+        summary=_summary(results),
+        tables=[table_view(*table) for table in loso_tables(results)],
+        errors=errors,
+        errors_title=errors_table(results)[0],
+        advice=_advice(results),
+        metadata=table_view("Run metadata", ["setting", "value"], plain(loso_metadata_rows(results))),
+    )

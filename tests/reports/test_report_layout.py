@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-from facetruth.evaluation import render_markdown, write_report
-from facetruth.evaluation._plots import roc_legend, sets_title
-from facetruth.evaluation._report_html import ROC_NOTE, figure_captions, render_html
-from facetruth.evaluation._report_tables import tables
+from facetruth.reports import render_html, render_markdown, write_report
+from facetruth.reports._experiment import ROC_NOTE, figure_captions
+from facetruth.reports._plots import roc_legend, sets_title
+from facetruth.reports._tables import tables
 
 SETS = ("fft", "dct")
 

@@ -8,9 +8,10 @@ import pytest
 
 from facetruth.cli import main
 from facetruth.data import load_dataset
-from facetruth.evaluation import make_detector, render_markdown, run_experiment, write_report
-from facetruth.evaluation._report_tables import metric_table
-from facetruth.pipelines import build_extras, build_features, build_loader
+from facetruth.evaluation import make_detector, run_experiment
+from facetruth.pipelines import build_features, build_loader
+from facetruth.reports import render_markdown, write_report
+from facetruth.reports._tables import metric_table
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -115,18 +116,6 @@ def test_report_includes_robustness_when_present(run_dir, tmp_path):
 def test_report_command_without_results_fails_cleanly(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "results.json" in capsys.readouterr().err
-
-
-def test_experiment_folds_train_on_pseudo_fakes_of_their_own_reals(tiny_set):
-    estimators = build_loader("off", 48), build_features("fft"), make_detector(device="cpu")
-    results = run_experiment(
-        load_dataset(tiny_set), *estimators, ["fft"], n_splits=3, extras=build_extras("sbi")
-    )
-    meta = results["meta"]
-    assert meta["pseudo_fakes"] == "sbi" and meta["extra_training_rows"] == {"sbi": 24}
-    folds = results["feature_sets"]["fft"]["folds"]
-    # each fold trains on its 32 crops plus the pseudo-fakes of its 16 reals
-    assert [f["n_train"] for f in folds] == [48, 48, 48]
 
 
 def test_the_shortcut_audit_stands_beside_the_feature_sets(run_dir):

@@ -1,61 +1,30 @@
-"""The shortcut audit beside an experiment's figures: its results entry and its report tables.
+"""The shortcut audit in a report: its tables, and the audit alone as Markdown.
 
 Every accuracy figure of a report is read against the AUC that nuisance
-properties alone reach on the same items (:func:`audit_dataset`): a detector
-that does no better than file size and face framing has not shown that it
-sees the forgery.
+properties alone reach on the same items: a detector that does no better
+than file size and face framing has not shown that it sees the forgery.
+The audit's ``dict`` is the JSON-safe entry that evaluation stores in its
+results (``results["audit"]``, ``results["sources"][name]["audit"]``).
 """
 
-import logging
-
-logger = logging.getLogger(__name__)
+from ._cells import NO_VALUE, markdown_table
 
 #: what the audit row of a report says the nuisance model looks at
 AUDIT_LABEL = "shortcut audit (nuisance properties only)"
 
 
-def audit_entry(dataset, loader=None, *, random_state=0, progress=False):
-    """The JSON-safe shortcut audit of a data set, or why it could not be made.
-
-    Parameters
-    ----------
-    dataset : Dataset
-    loader : ImageLoader, default=None
-        Adds the face geometry; with the loader's crop cache warm (as after an
-        experiment has loaded the crops) the faces are not searched again.
-        Without a cache, the audit finds every face once more.
-    random_state : int, default=0
-    progress : bool, default=False
-
-    Returns
-    -------
-    audit : dict
-        :meth:`AuditResult.as_dict`; or, when the set cannot be audited (one
-        class, too few readable items), ``nuisance_auc`` None and ``error``.
+def auc_text(audit):
+    """The nuisance AUC as a report shows it: a warning is written out, never put in bold.
 
     Examples
     --------
-    >>> from facetruth.data import Dataset
-    >>> from facetruth.evaluation._audit_report import audit_entry
-    >>> audit_entry(Dataset(["a.png"], [1], ["a"], ["gan"]))
-    {'nuisance_auc': None, 'warning': False, 'error': 'a shortcut audit needs both classes; this data set has only fake items (1).'}
+    >>> from facetruth.reports._audit import auc_text
+    >>> auc_text({"nuisance_auc": 0.93, "warning": True}), auc_text(None)
+    ('0.930 (warning)', '–')
     """
-    from ..exceptions import DatasetLayoutError
-    from ._audit import audit_dataset
-
-    try:
-        result = audit_dataset(dataset, loader=loader, random_state=random_state, progress=progress)
-    except (DatasetLayoutError, ValueError) as exc:
-        logger.warning("no shortcut audit: %s", exc)
-        return {"nuisance_auc": None, "warning": False, "error": str(exc)}
-    logger.info("shortcut audit: nuisance AUC %.3f", result.nuisance_auc)
-    return result.as_dict()
-
-
-def _auc_text(audit):
     auc = (audit or {}).get("nuisance_auc")
     if auc is None:
-        return "–"
+        return NO_VALUE
     return f"{auc:.3f}" + (" (warning)" if audit.get("warning") else "")
 
 
@@ -68,7 +37,8 @@ def audit_tables(audit, title="Shortcut audit"):
     Parameters
     ----------
     audit : dict
-        From :func:`audit_entry`.
+        The audit entry of a results dict; with ``nuisance_auc`` None, its
+        ``error`` says why the set was not audited.
     title : str
 
     Returns
@@ -79,7 +49,7 @@ def audit_tables(audit, title="Shortcut audit"):
 
     Examples
     --------
-    >>> from facetruth.evaluation._audit_report import audit_tables
+    >>> from facetruth.reports._audit import audit_tables
     >>> audit = {"nuisance_auc": 0.9, "warning": True, "advice": "Re-crop.", "counts": {"real": 5, "fake": 5},
     ...          "model_aucs": {"logistic": 0.9}, "top_features": [{"name": "file_bytes", "auc": 0.2}]}
     >>> [row[1][0] for row in audit_tables(audit)[0][2]]
@@ -90,7 +60,7 @@ def audit_tables(audit, title="Shortcut audit"):
     if audit.get("nuisance_auc") is None:
         return [(title, ["audit", "why"], [[("not audited", False), (str(audit.get("error", "")), False)]])]
     counts = audit.get("counts", {})
-    rows = [[("nuisance AUC (best model, cross-validated)", False), (_auc_text(audit), False)]]
+    rows = [[("nuisance AUC (best model, cross-validated)", False), (auc_text(audit), False)]]
     rows += [[(f"{name} model", False), (f"{auc:.3f}", False)] for name, auc in audit["model_aucs"].items()]
     rows.append(
         [("items audited", False), (f"{counts.get('real', '?')} real, {counts.get('fake', '?')} fake", False)]
@@ -116,7 +86,8 @@ def source_audit_table(audits, title="Shortcut audit per source"):
     Parameters
     ----------
     audits : dict of str to dict
-        Source name to :func:`audit_entry`.
+        Source name to its audit entry.
+    title : str
 
     Returns
     -------
@@ -124,7 +95,7 @@ def source_audit_table(audits, title="Shortcut audit per source"):
 
     Examples
     --------
-    >>> from facetruth.evaluation._audit_report import source_audit_table
+    >>> from facetruth.reports._audit import source_audit_table
     >>> audits = {"gan": {"nuisance_auc": 0.95, "warning": True, "counts": {"real": 4, "fake": 4},
     ...                   "top_features": [{"name": "face_side_share", "auc": 0.1}]}}
     >>> source_audit_table(audits)[2][0][:3]
@@ -138,10 +109,47 @@ def source_audit_table(audits, title="Shortcut audit per source"):
         rows.append(
             [
                 (str(source), False),
-                (_auc_text(audit), False),
-                (f"{top['name']} ({top['auc']:.3f})" if top else str(audit.get("error", "–")), False),
-                (str(counts.get("real", "–")), False),
-                (str(counts.get("fake", "–")), False),
+                (auc_text(audit), False),
+                (f"{top['name']} ({top['auc']:.3f})" if top else str(audit.get("error", NO_VALUE)), False),
+                (str(counts.get("real", NO_VALUE)), False),
+                (str(counts.get("fake", NO_VALUE)), False),
             ]
         )
     return title, header, rows
+
+
+def render_audit(audit, title="Shortcut audit"):
+    """The shortcut audit of one data set as Markdown: a section per table.
+
+    Parameters
+    ----------
+    audit : dict
+        An audit entry of a results dict, or ``AuditResult.as_dict()``.
+    title : str, default="Shortcut audit"
+        The heading of its first section.
+
+    Returns
+    -------
+    text : str
+        Empty without an audit.
+
+    Examples
+    --------
+    >>> from facetruth.reports import render_audit
+    >>> audit = {"nuisance_auc": 0.62, "warning": False, "advice": "No shortcut found.",
+    ...          "counts": {"real": 5, "fake": 5}, "model_aucs": {"logistic": 0.62}}
+    >>> print(render_audit(audit))
+    ## Shortcut audit
+    <BLANKLINE>
+    | measure | value |
+    |---|---|
+    | nuisance AUC (best model, cross-validated) | 0.620 |
+    | logistic model | 0.620 |
+    | items audited | 5 real, 5 fake |
+    | advice | No shortcut found. |
+    <BLANKLINE>
+    """
+    parts = []
+    for heading, header, rows in audit_tables(audit, title):
+        parts += [f"## {heading}", "", markdown_table(header, rows), ""]
+    return "\n".join(parts)

@@ -1,0 +1,1 @@
+"""FaceTruth's experiments: run each from the repository's root as ``python -m experiments.NAME``."""

@@ -11,7 +11,7 @@ For each feature set asked for (default: the recommended one,
    the detector's ``fit`` (out-of-fold calibration: ``cv`` fits of the base
    classifier, then one on everything);
 3. the detector's fit again on those features, ``--repeat`` times, with the
-   base classifier on one thread (the default, ``CLASSIFIER_N_JOBS``) and on
+   base classifier on one thread (the default, ``DEFAULTS.classifier_n_jobs``) and on
    every core (``n_jobs=-1``; XGBoost's own default is every core too),
    alternating.
 
@@ -48,7 +48,7 @@ def _with_n_jobs(detector, n_jobs):
 def bench_features(features, train, repeat):
     """The figures of one feature set."""
     import facetruth
-    from facetruth.pipelines import CLASSIFIER_N_JOBS
+    from facetruth.pipelines import DEFAULTS
 
     paths, labels = list(train.paths), list(train.labels)
     pipe = facetruth.build_pipeline(features=features)
@@ -71,12 +71,12 @@ def bench_features(features, train, repeat):
     }
     threads = {"one": [], "all": []}
     for _ in range(repeat):
-        for name, n_jobs in (("one", CLASSIFIER_N_JOBS), ("all", -1)):
+        for name, n_jobs in (("one", DEFAULTS.classifier_n_jobs), ("all", -1)):
             _, wall, cpu = timed(_with_n_jobs(steps["classifier"], n_jobs).fit, feats, labels)
             threads[name].append({"wall_s": round(wall, 2), "cpu_s": round(cpu, 2)})
     row["detector_threads"] = {
         name: {
-            "n_jobs": CLASSIFIER_N_JOBS if name == "one" else -1,
+            "n_jobs": DEFAULTS.classifier_n_jobs if name == "one" else -1,
             "runs": runs,
             "median_wall_s": sorted(r["wall_s"] for r in runs)[len(runs) // 2],
             "median_cpu_s": sorted(r["cpu_s"] for r in runs)[len(runs) // 2],
@@ -102,12 +102,12 @@ def _print(row):
 
 
 def main(argv=None):
-    from facetruth.pipelines import DEFAULT_FEATURES
+    from facetruth.pipelines import DEFAULTS
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder holding hardfake/")
     parser.add_argument("--n", type=int, default=120, help="images, half real and half fake")
-    parser.add_argument("--features", nargs="+", default=[DEFAULT_FEATURES], help="feature sets to time")
+    parser.add_argument("--features", nargs="+", default=[DEFAULTS.features], help="feature sets to time")
     parser.add_argument("--repeat", type=int, default=3, help="detector fits per thread setting")
     parser.add_argument("--out", default=None, help="write the figures as JSON")
     args = parser.parse_args(argv)

@@ -8,16 +8,7 @@ parser or argument group; ``overrides`` replace keyword arguments of
 import argparse
 
 from ..models import CLASSIFIERS
-from ..pipelines import (
-    CLI_N_JOBS,
-    DEFAULT_CLASSIFIER,
-    DEFAULT_CONFIDENCE,
-    DEFAULT_DEVICE,
-    DEFAULT_FACE,
-    DEFAULT_FEATURES,
-    DEFAULT_IMAGE_SIZE,
-    DEFAULT_SEED,
-)
+from ..pipelines import DEFAULTS
 
 FACE_DETECTORS = ("auto", "off", "dlib", "haar")
 
@@ -61,16 +52,16 @@ def _n_jobs_value(text):
     return value
 
 
-seed = _option("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+seed = _option("--seed", type=int, default=DEFAULTS.seed, help="random seed")
 n_jobs = _option(
     "--n-jobs",
     type=_n_jobs_value,
-    default=CLI_N_JOBS,
+    default=DEFAULTS.cli_n_jobs,
     metavar="N",
     help="processes for decoding and the handcrafted features, threads for the clip and cnn families; "
     "-1 is every core, -2 all but one (as in joblib)",
 )
-device = _option("--device", default=DEFAULT_DEVICE, help="auto | cpu | cuda")
+device = _option("--device", default=DEFAULTS.device, help="auto | cpu | cuda")
 cache = _option("--cache", default=None, help="feature/crop cache folder (default: $FACETRUTH_CACHE or none)")
 
 
@@ -82,7 +73,7 @@ def features(parser, **overrides):
         f"{name} ({'+'.join(families)})" for name, families in FEATURE_SETS.items() if name not in FAMILIES
     )
     help_text = f"feature families joined by ',' or '+' ({', '.join(FAMILIES)}) or named sets: {named}"
-    return _option("--features", default=DEFAULT_FEATURES, help=help_text)(parser, **overrides)
+    return _option("--features", default=DEFAULTS.features, help=help_text)(parser, **overrides)
 
 
 def backbone(parser, **overrides):
@@ -95,13 +86,13 @@ def backbone(parser, **overrides):
 
 classifier = _option(
     "--classifier",
-    default=DEFAULT_CLASSIFIER,
+    default=DEFAULTS.classifier,
     choices=("auto", *CLASSIFIERS),
     help="base classifier; auto: a linear probe for the clip embedding alone, XGBoost otherwise",
 )
 face = _option(
     "--face",
-    default=DEFAULT_FACE,
+    default=DEFAULTS.face,
     choices=FACE_DETECTORS,
     help="face detector: auto (dlib's HOG, then OpenCV's Haar cascade, else the centre square), dlib, "
     "haar (OpenCV's Haar cascade) or off (the centre square of the whole image)",
@@ -109,7 +100,7 @@ face = _option(
 image_size = _option(
     "--image-size",
     type=int,
-    default=DEFAULT_IMAGE_SIZE,
+    default=DEFAULTS.image_size,
     help="side of the square face crops the loader makes, in pixels",
 )
 trust = _option("--trust", action="store_true", help="load a model file that has no model card")
@@ -245,7 +236,7 @@ band = _option(
 confidence = _option(
     "--confidence",
     type=_confidence_value,
-    default=DEFAULT_CONFIDENCE,
+    default=DEFAULTS.confidence,
     metavar="FLOAT",
     help="share of the out-of-fold verdicts on each side that must be right: the detector's cutoffs "
     "for real and fake are chosen for it, and images between them are inconclusive (0: no cutoffs, "

@@ -8,11 +8,8 @@ __all__ = [
     "cross_dataset",
     "DEFAULT_SETS",
     "evaluate_model",
-    "family_probe_features",
-    "feature_record",
     "machine_info",
     "make_detector",
-    "PROVENANCE_FORMAT",
     "resolve_sets",
     "ResultStatus",
     "run_experiment",
@@ -20,7 +17,6 @@ __all__ = [
     "run_record",
     "run_robustness",
     "run_tuned_loso",
-    "source_record",
     "write_results",
 ]
 
@@ -32,12 +28,8 @@ from ._features import make_detector
 from ._loso import run_loso
 from ._loso_tuned import run_tuned_loso
 from ._provenance import (
-    PROVENANCE_FORMAT,
-    family_probe_features,
-    feature_record,
     machine_info,
     run_record,
-    source_record,
     write_results,
 )
 from ._robustness import run_robustness

@@ -99,7 +99,7 @@ def source_record(folder, used=None, *, data_root=None):
     --------
     >>> import tempfile
     >>> from facetruth.data import load_dataset, make_demo_dataset
-    >>> from facetruth.evaluation import source_record
+    >>> from facetruth.evaluation._provenance import source_record
     >>> root = tempfile.mkdtemp()
     >>> _ = make_demo_dataset(8, size=16, out=f"{root}/demo")
     >>> record = source_record(f"{root}/demo", load_dataset(f"{root}/demo").subset([0, 1]))
@@ -158,7 +158,7 @@ def family_probe_features(family, params=None):
 
     Examples
     --------
-    >>> from facetruth.evaluation import family_probe_features
+    >>> from facetruth.evaluation._provenance import family_probe_features
     >>> family_probe_features("fft").shape
     (4, 69)
     """
@@ -210,7 +210,7 @@ def feature_record(family, params=None, *, features=None, commit=None):
 
     Examples
     --------
-    >>> from facetruth.evaluation import feature_record
+    >>> from facetruth.evaluation._provenance import feature_record
     >>> record = feature_record("fft")
     >>> record["family"], record["fingerprint"]["features"]["shape"]
     ('fft', [4, 69])

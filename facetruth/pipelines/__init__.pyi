@@ -8,19 +8,11 @@ __all__ = [
     "build_features",
     "build_loader",
     "build_pipeline",
-    "CLASSIFIER_N_JOBS",
-    "CLI_N_JOBS",
     "CNN_FAMILIES",
     "dask_client",
     "dataset_items",
+    "DEFAULTS",
     "decision_threshold",
-    "DEFAULT_CLASSIFIER",
-    "DEFAULT_CONFIDENCE",
-    "DEFAULT_DEVICE",
-    "DEFAULT_FACE",
-    "DEFAULT_FEATURES",
-    "DEFAULT_IMAGE_SIZE",
-    "DEFAULT_SEED",
     "DetectorPipeline",
     "extract_features",
     "FAMILIES",
@@ -45,17 +37,7 @@ __all__ = [
 from ._build import build_detector, build_extras, build_features, build_loader, build_pipeline
 from ._dask import dask_client
 from ._dask_train import train_on_shards
-from ._defaults import (
-    CLASSIFIER_N_JOBS,
-    CLI_N_JOBS,
-    DEFAULT_CLASSIFIER,
-    DEFAULT_CONFIDENCE,
-    DEFAULT_DEVICE,
-    DEFAULT_FACE,
-    DEFAULT_FEATURES,
-    DEFAULT_IMAGE_SIZE,
-    DEFAULT_SEED,
-)
+from ._defaults import DEFAULTS
 from ._extract import extract_features
 from ._extras import TrainingExtras
 from ._loader import ImageLoader

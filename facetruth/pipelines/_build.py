@@ -15,19 +15,7 @@ from sklearn.pipeline import FeatureUnion
 from ..data import parse_pseudo_fakes
 from ..features import HandcraftedUnion
 from ..models import CalibratedDetector, make_classifier
-from ._defaults import (
-    CLASSIFIER_N_JOBS,
-    DEFAULT_CALIBRATION,
-    DEFAULT_CLASSIFIER,
-    DEFAULT_CONFIDENCE,
-    DEFAULT_CV,
-    DEFAULT_DEVICE,
-    DEFAULT_FACE,
-    DEFAULT_FEATURES,
-    DEFAULT_IMAGE_SIZE,
-    DEFAULT_SEED,
-    DEFAULT_THRESHOLD,
-)
+from ._defaults import DEFAULTS
 from ._extras import TrainingExtras, parse_augment
 from ._loader import ImageLoader
 from ._pipeline import DetectorPipeline
@@ -41,7 +29,7 @@ from ._registry import (
 
 
 def build_loader(
-    face=DEFAULT_FACE, image_size=DEFAULT_IMAGE_SIZE, *, align=False, native=False, cache=None, n_jobs=None
+    face=DEFAULTS.face, image_size=DEFAULTS.image_size, *, align=False, native=False, cache=None, n_jobs=None
 ):
     """An unfitted :class:`ImageLoader`: decode, find the face, crop and resize.
 
@@ -82,7 +70,7 @@ def build_loader(
 
 
 def build_features(
-    features=DEFAULT_FEATURES, *, cache=None, device=DEFAULT_DEVICE, n_jobs=None, backbone=None, **params
+    features=DEFAULTS.features, *, cache=None, device=DEFAULTS.device, n_jobs=None, backbone=None, **params
 ):
     """An unfitted feature union of feature families.
 
@@ -96,7 +84,7 @@ def build_features(
         Feature families or a named set (``"clip"``, ``"all"``,
         ``"handcrafted"``, ``"fft,lbp"``, ``"all+region"``); see
         :data:`~facetruth.pipelines.FEATURE_SETS`. The default is
-        :data:`~facetruth.pipelines.DEFAULT_FEATURES`.
+        :data:`~facetruth.pipelines.DEFAULTS.features`.
     cache : str or os.PathLike, default=None
         Folder of the content-addressed feature cache (one namespace per family).
     device : {"auto", "cpu", "cuda"}, default="auto"
@@ -153,13 +141,13 @@ def build_features(
 def build_detector(
     classifier="xgboost",
     *,
-    calibration=DEFAULT_CALIBRATION,
-    threshold=DEFAULT_THRESHOLD,
-    cv=DEFAULT_CV,
-    confidence=DEFAULT_CONFIDENCE,
-    device=DEFAULT_DEVICE,
-    n_jobs=CLASSIFIER_N_JOBS,
-    random_state=DEFAULT_SEED,
+    calibration=DEFAULTS.calibration,
+    threshold=DEFAULTS.threshold,
+    cv=DEFAULTS.cv,
+    confidence=DEFAULTS.confidence,
+    device=DEFAULTS.device,
+    n_jobs=DEFAULTS.classifier_n_jobs,
+    random_state=DEFAULTS.seed,
 ):
     """An unfitted :class:`~facetruth.models.CalibratedDetector` around a base classifier.
 
@@ -245,22 +233,22 @@ def build_extras(pseudo_fakes=None, augment=None, *, random_state=0, n_jobs=None
 
 
 def build_pipeline(
-    features=DEFAULT_FEATURES,
-    classifier=DEFAULT_CLASSIFIER,
-    face=DEFAULT_FACE,
-    image_size=DEFAULT_IMAGE_SIZE,
+    features=DEFAULTS.features,
+    classifier=DEFAULTS.classifier,
+    face=DEFAULTS.face,
+    image_size=DEFAULTS.image_size,
     *,
     align=False,
     native=False,
     cache=None,
-    calibration=DEFAULT_CALIBRATION,
-    threshold=DEFAULT_THRESHOLD,
-    cv=DEFAULT_CV,
-    confidence=DEFAULT_CONFIDENCE,
-    device=DEFAULT_DEVICE,
+    calibration=DEFAULTS.calibration,
+    threshold=DEFAULTS.threshold,
+    cv=DEFAULTS.cv,
+    confidence=DEFAULTS.confidence,
+    device=DEFAULTS.device,
     n_jobs=None,
     backbone=None,
-    random_state=DEFAULT_SEED,
+    random_state=DEFAULTS.seed,
     progress=False,
     **params,
 ):

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+import facetruth.features
 import facetruth.models
 from facetruth.cli import main
 from facetruth.cli.doctor import PACKAGES
@@ -28,8 +29,10 @@ def no_weights(monkeypatch):
 @pytest.fixture
 def weights_ok(monkeypatch):
     """CLIP weights found and checked, whether or not this machine has them installed."""
-    monkeypatch.setattr(_clip_weights, "clip_weights_path", lambda: "clip_encoder.int8.onnx")
-    monkeypatch.setattr(_clip_weights, "read_clip_weights", lambda path=None: b"")
+    # the package keeps each name once resolved, so it is patched too
+    for where in (facetruth.features, _clip_weights):  # the package first: it resolves the real one
+        monkeypatch.setattr(where, "clip_weights_path", lambda: "clip_encoder.int8.onnx")
+        monkeypatch.setattr(where, "read_clip_weights", lambda path=None: b"")
 
 
 def _doctor(capsys, *args):
@@ -74,7 +77,8 @@ def test_missing_clip_weights_is_a_problem_that_says_how_to_install(no_weights, 
 def test_changed_clip_weights_are_a_problem(tmp_path, monkeypatch, capsys):
     changed = tmp_path / "clip_encoder.int8.onnx"
     changed.write_bytes(b"not the published encoder")
-    monkeypatch.setattr(_clip_weights, "clip_weights_path", lambda: changed)
+    for where in (facetruth.features, _clip_weights):  # the package first: it resolves the real one
+        monkeypatch.setattr(where, "clip_weights_path", lambda: changed)
     code, out = _doctor(capsys, "--json")
     facts = json.loads(out)
     assert code == 1 and facts["clip_weights"]["path"] == str(changed)

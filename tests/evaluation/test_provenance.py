@@ -8,15 +8,12 @@ import numpy as np
 import pytest
 
 from facetruth.data import load_dataset, make_demo_dataset
-from facetruth.evaluation import (
+from facetruth.evaluation import check_results, machine_info, run_record, write_results
+from facetruth.evaluation._provenance import (
     PROVENANCE_FORMAT,
-    check_results,
     family_probe_features,
     feature_record,
-    machine_info,
-    run_record,
     source_record,
-    write_results,
 )
 from facetruth.models import probe_fingerprint, source_commit
 

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from facetruth.evaluation import PROVENANCE_FORMAT
+from facetruth.evaluation._provenance import PROVENANCE_FORMAT
 
 pytestmark = [pytest.mark.shared_data]
 

@@ -8,19 +8,7 @@ import facetruth
 import facetruth.pipelines
 from facetruth.cli import main
 from facetruth.cli.main import build_parser
-from facetruth.pipelines import (
-    CLASSIFIER_N_JOBS,
-    CLI_N_JOBS,
-    DEFAULT_CLASSIFIER,
-    DEFAULT_CONFIDENCE,
-    DEFAULT_FACE,
-    DEFAULT_FEATURES,
-    DEFAULT_IMAGE_SIZE,
-    DEFAULT_SEED,
-    build_detector,
-    build_pipeline,
-)
-from facetruth.pipelines._defaults import DEFAULT_CV
+from facetruth.pipelines import DEFAULTS, build_detector, build_pipeline
 
 
 class _Stop(BaseException):
@@ -59,10 +47,10 @@ def test_train_builds_what_build_pipeline_builds_every_core_aside(monkeypatch, t
     from_python = _params(build_pipeline())
     n_jobs = {key for key in from_python if key.endswith("n_jobs")}
     assert {key: from_cli[key] for key in n_jobs} == {
-        "loader__n_jobs": CLI_N_JOBS,
+        "loader__n_jobs": DEFAULTS.cli_n_jobs,
         "features__n_jobs": None,  # the union's own; its families have theirs
-        "features__clip__n_jobs": CLI_N_JOBS,
-        "classifier__estimator__logisticregressioncv__n_jobs": CLASSIFIER_N_JOBS,
+        "features__clip__n_jobs": DEFAULTS.cli_n_jobs,
+        "classifier__estimator__logisticregressioncv__n_jobs": DEFAULTS.classifier_n_jobs,
     }
     assert from_python["loader__n_jobs"] is None and from_python["features__clip__n_jobs"] is None
     same = {key: value for key, value in from_python.items() if key not in n_jobs}
@@ -71,15 +59,15 @@ def test_train_builds_what_build_pipeline_builds_every_core_aside(monkeypatch, t
 
 def test_the_defaults_are_the_recommended_detector():
     pipe = build_pipeline()
-    assert [name for name, _ in pipe["features"].transformer_list] == [DEFAULT_FEATURES] == ["clip"]
+    assert [name for name, _ in pipe["features"].transformer_list] == [DEFAULTS.features] == ["clip"]
     assert [name for name, _ in pipe["classifier"].estimator.steps][-1] == "logisticregressioncv"
     detector = pipe["classifier"]
     assert (detector.cv, detector.confidence, detector.random_state) == (
-        DEFAULT_CV,
-        DEFAULT_CONFIDENCE,
-        DEFAULT_SEED,
+        DEFAULTS.cv,
+        DEFAULTS.confidence,
+        DEFAULTS.seed,
     )
-    assert (pipe["loader"].face, pipe["loader"].image_size) == (DEFAULT_FACE, DEFAULT_IMAGE_SIZE)
+    assert (pipe["loader"].face, pipe["loader"].image_size) == (DEFAULTS.face, DEFAULTS.image_size)
 
 
 def _option(command, flag):
@@ -88,16 +76,16 @@ def _option(command, flag):
 
 
 def test_train_options_default_to_the_shared_constants():
-    assert _option("train", "--features").default == DEFAULT_FEATURES
-    assert _option("train", "--classifier").default == DEFAULT_CLASSIFIER
-    assert _option("train", "--face").default == DEFAULT_FACE
-    assert _option("train", "--image-size").default == DEFAULT_IMAGE_SIZE
-    assert _option("train", "--confidence").default == DEFAULT_CONFIDENCE
-    assert _option("train", "--seed").default == DEFAULT_SEED
+    assert _option("train", "--features").default == DEFAULTS.features
+    assert _option("train", "--classifier").default == DEFAULTS.classifier
+    assert _option("train", "--face").default == DEFAULTS.face
+    assert _option("train", "--image-size").default == DEFAULTS.image_size
+    assert _option("train", "--confidence").default == DEFAULTS.confidence
+    assert _option("train", "--seed").default == DEFAULTS.seed
 
 
 def test_the_classifier_fits_on_one_thread_unless_asked():
-    assert build_pipeline("all")["classifier"].estimator.n_jobs == CLASSIFIER_N_JOBS == 1
+    assert build_pipeline("all")["classifier"].estimator.n_jobs == DEFAULTS.classifier_n_jobs == 1
     assert build_detector("xgboost", device="cpu").estimator.n_jobs == 1
     assert build_detector("xgboost", device="cpu", n_jobs=-1).estimator.n_jobs == -1
     assert build_detector("random_forest").estimator.n_jobs == 1

@@ -8,7 +8,7 @@ from joblib import cpu_count, parallel_config
 
 import facetruth.pipelines._loader as loader_module
 from facetruth.cli.main import build_parser
-from facetruth.pipelines import CLI_N_JOBS, ImageLoader, build_pipeline, predict_items, score_items
+from facetruth.pipelines import DEFAULTS, ImageLoader, build_pipeline, predict_items, score_items
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def _n_jobs_option(command):
 @pytest.mark.parametrize("command", ["train", "experiment", "finetune", "predict", "evaluate"])
 def test_n_jobs_defaults_to_every_core(command):
     option = _n_jobs_option(command)
-    assert option.default == CLI_N_JOBS == -1
+    assert option.default == DEFAULTS.cli_n_jobs == -1
     assert "-1 is every core" in option.help
     assert option.type("-2") == -2 and option.type("3") == 3
 

@@ -12,7 +12,7 @@ CACHE="${FACETRUTH_CACHE:-/tmp/ft-cache}"
 
 facetruth doctor
 python benchmarks/bench_clip_tune.py --n 64 --blocks 0,2,4,12 --device "$DEVICE" --out runs/bench_clip_tune_gpu/results.json
-python experiments/clip_tune_loso.py --last-blocks 12 --epochs 5 --pseudo-fakes 0.5 --augment robust \
+python -m experiments.clip_tune_loso --last-blocks 12 --epochs 5 --pseudo-fakes 0.5 --augment robust \
     --device "$DEVICE" --cache "$CACHE" --out runs/tune_loso_gpu
 python -m experiments.tuned_detector --per-class 0 --last-blocks 12 --epochs 5 --pseudo-fakes sbi:0.5 \
     --augment robust --device "$DEVICE" --out runs/tuned_detector_gpu

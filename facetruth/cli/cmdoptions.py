@@ -197,14 +197,14 @@ clip_blocks = _option(
     default=None,
     metavar="all|N,N,...",
     help="append the CLS token after these CLIP transformer blocks (0-11) to the clip embedding, "
-    "RINE-style: better in-domain, no better on unseen sources (see README)",
+    "RINE-style: better in-domain, no better on unseen sources (see CHANGELOG.md)",
 )
 
 clip_flip = _option(
     "--clip-flip",
     action="store_true",
     help="average the clip features of each face and of its mirror image: twice the CLIP time, "
-    "slightly better in-domain, no better across sources (see README)",
+    "slightly better in-domain, no better across sources (see CHANGELOG.md)",
 )
 
 clip_precision = _option(
@@ -213,7 +213,7 @@ clip_precision = _option(
     default=None,
     help="what the clip family computes in: float32 (the default: the same features on every CPU and "
     "GPU) or int8 (about three times as fast on CPU; features agree across CPUs to a cosine of about "
-    "0.995 only, see README)",
+    "0.995 only, see docs/design.md)",
 )
 
 clip_norms = _option(

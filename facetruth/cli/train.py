@@ -30,7 +30,7 @@ facetruth train --data DATA --dask-workers 2 --align canonical --augment robust 
 
 def add_arguments(parser):
     cmdoptions.data(parser)
-    # DEFAULTS.features, as build_pipeline(): clip generalised best, leaving one source out (see the README)
+    # DEFAULTS.features, as build_pipeline(): clip generalised best, leaving one source out (docs/results/leave-one-source-out.md)
     cmdoptions.features(parser)
     cmdoptions.classifier(parser)
     cmdoptions.face(parser)

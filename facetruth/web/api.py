@@ -1,7 +1,7 @@
 """The JSON API: ``POST /api/v1/predict``, ``GET /api/v1/model``, ``GET /api/v1/model/summary``, ``GET /healthz``.
 
 Every answer is JSON; every error is ``{"error": message}`` with a 4xx or 5xx
-status (the README's "Web app and JSON API" section lists them).
+status (docs/web.md lists them).
 """
 
 import logging

@@ -28,7 +28,6 @@ import argparse
 import csv
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -85,16 +84,16 @@ def draw_sample(args, out):
 
 
 def step(name, argv):
-    """Run ``facetruth ARGV`` in a child process; its wall time and the children's peak memory so far."""
+    """Run ``facetruth ARGV`` in a child process; its wall time and its own peak memory."""
     print(f"[{name}] facetruth {' '.join(argv)}", flush=True)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "facetruth", *argv], check=True)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {
-        "command": ["facetruth", *argv],
-        "seconds": round(time.perf_counter() - start, 1),
-        "peak_mib": round(peak),
-    }
+    child = subprocess.Popen([sys.executable, "-m", "facetruth", *argv])
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, child.args)
+    seconds = round(time.perf_counter() - start, 1)
+    return {"command": ["facetruth", *argv], "seconds": seconds, "peak_mib": round(usage.ru_maxrss / 1024)}
 
 
 def card(path):

@@ -19,7 +19,10 @@ import pytest
 import facetruth
 
 PACKAGE = Path(facetruth.__file__).parent
-SHARED = {f"facetruth.{name}" for name in ("_validation", "_atomic", "_cache", "_libc", "_cpu", "_version")}
+SHARED = {
+    f"facetruth.{name}"
+    for name in ("_validation", "_params", "_atomic", "_cache", "_libc", "_cpu", "_version")
+}
 
 
 def _module_name(path):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator
 
-from facetruth._validation import (
+from facetruth._params import (
     HasMethods,
     Interval,
     InvalidParameterError,

@@ -17,7 +17,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._cache import ArrayCache, hash_array, hash_params
-from .._validation import check_images, validate_params
+from .._params import validate_params
+from .._validation import check_images
 
 logger = logging.getLogger(__name__)
 

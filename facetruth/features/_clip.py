@@ -40,7 +40,8 @@ from numbers import Integral
 
 import numpy as np
 
-from .._validation import Interval, StrOptions, check_images, validate_arguments
+from .._params import Interval, StrOptions, validate_arguments
+from .._validation import check_images
 from ._backbone import resolve_device
 from ._clip_encoder import clip_preprocess, load_clip_encoder
 from ._clip_norms import check_norms, norms_digest

@@ -18,7 +18,7 @@ from numbers import Integral
 import numpy as np
 
 from .._cache import hash_file
-from .._validation import Interval, validate_arguments
+from .._params import Interval, validate_arguments
 from ._base import ImageFeatureTransformer, check_images
 from ._network import NetworkFeatureTransformer, _torch_threads
 from ._torch_batches import _BATCH_SIZE, _MODEL, run_batches

@@ -17,7 +17,7 @@ References
        convolutional neural networks", NeurIPS 2015.
 """
 
-from .._validation import validate_arguments
+from .._params import validate_arguments
 from ._base import check_images
 from ._cnn import _NETWORK_CONSTRAINTS
 from ._parts import _CONSTRAINTS, PARTS, PartEmbedding, _check_parts, per_crop_blocks

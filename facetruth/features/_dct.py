@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 import scipy.fft
 
-from .._validation import Interval, validate_arguments
+from .._params import Interval, validate_arguments
 from ._base import ImageFeatureTransformer
 from ._color import ImagePlanes
 

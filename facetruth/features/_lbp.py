@@ -41,7 +41,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .._validation import Interval, InvalidParameterError, StrOptions, validate_arguments
+from .._params import Interval, InvalidParameterError, StrOptions, validate_arguments
 from ._base import ImageFeatureTransformer
 from ._color import ImagePlanes
 from ._lbp_kernel import compiled_kernel, riu2_counts

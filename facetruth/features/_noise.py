@@ -19,7 +19,7 @@ from numbers import Integral, Real
 import cv2
 import numpy as np
 
-from .._validation import Interval, validate_arguments
+from .._params import Interval, validate_arguments
 from ._base import ImageFeatureTransformer
 from ._color import ImagePlanes
 

@@ -16,7 +16,7 @@ from numbers import Real
 
 import numpy as np
 
-from .._validation import Interval, InvalidParameterError, StrOptions, validate_arguments
+from .._params import Interval, InvalidParameterError, StrOptions, validate_arguments
 from ._cnn import _EMBEDDING_DIM, _NETWORK_CONSTRAINTS, CNNEmbedding, cnn_embedding
 from ._network import _torch_threads
 from ._region import _MARGIN, INNER, MIN_SIDE, REGIONS, region_boxes

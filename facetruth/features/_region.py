@@ -26,7 +26,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .._validation import Interval, validate_arguments
+from .._params import Interval, validate_arguments
 from ._base import ImageFeatureTransformer
 from ._torch_batches import resize_square
 

@@ -22,7 +22,7 @@ from numbers import Integral
 import cv2
 import numpy as np
 
-from .._validation import HasMethods, Interval, validate_arguments
+from .._params import HasMethods, Interval, validate_arguments
 
 __all__ = ["autocast_context", "images_to_tensor", "resize_square", "run_batches"]
 

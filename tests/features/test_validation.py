@@ -11,7 +11,7 @@ from feature_transformers import feature_transformers
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from facetruth._validation import InvalidParameterError, generate_invalid_value
+from facetruth._params import InvalidParameterError, generate_invalid_value
 from facetruth.features import (
     CNNEmbedding,
     CNNStats,

@@ -37,7 +37,7 @@ import numpy as np
 
 from facetruth.data import concat_datasets, load_dataset, sample_per_class
 
-from ._common import save
+from ._common import save, source_folders
 
 SOURCES = ("hardfake", "ciplab", "ffhq_sg1", "faceswap", "dfdc")
 #: what the results keep of each model card
@@ -68,7 +68,7 @@ def parse_args(argv=None):
 
 def draw_sample(args, out):
     """The items used, per source folder, and the CSV manifest that lists them for the command line."""
-    folders = [Path(args.data) / name for name in args.sources.split(",")]
+    folders = source_folders(args)
     data = concat_datasets([load_dataset(f) for f in folders], sources=[f.name for f in folders])
     if args.per_class:
         data = sample_per_class(data, args.per_class, random_state=args.seed)

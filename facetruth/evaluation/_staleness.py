@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from ..exceptions import ModelIntegrityError
-from ._provenance import PROVENANCE_FORMAT, family_probe_features
+from ._provenance import PROVENANCE_FORMAT, family_probe_features, source_record
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,16 +59,11 @@ class _Today:
 
     def manifest(self, path):
         """``(manifest hash, content hash)`` of the folder now, ``None`` when missing, or the error."""
-        from ..data import load_dataset
-
         if path not in self._hashes:
             folder = self.data_root / path
             try:
-                if folder.exists():
-                    data = load_dataset(folder, one_class=True)
-                    self._hashes[path] = (data.manifest_hash(), data.content_hash())
-                else:
-                    self._hashes[path] = None
+                record = source_record(folder) if folder.exists() else None
+                self._hashes[path] = record and (record["manifest_sha256"], record["content_sha256"])
             except (OSError, ValueError) as exc:  # DatasetLayoutError is a ValueError
                 self._hashes[path] = exc
         return self._hashes[path]

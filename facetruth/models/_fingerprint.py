@@ -164,21 +164,12 @@ def feature_fingerprint(pipeline):
     >>> feature_fingerprint(pipe[-1]) is None  # a bare classifier has no image features
     True
     """
-    from ..data import probe_digest, probe_images
+    from ..data import probe_images
 
     if not is_detector_pipeline(pipeline):
         return None
-    images = probe_images()
-    features, prob, families = _probe_features(pipeline, images)
-    return {
-        "format": FINGERPRINT_FORMAT,
-        "probes": probe_digest(images),
-        "features": encode_features(features),
-        "families": families,
-        "prob_fake": [float(p) for p in prob],
-        "machine": cpu_info(),
-        "versions": library_versions(),
-    }
+    features, prob, families = _probe_features(pipeline, probe_images())
+    return {**probe_fingerprint(features), "families": families, "prob_fake": [float(p) for p in prob]}
 
 
 def decode_features(blob):

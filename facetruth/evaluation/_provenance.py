@@ -270,15 +270,18 @@ def run_record(datasets=None, families=(), command=None, *, data_root=None):
     if isinstance(datasets, (str, os.PathLike)):
         datasets = [datasets]
     sources = datasets.items() if isinstance(datasets, dict) else [(d, None) for d in datasets or ()]
+    commit = source_commit()
     return {
         "format": PROVENANCE_FORMAT,
         "command": command,
-        "commit": source_commit(),
+        "commit": commit,
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine_info(),
         "versions": {**package_versions(), "python": platform.python_version()},
         "data": [source_record(folder, used, data_root=data_root) for folder, used in sources],
-        "features": [feature_record(family, params) for family, params in _family_specs(families)],
+        "features": [
+            feature_record(family, params, commit=commit) for family, params in _family_specs(families)
+        ],
     }
 
 

@@ -17,7 +17,7 @@ class ResultStatus:
     path : str
         The results file, relative to the results folder.
     fresh : bool
-        Every source's manifest hash and every family's probe features agree with today's.
+        Every source's manifest and content hash and every family's probe features agree with today's.
     reasons : tuple of str
         Why it is stale (empty when fresh).
     notes : tuple of str
@@ -158,7 +158,7 @@ def check_results(results_dir, data_root):
     """Tell which results still hold: each source's manifest hash and each family's probe features.
 
     A result is stale when it has no provenance record, when a source folder
-    it read differs now (its manifest hash under ``data_root``), or when a
+    it read differs now (its manifest or content hash under ``data_root``), or when a
     feature family it used gives other features on the probe images here
     (a cosine below :data:`facetruth.models.DRIFT_MIN_COSINE`, the rule a
     loaded model is held to). Each source and family is computed once.
